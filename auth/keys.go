@@ -1,0 +1,232 @@
+package auth
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/seal"
+	"github.com/propusk/propusk/token"
+)
+
+const masterCheck = "propusk master key check"
+
+// checkMaster makes sure the master key is the one this database's keys were
+// sealed under, so a wrong PROPUSK_MASTER_KEY fails at start with a clear
+// message instead of as garbage tokens later.
+func (s *Service) checkMaster(ctx context.Context) error {
+	sealed, err := s.master.Seal([]byte(masterCheck), []byte("meta:master_check"))
+	if err != nil {
+		return err
+	}
+	stored, err := s.store.SetMetaOnce(ctx, "master_check", sealed)
+	if err != nil {
+		return fmt.Errorf("auth: master key check: %w", err)
+	}
+	if pt, err := s.master.Open(stored, []byte("meta:master_check")); err != nil || string(pt) != masterCheck {
+		return errors.New("auth: the master key does not open this database's keys (wrong PROPUSK_MASTER_KEY or key file?)")
+	}
+	return nil
+}
+
+func keyAD(id, use string) []byte { return []byte("signing_keys:" + id + ":" + use) }
+
+// sealKeys are the keys that seal users.api_token; the newest seals.
+type sealKeys struct {
+	ids  []string
+	keys map[string]*seal.Key
+	csrf []byte // derived from the oldest sealing key, so all processes agree
+}
+
+// loadKeys reads and unseals every key. With create, missing kinds are
+// generated and stored: that is the first start.
+func (s *Service) loadKeys(ctx context.Context, create bool) (*token.Keyset, error) {
+	stored, err := s.store.Keys(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("auth: load keys: %w", err)
+	}
+	if create {
+		missing, err := s.missingKeys(stored)
+		if err != nil {
+			return nil, err
+		}
+		if len(missing) > 0 {
+			if err := s.store.AddKeys(ctx, missing...); err != nil {
+				return nil, fmt.Errorf("auth: store new keys: %w", err)
+			}
+			if stored, err = s.store.Keys(ctx); err != nil {
+				return nil, fmt.Errorf("auth: load keys: %w", err)
+			}
+		}
+	}
+	// Oldest first, ties by id: every process derives the same CSRF key.
+	slices.SortStableFunc(stored, func(a, b *propusk.Key) int {
+		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+			return c
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	var access []token.AccessKey
+	var refresh []token.RefreshKey
+	seals := sealKeys{keys: map[string]*seal.Key{}}
+	for _, k := range stored {
+		secret, err := s.master.Open(string(k.Sealed), keyAD(k.ID, k.Use))
+		if err != nil {
+			return nil, fmt.Errorf("auth: key %s does not open under the master key", k.ID)
+		}
+		switch k.Use {
+		case propusk.KeyUseAccess:
+			if len(secret) != ed25519.SeedSize {
+				return nil, fmt.Errorf("auth: access key %s is malformed", k.ID)
+			}
+			priv := ed25519.NewKeyFromSeed(secret)
+			access = append(access, token.AccessKey{ID: k.ID, Private: priv, Public: priv.Public().(ed25519.PublicKey), CreatedAt: k.CreatedAt})
+		case propusk.KeyUseRefresh:
+			refresh = append(refresh, token.RefreshKey{ID: k.ID, Secret: secret, CreatedAt: k.CreatedAt})
+		case propusk.KeyUseSeal:
+			sk, err := seal.NewKey(secret, s.cfg.Rand)
+			if err != nil {
+				return nil, fmt.Errorf("auth: sealing key %s: %w", k.ID, err)
+			}
+			seals.ids = append(seals.ids, k.ID)
+			seals.keys[k.ID] = sk
+			if seals.csrf == nil {
+				m := hmac.New(sha256.New, secret)
+				m.Write([]byte("propusk csrf key"))
+				seals.csrf = m.Sum(nil)
+			}
+		}
+	}
+	ks, err := token.NewKeyset(access, refresh)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
+	}
+	if len(seals.ids) == 0 {
+		return nil, errors.New("auth: no sealing key stored")
+	}
+	s.setSeals(seals)
+	return ks, nil
+}
+
+// missingKeys generates one key of each use that has none.
+func (s *Service) missingKeys(stored []*propusk.Key) ([]*propusk.Key, error) {
+	have := map[string]bool{}
+	for _, k := range stored {
+		have[k.Use] = true
+	}
+	var out []*propusk.Key
+	for _, use := range []string{propusk.KeyUseAccess, propusk.KeyUseRefresh, propusk.KeyUseSeal} {
+		if have[use] {
+			continue
+		}
+		k, err := newKey(s.cfg.Rand, s.master, use, s.cfg.Now())
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, k)
+	}
+	return out, nil
+}
+
+// newKey generates a key of the given use, sealed under master.
+func newKey(rand io.Reader, master *seal.Key, use string, now time.Time) (*propusk.Key, error) {
+	id, err := token.NewKeyID(rand)
+	if err != nil {
+		return nil, err
+	}
+	k := &propusk.Key{ID: id, Use: use, CreatedAt: now.UTC().Truncate(time.Millisecond)}
+	secret := make([]byte, 32) // an Ed25519 seed, an HMAC key or an AES-256 key alike
+	if _, err := io.ReadFull(rand, secret); err != nil {
+		return nil, fmt.Errorf("auth: generate key: %w", err)
+	}
+	if use == propusk.KeyUseAccess {
+		k.Public = ed25519.NewKeyFromSeed(secret).Public().(ed25519.PublicKey)
+	}
+	sealed, err := master.Seal(secret, keyAD(id, use))
+	if err != nil {
+		return nil, err
+	}
+	k.Sealed = []byte(sealed)
+	return k, nil
+}
+
+// RotateKeys adds a new access-token key and a new refresh-token key to the
+// store. They sign from then on; the old ones keep verifying. Every running
+// process picks them up through the feed, or at the latest when a token with
+// the new kid reaches it.
+func RotateKeys(ctx context.Context, store propusk.Store, masterKey []byte, now time.Time, rand io.Reader) (string, error) {
+	master, err := seal.NewKey(masterKey, rand)
+	if err != nil {
+		return "", fmt.Errorf("auth: master key: %w", err)
+	}
+	svc := &Service{store: store, master: master}
+	if err := svc.checkMaster(ctx); err != nil {
+		return "", err
+	}
+	a, err := newKey(rand, master, propusk.KeyUseAccess, now)
+	if err != nil {
+		return "", err
+	}
+	r, err := newKey(rand, master, propusk.KeyUseRefresh, now)
+	if err != nil {
+		return "", err
+	}
+	if err := store.AddKeys(ctx, a, r); err != nil {
+		return "", fmt.Errorf("auth: rotate keys: %w", err)
+	}
+	return a.ID, nil
+}
+
+func (s *Service) setSeals(k sealKeys) {
+	s.sealMu.Lock()
+	s.seals = k
+	s.sealMu.Unlock()
+}
+
+// sealAPIToken seals a token secret for users.api_token, bound to the user
+// so the value cannot be moved to another row.
+func (s *Service) sealAPIToken(userID int64, secret string) (string, error) {
+	s.sealMu.RLock()
+	ks := s.seals
+	s.sealMu.RUnlock()
+	id := ks.ids[len(ks.ids)-1]
+	sealed, err := ks.keys[id].Seal([]byte(secret), apiTokenAD(userID))
+	if err != nil {
+		return "", err
+	}
+	return id + ":" + sealed, nil
+}
+
+func (s *Service) openAPIToken(userID int64, v string) (string, error) {
+	s.sealMu.RLock()
+	ks := s.seals
+	s.sealMu.RUnlock()
+	id, sealed, ok := strings.Cut(v, ":")
+	k := ks.keys[id]
+	if !ok || k == nil {
+		return "", seal.ErrOpen
+	}
+	pt, err := k.Open(sealed, apiTokenAD(userID))
+	if err != nil {
+		return "", err
+	}
+	return string(pt), nil
+}
+
+func apiTokenAD(userID int64) []byte { return fmt.Appendf(nil, "users.api_token:%d", userID) }
+
+// CSRFKey returns a secret for signing CSRF tokens, the same in every
+// process that shares the store.
+func (s *Service) CSRFKey() []byte {
+	s.sealMu.RLock()
+	defer s.sealMu.RUnlock()
+	return s.seals.csrf
+}

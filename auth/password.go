@@ -1,0 +1,80 @@
+package auth
+
+import (
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"golang.org/x/crypto/argon2"
+)
+
+// Argon2Params are the argon2id cost parameters. The defaults are OWASP's
+// first recommendation (m=19 MiB, t=2, p=1).
+type Argon2Params struct {
+	Memory  uint32 // KiB; default 19456
+	Time    uint32 // passes; default 2
+	Threads uint8  // lanes; default 1
+}
+
+func (p *Argon2Params) fill() {
+	if p.Memory == 0 {
+		p.Memory = 19 * 1024
+	}
+	if p.Time == 0 {
+		p.Time = 2
+	}
+	if p.Threads == 0 {
+		p.Threads = 1
+	}
+}
+
+const (
+	saltLen = 16
+	keyLen  = 32
+)
+
+// hashPassword returns a PHC string: $argon2id$v=19$m=…,t=…,p=…$salt$hash.
+func hashPassword(rand io.Reader, p Argon2Params, password string) (string, error) {
+	salt := make([]byte, saltLen)
+	if _, err := io.ReadFull(rand, salt); err != nil {
+		return "", fmt.Errorf("hash password: %w", err)
+	}
+	key := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, keyLen)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
+}
+
+var errBadHash = errors.New("auth: unreadable password hash")
+
+// checkPassword compares in constant time. The parameters come from the
+// stored hash, so raising the defaults later keeps old hashes working.
+func checkPassword(encoded, password string) (bool, error) {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return false, errBadHash
+	}
+	var v int
+	var m, t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
+		return false, errBadHash
+	}
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || t == 0 || p == 0 || m > 1<<22 || t > 64 {
+		return false, errBadHash
+	}
+	b64 := base64.RawStdEncoding
+	salt, err := b64.DecodeString(parts[4])
+	if err != nil {
+		return false, errBadHash
+	}
+	want, err := b64.DecodeString(parts[5])
+	if err != nil || len(want) == 0 {
+		return false, errBadHash
+	}
+	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	return subtle.ConstantTimeCompare(got, want) == 1, nil
+}

@@ -1,0 +1,249 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/pat"
+)
+
+// APITokenName is the name of the token the api-token lifecycle replaces.
+const APITokenName = "api-token"
+
+// Reasons for ReissueAPIToken that the seed names; any other non-empty
+// reason of letters, digits and underscores is accepted too.
+const (
+	ReasonCoursePurchase = "course_purchase"
+	ReasonTariffPayment  = "tariff_payment"
+)
+
+var (
+	errPATMalformed = propusk.Errorf(propusk.ETOKENINVALID, "the personal access token is malformed")
+	errPATUnknown   = propusk.Errorf(propusk.ETOKENINVALID, "the personal access token is unknown or revoked")
+	errPATExpired   = propusk.Errorf(propusk.ETOKENINVALID, "the personal access token has expired")
+)
+
+// authenticatePAT verifies "<id>|<secret>" (or a bare secret, as Sanctum
+// allows) against the cached row, reading the store only on a miss. A bad
+// checksum is refused before any lookup.
+func (s *Service) authenticatePAT(ctx context.Context, tok string) (*propusk.Principal, error) {
+	id, secret, err := pat.Parse(tok, s.cfg.TokenPrefix)
+	if err != nil {
+		return nil, errPATMalformed
+	}
+	sum := sha256.Sum256([]byte(secret))
+	now := s.cfg.Now()
+	var e *patEntry
+	if id != 0 {
+		e = s.pats.get(id)
+	}
+	if e == nil || now.Sub(e.fetched) > s.cfg.PATCacheTTL {
+		if id, e, err = s.fetchPAT(ctx, id, hex.EncodeToString(sum[:]), now); err != nil {
+			return nil, err
+		}
+	}
+	if subtle.ConstantTimeCompare(sum[:], e.hash[:]) != 1 {
+		return nil, errPATUnknown
+	}
+	if !e.expiresAt.IsZero() && !now.Before(e.expiresAt) {
+		return nil, errPATExpired
+	}
+	s.touched.touch(id, now)
+	return &propusk.Principal{
+		UserID: e.userID, Level: e.level, Boards: e.boards, Abilities: e.abilities,
+		Via: propusk.ViaAPIToken, TokenID: strconv.FormatInt(id, 10), ExpiresAt: e.expiresAt,
+	}, nil
+}
+
+func (s *Service) fetchPAT(ctx context.Context, id int64, hash string, now time.Time) (int64, *patEntry, error) {
+	var t *propusk.PersonalAccessToken
+	var err error
+	if id != 0 {
+		t, err = s.store.Token(ctx, id)
+	} else {
+		t, err = s.store.TokenByHash(ctx, hash)
+	}
+	if propusk.ErrorCode(err) == propusk.ENOTFOUND {
+		return 0, nil, errPATUnknown
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("auth: read token: %w", err)
+	}
+	if t.TokenableType != s.cfg.TokenableType {
+		return 0, nil, errPATUnknown
+	}
+	u, err := s.store.UserByID(ctx, t.TokenableID)
+	if propusk.ErrorCode(err) == propusk.ENOTFOUND {
+		return 0, nil, errPATUnknown
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("auth: read token's user: %w", err)
+	}
+	e := &patEntry{userID: u.ID, level: u.Level, boards: u.Boards, abilities: t.Abilities, expiresAt: t.ExpiresAt, fetched: now}
+	if _, err := hex.Decode(e.hash[:], []byte(t.Hash)); err != nil || len(t.Hash) != 64 {
+		return 0, nil, errPATUnknown
+	}
+	if e.abilities == nil {
+		e.abilities = []string{propusk.AllAbilities}
+	}
+	s.pats.put(t.ID, e)
+	return t.ID, e, nil
+}
+
+// NewToken is a personal access token just created: the only time its
+// plain text exists outside the client.
+type NewToken struct {
+	Token     *propusk.PersonalAccessToken
+	PlainText string // "<id>|<secret>"
+}
+
+// CreateToken creates a personal access token for the caller's user. Its
+// abilities must be among the caller's own: a token never widens what its
+// creator may do. expiresAt zero means never.
+func (s *Service) CreateToken(ctx context.Context, p *propusk.Principal, name string, abilities []string, expiresAt time.Time) (*NewToken, error) {
+	if p.Anonymous() {
+		return nil, propusk.Errorf(propusk.EFORBIDDEN, "only a signed-in user has tokens")
+	}
+	if err := validName(name); err != nil {
+		return nil, err
+	}
+	if abilities == nil {
+		abilities = []string{propusk.AllAbilities}
+	}
+	if len(abilities) > 64 {
+		return nil, propusk.Errorf(propusk.EINVALID, "at most 64 abilities")
+	}
+	for _, a := range abilities {
+		if a == "" || len(a) > 128 || !utf8.ValidString(a) || strings.ContainsFunc(a, unicode.IsControl) {
+			return nil, propusk.Errorf(propusk.EINVALID, "an ability must be 1 to 128 printable characters")
+		}
+		if !p.Can(a) {
+			return nil, propusk.Errorf(propusk.EFORBIDDEN, "a token cannot grant the ability %q, which the caller's own token lacks", a)
+		}
+	}
+	now := s.cfg.Now()
+	if !expiresAt.IsZero() && !expiresAt.After(now) {
+		return nil, propusk.Errorf(propusk.EINVALID, "expires_at must be in the future")
+	}
+	secret, err := pat.NewSecret(s.cfg.Rand, s.cfg.TokenPrefix)
+	if err != nil {
+		return nil, err
+	}
+	t := &propusk.PersonalAccessToken{
+		TokenableType: s.cfg.TokenableType, TokenableID: p.UserID, Name: name,
+		Hash: pat.Hash(secret), Abilities: slices.Clone(abilities), ExpiresAt: expiresAt,
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if err := s.store.CreateToken(ctx, t); err != nil {
+		return nil, fmt.Errorf("auth: create token: %w", err)
+	}
+	return &NewToken{Token: t, PlainText: pat.Format(t.ID, secret)}, nil
+}
+
+// Tokens lists the user's personal access tokens, oldest first.
+func (s *Service) Tokens(ctx context.Context, userID int64) ([]*propusk.PersonalAccessToken, error) {
+	ts, err := s.store.UserTokens(ctx, s.cfg.TokenableType, userID)
+	if err != nil {
+		return nil, fmt.Errorf("auth: list tokens: %w", err)
+	}
+	return ts, nil
+}
+
+// DeleteToken deletes one of the user's tokens. It stops working at once in
+// this process and, through the feed, in every other. ENOTFOUND if it is not
+// the user's.
+func (s *Service) DeleteToken(ctx context.Context, userID, id int64) error {
+	if err := s.store.DeleteToken(ctx, s.cfg.TokenableType, userID, id); err != nil {
+		if propusk.ErrorCode(err) == propusk.ENOTFOUND {
+			return propusk.Errorf(propusk.ENOTFOUND, "no such token")
+		}
+		return fmt.Errorf("auth: delete token: %w", err)
+	}
+	s.pats.evict(id)
+	return nil
+}
+
+// ReissueAPIToken runs the api-token lifecycle for a business event
+// (registration, login, course_purchase, tariff_payment, …): it creates a new
+// token named "api-token", deletes the user's older ones (tokens the user
+// named otherwise stay), and keeps the new one sealed on users.api_token. It
+// returns the new "<id>|<secret>". ENOTFOUND for an unknown user.
+func (s *Service) ReissueAPIToken(ctx context.Context, userID int64, reason string) (string, error) {
+	if reason == "" || len(reason) > 64 || strings.ContainsFunc(reason, func(r rune) bool {
+		return !(r == '_' || r == '-' || r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)))
+	}) {
+		return "", propusk.Errorf(propusk.EINVALID, "the reason must be 1 to 64 letters, digits, '_' or '-'")
+	}
+	secret, err := pat.NewSecret(s.cfg.Rand, s.cfg.TokenPrefix)
+	if err != nil {
+		return "", err
+	}
+	sealed, err := s.sealAPIToken(userID, secret)
+	if err != nil {
+		return "", err
+	}
+	now := s.cfg.Now()
+	t := &propusk.PersonalAccessToken{
+		TokenableType: s.cfg.TokenableType, TokenableID: userID, Name: APITokenName,
+		Hash: pat.Hash(secret), Abilities: []string{propusk.AllAbilities},
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if s.cfg.APITokenTTL > 0 {
+		t.ExpiresAt = now.Add(s.cfg.APITokenTTL)
+	}
+	deleted, err := s.store.ReplaceNamedToken(ctx, t, sealed)
+	if err != nil {
+		if propusk.ErrorCode(err) == propusk.ENOTFOUND {
+			return "", propusk.Errorf(propusk.ENOTFOUND, "no such user")
+		}
+		return "", fmt.Errorf("auth: reissue api-token: %w", err)
+	}
+	for _, id := range deleted {
+		s.pats.evict(id)
+	}
+	s.log.Info("api-token reissued", "user", userID, "reason", reason, "token_id", t.ID)
+	return pat.Format(t.ID, secret), nil
+}
+
+// APIToken returns the user's current api-token in plain text, for a page to
+// put in its meta tag, or "" when the user has none (never issued, or
+// deleted by hand since).
+func (s *Service) APIToken(ctx context.Context, userID int64) (string, error) {
+	u, err := s.store.UserByID(ctx, userID)
+	if err != nil {
+		return "", fmt.Errorf("auth: api-token: %w", err)
+	}
+	if u.APIToken == "" {
+		return "", nil
+	}
+	secret, err := s.openAPIToken(userID, u.APIToken)
+	if err != nil {
+		s.log.Error("users.api_token does not open under the sealing key", "user", userID)
+		return "", nil
+	}
+	t, err := s.store.TokenByHash(ctx, pat.Hash(secret))
+	if propusk.ErrorCode(err) == propusk.ENOTFOUND {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("auth: api-token: %w", err)
+	}
+	return pat.Format(t.ID, secret), nil
+}
+
+func validName(name string) error {
+	if name == "" || utf8.RuneCountInString(name) > 255 || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
+		return propusk.Errorf(propusk.EINVALID, "the name must be 1 to 255 printable characters")
+	}
+	return nil
+}

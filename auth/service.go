@@ -1,0 +1,324 @@
+// Package auth is propusk's service: registration, login, the rotation of
+// refresh tokens, logoff, personal access tokens and the api-token
+// lifecycle. It works over any propusk.Store and knows nothing of HTTP.
+//
+// # State on the request path
+//
+// Verifying a caller reads no database. An access token is checked by
+// signature (cached after the first time) and against an in-memory set of
+// revoked sessions. A personal access token is checked against an in-memory
+// cache of its row, filled by one lookup by id on a miss. Both are kept
+// current by the store's revocation feed, which Run follows: a logoff on any
+// process reaches every other within the feed's latency (LISTEN/NOTIFY on
+// PostgreSQL, a short poll on SQLite).
+//
+// # Time and randomness
+//
+// Both come in through Config, so tests run on a fake clock without sleeps.
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/seal"
+	"github.com/propusk/propusk/token"
+)
+
+// Config configures a Service. Zero values take the defaults in the comments.
+type Config struct {
+	Store     propusk.Store // required
+	MasterKey []byte        // required: 32 bytes that seal the signing and sealing keys at rest
+
+	Now    func() time.Time // default time.Now
+	Rand   io.Reader        // default crypto/rand.Reader
+	Logger *slog.Logger     // default: discard
+
+	Issuer      string        // iss of access tokens; default "propusk"
+	AccessTTL   time.Duration // default 15m
+	RefreshTTL  time.Duration // default 720h
+	RenewGrace  time.Duration // default 10s; negative: no grace
+	APITokenTTL time.Duration // lifetime of api-tokens; default 0, never expire
+
+	TokenPrefix   string // prefix of new personal access token secrets; default none
+	TokenableType string // tokenable_type of users' tokens; default `App\Models\User`, as Laravel writes it
+
+	Argon2 Argon2Params // default OWASP's (m=19 MiB, t=2, p=1)
+	// MaxHashing bounds concurrent argon2 computations, each of which takes
+	// Argon2.Memory: without it a login flood would exhaust memory. Default 2×GOMAXPROCS.
+	MaxHashing int
+
+	LoginLimit LimitConfig // default 5 failures per login and 50 per address in 15 minutes
+
+	PollInterval  time.Duration // how often to read the feed when the store cannot push; default 500ms
+	SafetyPoll    time.Duration // how often to read it anyway when it can; default 5s
+	TouchInterval time.Duration // how often last_used_at is flushed; default 10s
+	PATCacheTTL   time.Duration // how long a verified token row is trusted between feed events; default 1m
+}
+
+// Service is the propusk service. Create it with New and keep Run running.
+type Service struct {
+	cfg    Config
+	store  propusk.Store
+	log    *slog.Logger
+	tokens *token.Tokens
+	master *seal.Key
+	sealMu sync.RWMutex
+	seals  sealKeys
+
+	revoked  *revokedSet
+	pats     *patCache
+	touched  *touchLog
+	limiter  *limiter
+	hashing  chan struct{}
+	dummy    string     // a hash to check unknown logins against, so they cost the same
+	feedMu   sync.Mutex // serialises SyncFeed; guards lastSeq
+	lastSeq  int64
+	feedWake chan struct{}
+}
+
+// New validates cfg, loads the keys (creating them on first start) and the
+// sessions revoked recently, and returns a ready Service.
+func New(ctx context.Context, cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("auth: Config.Store is required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Rand == nil {
+		cfg.Rand = rand.Reader
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Issuer == "" {
+		cfg.Issuer = "propusk"
+	}
+	if cfg.AccessTTL == 0 {
+		cfg.AccessTTL = 15 * time.Minute
+	}
+	if cfg.RefreshTTL == 0 {
+		cfg.RefreshTTL = 720 * time.Hour
+	}
+	if cfg.RenewGrace == 0 {
+		cfg.RenewGrace = 10 * time.Second
+	}
+	if cfg.RenewGrace < 0 {
+		cfg.RenewGrace = 0
+	}
+	if cfg.AccessTTL < 0 || cfg.RefreshTTL < cfg.AccessTTL || cfg.APITokenTTL < 0 {
+		return nil, errors.New("auth: TTLs must be positive and the refresh TTL at least the access TTL")
+	}
+	if cfg.TokenableType == "" {
+		cfg.TokenableType = `App\Models\User`
+	}
+	cfg.Argon2.fill()
+	if cfg.MaxHashing <= 0 {
+		cfg.MaxHashing = 2 * runtime.GOMAXPROCS(0)
+	}
+	cfg.LoginLimit.fill()
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 500 * time.Millisecond
+	}
+	if cfg.SafetyPoll <= 0 {
+		cfg.SafetyPoll = 5 * time.Second
+	}
+	if cfg.TouchInterval <= 0 {
+		cfg.TouchInterval = 10 * time.Second
+	}
+	if cfg.PATCacheTTL <= 0 {
+		cfg.PATCacheTTL = time.Minute
+	}
+	master, err := seal.NewKey(cfg.MasterKey, cfg.Rand)
+	if err != nil {
+		return nil, fmt.Errorf("auth: master key: %w", err)
+	}
+	s := &Service{
+		cfg:      cfg,
+		store:    cfg.Store,
+		log:      cfg.Logger,
+		master:   master,
+		revoked:  newRevokedSet(),
+		pats:     newPATCache(1 << 16),
+		touched:  newTouchLog(),
+		limiter:  newLimiter(cfg.LoginLimit),
+		hashing:  make(chan struct{}, cfg.MaxHashing),
+		feedWake: make(chan struct{}, 1),
+	}
+	if err := s.checkMaster(ctx); err != nil {
+		return nil, err
+	}
+	ks, err := s.loadKeys(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	s.tokens = token.New(ks, token.Config{
+		Issuer: cfg.Issuer, Now: cfg.Now, Rand: cfg.Rand,
+		Reload: func(ctx context.Context) (*token.Keyset, error) { return s.loadKeys(ctx, false) },
+	})
+	if s.dummy, err = hashPassword(cfg.Rand, cfg.Argon2, "propusk dummy password"); err != nil {
+		return nil, err
+	}
+	// Read the feed position before the revoked sessions, so a revocation
+	// that lands in between is applied twice rather than missed.
+	if s.lastSeq, err = s.store.LastEvent(ctx); err != nil {
+		return nil, fmt.Errorf("auth: read feed position: %w", err)
+	}
+	ids, err := s.store.RevokedSince(ctx, cfg.Now().Add(-cfg.AccessTTL))
+	if err != nil {
+		return nil, fmt.Errorf("auth: load revoked sessions: %w", err)
+	}
+	for _, id := range ids {
+		s.revoked.add(id, cfg.Now())
+	}
+	return s, nil
+}
+
+// Signer returns the JWT signer and verifier, for code that mints or checks
+// tokens directly (tests, tools).
+func (s *Service) Signer() *token.Tokens { return s.tokens }
+
+// JWKS returns the public keys that verify access tokens.
+func (s *Service) JWKS() []byte { return s.tokens.Keyset().JWKS() }
+
+// Now returns the service's current time.
+func (s *Service) Now() time.Time { return s.cfg.Now() }
+
+// Config returns the configuration in effect, defaults filled in.
+func (s *Service) Config() Config { return s.cfg }
+
+// Run follows the revocation feed, flushes last_used_at and prunes old rows
+// until ctx ends; then it flushes once more and returns. A server runs it in
+// the background for its whole life.
+func (s *Service) Run(ctx context.Context) error {
+	go s.followFeed(ctx)
+	touch := time.NewTicker(s.cfg.TouchInterval)
+	defer touch.Stop()
+	prune := time.NewTicker(time.Hour)
+	defer prune.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			flushCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			return s.Flush(flushCtx)
+		case <-touch.C:
+			if err := s.Flush(ctx); err != nil {
+				s.log.Warn("flush last_used_at", "err", err)
+			}
+		case <-prune.C:
+			s.revoked.prune(s.cfg.Now().Add(-2 * s.cfg.AccessTTL))
+			s.limiter.prune(s.cfg.Now())
+			if err := s.store.Prune(ctx, s.cfg.Now().Add(-24*time.Hour-s.cfg.AccessTTL)); err != nil {
+				s.log.Warn("prune", "err", err)
+			}
+		}
+	}
+}
+
+// Flush writes the coalesced last_used_at times of personal access tokens.
+func (s *Service) Flush(ctx context.Context) error {
+	used := s.touched.take()
+	if len(used) == 0 {
+		return nil
+	}
+	if err := s.store.TouchTokens(ctx, used); err != nil {
+		s.touched.putBack(used)
+		return fmt.Errorf("auth: flush last_used_at: %w", err)
+	}
+	return nil
+}
+
+// followFeed applies the revocation feed: pushed by the store when it can
+// (with a slow safety poll for anything missed), polled otherwise.
+func (s *Service) followFeed(ctx context.Context) {
+	n, push := s.store.(propusk.Notifier)
+	if push {
+		go func() {
+			backoff := 100 * time.Millisecond
+			for ctx.Err() == nil {
+				if err := n.Wait(ctx); err != nil {
+					if ctx.Err() != nil {
+						return
+					}
+					s.log.Warn("revocation feed: waiting for notifications", "err", err)
+					select {
+					case <-ctx.Done():
+						return
+					case <-time.After(backoff):
+					}
+					backoff = min(2*backoff, 2*time.Second)
+				} else {
+					backoff = 100 * time.Millisecond
+				}
+				// Read after every wake and after every failure: a
+				// reconnected listener may have missed notifications.
+				select {
+				case s.feedWake <- struct{}{}:
+				default:
+				}
+			}
+		}()
+	}
+	interval := s.cfg.PollInterval
+	if push {
+		interval = s.cfg.SafetyPoll
+	}
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.feedWake:
+		}
+		if err := s.SyncFeed(ctx); err != nil && ctx.Err() == nil {
+			s.log.Warn("revocation feed: catching up", "err", err)
+		}
+	}
+}
+
+// SyncFeed applies every feed entry not yet applied. Run calls it; tests and
+// tools may call it to catch up at once.
+func (s *Service) SyncFeed(ctx context.Context) error {
+	s.feedMu.Lock()
+	defer s.feedMu.Unlock()
+	for {
+		events, err := s.store.Events(ctx, s.lastSeq, 500)
+		if err != nil {
+			return err
+		}
+		keys := false
+		for _, e := range events {
+			switch e.Kind {
+			case propusk.EventSession:
+				s.revoked.add(e.Ref, e.At)
+			case propusk.EventPAT:
+				s.pats.evictRef(e.Ref)
+			case propusk.EventKeys:
+				keys = true
+			}
+			s.lastSeq = e.Seq
+		}
+		if keys {
+			ks, err := s.loadKeys(ctx, false)
+			if err != nil {
+				return err
+			}
+			s.tokens.SetKeyset(ks)
+		}
+		if len(events) < 500 {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,361 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/pat"
+	"github.com/propusk/propusk/token"
+)
+
+// Pair is a freshly issued access and refresh token.
+type Pair struct {
+	AccessToken      string
+	RefreshToken     string
+	AccessExpiresAt  time.Time
+	RefreshExpiresAt time.Time
+	SessionID        string
+	UserID           int64 // 0 for an anonymous client
+	// APIToken is the new "<id>|<secret>" api-token; set by Register and Login only.
+	APIToken string
+}
+
+// Limits on what a client may send.
+const (
+	MaxLoginLen    = 64   // characters
+	MinPasswordLen = 8    // characters
+	MaxPasswordLen = 1024 // bytes; argon2 hashes whatever it is given
+	maxUserAgent   = 256
+)
+
+var (
+	errCredentials  = propusk.Errorf(propusk.ECREDENTIALS, "the login or the password is wrong")
+	errTooMany      = propusk.Errorf(propusk.ETOOMANY, "too many failed logins; try again later")
+	errRevoked      = propusk.Errorf(propusk.ETOKENINVALID, "the token's session has been revoked")
+	errSessionEnded = propusk.Errorf(propusk.ETOKENINVALID, "the refresh token's session has ended")
+	errReused       = propusk.Errorf(propusk.ETOKENREUSED, "the refresh token was used before; its session has been revoked")
+)
+
+// Obtain issues an anonymous pair. It writes nothing: anonymous sessions
+// live only in their tokens.
+func (s *Service) Obtain(ctx context.Context) (*Pair, error) {
+	sid, err := token.NewID(s.cfg.Rand)
+	if err != nil {
+		return nil, fmt.Errorf("auth: obtain: %w", err)
+	}
+	now := s.cfg.Now()
+	return s.issue(sid, nil, 0, now, now.Add(s.cfg.RefreshTTL))
+}
+
+// issue signs a pair for session sid: anonymous when u is nil.
+func (s *Service) issue(sid string, u *propusk.User, gen int64, now, refreshExp time.Time) (*Pair, error) {
+	ac := &token.AccessClaims{
+		ExpiresAt: jwt.NewNumericDate(now.Add(s.cfg.AccessTTL)),
+		IssuedAt:  jwt.NewNumericDate(now),
+		SessionID: sid,
+		Level:     propusk.LevelAnonymous,
+		Boards:    []string{propusk.AllBoards},
+	}
+	rc := &token.RefreshClaims{ExpiresAt: jwt.NewNumericDate(refreshExp), SessionID: sid, Generation: gen}
+	if u != nil {
+		ac.UserID, ac.Level, ac.Boards = u.ID, u.Level, u.Boards
+		rc.UserID = u.ID
+	}
+	at, err := s.tokens.SignAccess(ac)
+	if err != nil {
+		return nil, fmt.Errorf("auth: sign access token: %w", err)
+	}
+	rt, err := s.tokens.SignRefresh(rc)
+	if err != nil {
+		return nil, fmt.Errorf("auth: sign refresh token: %w", err)
+	}
+	return &Pair{
+		AccessToken: at, RefreshToken: rt,
+		AccessExpiresAt: ac.ExpiresAt.Time, RefreshExpiresAt: rc.ExpiresAt.Time,
+		SessionID: sid, UserID: ac.UserID,
+	}, nil
+}
+
+// Renew spends a refresh token and returns a fresh pair; both tokens are new.
+// A user's refresh token works once; again within the grace period it
+// returns tokens of the same session (two tabs racing), and after it the
+// session is revoked and the answer is ETOKENREUSED. An anonymous refresh
+// token is stateless: it yields a new anonymous pair with the same sid.
+func (s *Service) Renew(ctx context.Context, refresh string, c propusk.Client) (*Pair, error) {
+	rc, err := s.tokens.VerifyRefresh(refresh)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	if rc.UserID == 0 {
+		return s.issue(rc.SessionID, nil, 0, now, now.Add(s.cfg.RefreshTTL))
+	}
+	out, sess, u, err := s.store.RenewSession(ctx, rc.SessionID, rc.Generation, now, s.cfg.RenewGrace, s.cfg.RefreshTTL, clean(c))
+	if err != nil {
+		return nil, fmt.Errorf("auth: renew: %w", err)
+	}
+	switch out {
+	case propusk.RenewRotated, propusk.RenewGrace:
+		if u == nil || u.ID != rc.UserID {
+			return nil, errSessionEnded
+		}
+		return s.issue(sess.ID, u, sess.Generation, now, sess.ExpiresAt)
+	case propusk.RenewReused:
+		s.revoked.add(rc.SessionID, now)
+		s.log.Warn("refresh token reuse: session revoked", "sid", rc.SessionID, "user", rc.UserID)
+		return nil, errReused
+	default:
+		return nil, errSessionEnded
+	}
+}
+
+// Register creates a user with the default level and boards, signs them in
+// and issues their first api-token.
+func (s *Service) Register(ctx context.Context, login, password string, c propusk.Client) (*Pair, error) {
+	u, err := s.CreateUser(ctx, login, password, propusk.LevelUser, nil)
+	if err != nil {
+		return nil, err
+	}
+	return s.startSession(ctx, u, c, "registration")
+}
+
+// CreateUser validates and stores a user without signing them in. Boards
+// nil means every board.
+func (s *Service) CreateUser(ctx context.Context, login, password string, level int, boards []string) (*propusk.User, error) {
+	if err := validLogin(login); err != nil {
+		return nil, err
+	}
+	if err := validPassword(password); err != nil {
+		return nil, err
+	}
+	if level < 0 || level > 1000 {
+		return nil, propusk.Errorf(propusk.EINVALID, "level must be between 0 and 1000")
+	}
+	if boards == nil {
+		boards = []string{propusk.AllBoards}
+	}
+	for _, b := range boards {
+		if b == "" || len(b) > 64 || !utf8.ValidString(b) || strings.ContainsFunc(b, unicode.IsControl) {
+			return nil, propusk.Errorf(propusk.EINVALID, "a board name must be 1 to 64 printable characters")
+		}
+	}
+	hash, err := s.hash(ctx, password)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	u := &propusk.User{Login: login, PasswordHash: hash, Level: level, Boards: boards, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		if propusk.ErrorCode(err) == propusk.ECONFLICT {
+			return nil, propusk.Errorf(propusk.ELOGINTAKEN, "this login is taken")
+		}
+		return nil, fmt.Errorf("auth: create user: %w", err)
+	}
+	return u, nil
+}
+
+// Login checks the password and starts a new session for the user, with a
+// new api-token. An unknown login and a wrong password answer alike, and
+// cost alike. Repeated failures for one login or from one address answer
+// ETOOMANY for a while, whatever the password.
+func (s *Service) Login(ctx context.Context, login, password string, c propusk.Client) (*Pair, error) {
+	if login == "" || password == "" || len(login) > 4*MaxLoginLen || len(password) > MaxPasswordLen {
+		return nil, propusk.Errorf(propusk.EINVALID, "login and password are required")
+	}
+	now := s.cfg.Now()
+	if s.limiter.blocked(login, c.IP, now) {
+		return nil, errTooMany
+	}
+	u, err := s.store.UserByLogin(ctx, login)
+	hash := s.dummy
+	switch {
+	case err == nil:
+		hash = u.PasswordHash
+	case propusk.ErrorCode(err) != propusk.ENOTFOUND:
+		return nil, fmt.Errorf("auth: login: %w", err)
+	}
+	ok, err := s.check(ctx, hash, password)
+	if err != nil {
+		return nil, err
+	}
+	if !ok || u == nil {
+		s.limiter.fail(login, c.IP, now)
+		return nil, errCredentials
+	}
+	s.limiter.succeed(login)
+	return s.startSession(ctx, u, c, "login")
+}
+
+func (s *Service) startSession(ctx context.Context, u *propusk.User, c propusk.Client, reason string) (*Pair, error) {
+	sid, err := token.NewID(s.cfg.Rand)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	c = clean(c)
+	sess := &propusk.Session{
+		ID: sid, UserID: u.ID, Generation: 1, RotatedAt: now, CreatedAt: now, RenewedAt: now,
+		ExpiresAt: now.Add(s.cfg.RefreshTTL), UserAgent: c.UserAgent, IP: c.IP,
+	}
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		return nil, fmt.Errorf("auth: create session: %w", err)
+	}
+	p, err := s.issue(sid, u, sess.Generation, now, sess.ExpiresAt)
+	if err != nil {
+		return nil, err
+	}
+	if p.APIToken, err = s.ReissueAPIToken(ctx, u.ID, reason); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Logoff ends session sid: its refresh token and every access token of it
+// stop working at once here, and on other processes as soon as they read
+// the feed. Ending an anonymous or unknown session is no error.
+func (s *Service) Logoff(ctx context.Context, sid string) error {
+	err := s.store.RevokeSession(ctx, sid, 0, s.cfg.Now())
+	if err != nil && propusk.ErrorCode(err) != propusk.ENOTFOUND {
+		return fmt.Errorf("auth: logoff: %w", err)
+	}
+	if err == nil {
+		s.revoked.add(sid, s.cfg.Now())
+	}
+	return nil
+}
+
+// EndSession ends one of the user's sessions, as Logoff does. ENOTFOUND if
+// it is not theirs.
+func (s *Service) EndSession(ctx context.Context, userID int64, sid string) error {
+	if err := s.store.RevokeSession(ctx, sid, userID, s.cfg.Now()); err != nil {
+		if propusk.ErrorCode(err) == propusk.ENOTFOUND {
+			return propusk.Errorf(propusk.ENOTFOUND, "no such session")
+		}
+		return fmt.Errorf("auth: end session: %w", err)
+	}
+	s.revoked.add(sid, s.cfg.Now())
+	return nil
+}
+
+// Sessions returns the user's live sessions, newest first.
+func (s *Service) Sessions(ctx context.Context, userID int64) ([]*propusk.Session, error) {
+	ss, err := s.store.UserSessions(ctx, userID, s.cfg.Now())
+	if err != nil {
+		return nil, fmt.Errorf("auth: sessions: %w", err)
+	}
+	return ss, nil
+}
+
+// User returns a user by id.
+func (s *Service) User(ctx context.Context, id int64) (*propusk.User, error) {
+	u, err := s.store.UserByID(ctx, id)
+	if err != nil {
+		return nil, fmt.Errorf("auth: user: %w", err)
+	}
+	return u, nil
+}
+
+// Authenticate identifies the caller by a presented token: an access token
+// (JWT) or a personal access token. via is how it came (propusk.ViaAccessToken
+// or propusk.ViaCookie); a personal access token is always ViaAPIToken. Errors
+// are *propusk.Error whose message names the failed check.
+func (s *Service) Authenticate(ctx context.Context, tok, via string) (*propusk.Principal, error) {
+	if pat.Looks(tok) {
+		return s.authenticatePAT(ctx, tok)
+	}
+	c, err := s.tokens.VerifyAccess(tok)
+	if err != nil {
+		return nil, err
+	}
+	if s.revoked.has(c.SessionID) {
+		return nil, errRevoked
+	}
+	return &propusk.Principal{
+		UserID: c.UserID, Level: c.Level, Boards: c.Boards, SessionID: c.SessionID,
+		Via: via, TokenID: c.ID, ExpiresAt: c.ExpiresAt.Time,
+	}, nil
+}
+
+// SessionOf returns the session id of a genuine access or refresh token, even
+// an expired one, so a client whose access token lapsed can still log off.
+func (s *Service) SessionOf(tok string) (string, bool) {
+	if c, err := s.tokens.ParseExpiredAccess(tok); err == nil {
+		return c.SessionID, true
+	}
+	if c, err := s.tokens.VerifyRefresh(tok); err == nil {
+		return c.SessionID, true
+	}
+	return "", false
+}
+
+func (s *Service) hash(ctx context.Context, password string) (string, error) {
+	if err := s.acquire(ctx); err != nil {
+		return "", err
+	}
+	defer s.release()
+	return hashPassword(s.cfg.Rand, s.cfg.Argon2, password)
+}
+
+func (s *Service) check(ctx context.Context, hash, password string) (bool, error) {
+	if err := s.acquire(ctx); err != nil {
+		return false, err
+	}
+	defer s.release()
+	ok, err := checkPassword(hash, password)
+	if errors.Is(err, errBadHash) {
+		s.log.Error("unreadable password hash in the store")
+		return false, nil
+	}
+	return ok, err
+}
+
+func (s *Service) acquire(ctx context.Context) error {
+	select {
+	case s.hashing <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("auth: waiting to hash: %w", ctx.Err())
+	}
+}
+
+func (s *Service) release() { <-s.hashing }
+
+func validLogin(login string) error {
+	n := utf8.RuneCountInString(login)
+	if n == 0 || n > MaxLoginLen || !utf8.ValidString(login) || strings.TrimSpace(login) != login ||
+		strings.ContainsFunc(login, unicode.IsControl) {
+		return propusk.Errorf(propusk.EINVALID, "the login must be 1 to %d characters, without control characters or surrounding spaces", MaxLoginLen)
+	}
+	return nil
+}
+
+func validPassword(p string) error {
+	if !utf8.ValidString(p) || utf8.RuneCountInString(p) < MinPasswordLen || len(p) > MaxPasswordLen {
+		return propusk.Errorf(propusk.EINVALID, "the password must be at least %d characters (and at most %d bytes)", MinPasswordLen, MaxPasswordLen)
+	}
+	return nil
+}
+
+// clean bounds what a client says about itself before it is stored.
+func clean(c propusk.Client) propusk.Client {
+	ua := strings.ToValidUTF8(c.UserAgent, "")
+	if len(ua) > maxUserAgent {
+		ua = ua[:maxUserAgent]
+		for !utf8.ValidString(ua) {
+			ua = ua[:len(ua)-1]
+		}
+	}
+	ip := c.IP
+	if len(ip) > 64 {
+		ip = ip[:64]
+	}
+	return propusk.Client{UserAgent: ua, IP: ip}
+}

@@ -1,0 +1,209 @@
+package auth
+
+import (
+	"strconv"
+	"sync"
+	"time"
+)
+
+// revokedSet holds the ids of sessions revoked recently. An access token
+// lives at most AccessTTL, so an id can be forgotten once every access token
+// of its session has expired; refresh tokens are checked in the store.
+type revokedSet struct {
+	mu sync.RWMutex
+	m  map[string]time.Time
+}
+
+func newRevokedSet() *revokedSet { return &revokedSet{m: map[string]time.Time{}} }
+
+func (r *revokedSet) add(id string, at time.Time) {
+	r.mu.Lock()
+	r.m[id] = at
+	r.mu.Unlock()
+}
+
+func (r *revokedSet) has(id string) bool {
+	r.mu.RLock()
+	_, ok := r.m[id]
+	r.mu.RUnlock()
+	return ok
+}
+
+func (r *revokedSet) prune(before time.Time) {
+	r.mu.Lock()
+	for id, at := range r.m {
+		if at.Before(before) {
+			delete(r.m, id)
+		}
+	}
+	r.mu.Unlock()
+}
+
+// patEntry is what verifying a personal access token needs of its row and
+// its user, kept in memory so a repeated token costs no database read.
+type patEntry struct {
+	hash      [32]byte
+	userID    int64
+	level     int
+	boards    []string
+	abilities []string
+	expiresAt time.Time
+	fetched   time.Time
+}
+
+// patCache maps token ids to entries; bounded like the access-token cache.
+type patCache struct {
+	mu  sync.RWMutex
+	m   map[int64]*patEntry
+	max int
+}
+
+func newPATCache(max int) *patCache { return &patCache{m: map[int64]*patEntry{}, max: max} }
+
+func (c *patCache) get(id int64) *patEntry {
+	c.mu.RLock()
+	e := c.m[id]
+	c.mu.RUnlock()
+	return e
+}
+
+func (c *patCache) put(id int64, e *patEntry) {
+	c.mu.Lock()
+	if len(c.m) >= c.max {
+		drop := c.max/8 + 1
+		for k := range c.m {
+			delete(c.m, k)
+			if drop--; drop == 0 {
+				break
+			}
+		}
+	}
+	c.m[id] = e
+	c.mu.Unlock()
+}
+
+func (c *patCache) evict(id int64) {
+	c.mu.Lock()
+	delete(c.m, id)
+	c.mu.Unlock()
+}
+
+func (c *patCache) evictRef(ref string) {
+	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
+		c.evict(id)
+	}
+}
+
+// touchLog coalesces last_used_at per token until the next flush, so a
+// thousand requests with one token cost one row update, off the request path.
+type touchLog struct {
+	mu sync.Mutex
+	m  map[int64]time.Time
+}
+
+func newTouchLog() *touchLog { return &touchLog{m: map[int64]time.Time{}} }
+
+func (l *touchLog) touch(id int64, at time.Time) {
+	l.mu.Lock()
+	if at.After(l.m[id]) {
+		l.m[id] = at
+	}
+	l.mu.Unlock()
+}
+
+func (l *touchLog) take() map[int64]time.Time {
+	l.mu.Lock()
+	m := l.m
+	l.m = map[int64]time.Time{}
+	l.mu.Unlock()
+	return m
+}
+
+// putBack returns entries of a failed flush, keeping newer touches.
+func (l *touchLog) putBack(m map[int64]time.Time) {
+	for id, at := range m {
+		l.touch(id, at)
+	}
+}
+
+// LimitConfig bounds failed logins. Zero values take the defaults.
+type LimitConfig struct {
+	PerLogin int           // failures allowed per login within Window; default 5
+	PerIP    int           // failures allowed per client address within Window; default 50
+	Window   time.Duration // default 15m
+}
+
+func (c *LimitConfig) fill() {
+	if c.PerLogin <= 0 {
+		c.PerLogin = 5
+	}
+	if c.PerIP <= 0 {
+		c.PerIP = 50
+	}
+	if c.Window <= 0 {
+		c.Window = 15 * time.Minute
+	}
+}
+
+// limiter counts failed logins in fixed windows, per login and per address.
+// It is per process: behind N processes an attacker gets at most N times the
+// budget, which argon2's cost keeps small.
+type limiter struct {
+	cfg LimitConfig
+	mu  sync.Mutex
+	m   map[string]*window
+}
+
+type window struct {
+	start time.Time
+	n     int
+}
+
+func newLimiter(cfg LimitConfig) *limiter { return &limiter{cfg: cfg, m: map[string]*window{}} }
+
+func (l *limiter) blocked(login, ip string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.count("l:"+login, now) >= l.cfg.PerLogin || (ip != "" && l.count("i:"+ip, now) >= l.cfg.PerIP)
+}
+
+func (l *limiter) count(k string, now time.Time) int {
+	w := l.m[k]
+	if w == nil || now.Sub(w.start) >= l.cfg.Window {
+		return 0
+	}
+	return w.n
+}
+
+func (l *limiter) fail(login, ip string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	keys := []string{"l:" + login}
+	if ip != "" {
+		keys = append(keys, "i:"+ip)
+	}
+	for _, k := range keys {
+		w := l.m[k]
+		if w == nil || now.Sub(w.start) >= l.cfg.Window {
+			w = &window{start: now}
+			l.m[k] = w
+		}
+		w.n++
+	}
+}
+
+func (l *limiter) succeed(login string) {
+	l.mu.Lock()
+	delete(l.m, "l:"+login)
+	l.mu.Unlock()
+}
+
+func (l *limiter) prune(now time.Time) {
+	l.mu.Lock()
+	for k, w := range l.m {
+		if now.Sub(w.start) >= l.cfg.Window {
+			delete(l.m, k)
+		}
+	}
+	l.mu.Unlock()
+}

@@ -1,0 +1,71 @@
+package http
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/propusk/propusk/auth"
+)
+
+// Cookie names, as in SPEC.md.
+const (
+	CookieAccess  = "accessToken"
+	CookieRefresh = "refreshToken"
+	CookieXSRF    = "XSRF-TOKEN"
+)
+
+// secure decides the Secure attribute: "true", "false", or "auto" (the
+// default), which sets it when the request came over TLS.
+func (s *Server) secure(r *http.Request) bool {
+	switch s.cfg.CookieSecure {
+	case "true":
+		return true
+	case "false":
+		return false
+	default:
+		return r.TLS != nil
+	}
+}
+
+func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, expires time.Time, httpOnly bool) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: "/",
+		Expires: expires, MaxAge: max(1, int(time.Until(expires).Seconds())),
+		HttpOnly: httpOnly, Secure: s.secure(r), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// setPairCookies hands a browser its tokens, with lifetimes equal to the
+// tokens', and a CSRF token bound to the pair's session.
+func (s *Server) setPairCookies(w http.ResponseWriter, r *http.Request, p *auth.Pair) {
+	now := s.svc.Now()
+	s.setCookieAt(w, r, CookieAccess, p.AccessToken, p.AccessExpiresAt, now, true)
+	s.setCookieAt(w, r, CookieRefresh, p.RefreshToken, p.RefreshExpiresAt, now, true)
+	s.setCookieAt(w, r, CookieXSRF, s.csrf.token(p.SessionID), p.RefreshExpiresAt, now, false)
+}
+
+// setCookieAt is setCookie with Max-Age computed on the service's clock.
+func (s *Server) setCookieAt(w http.ResponseWriter, r *http.Request, name, value string, expires, now time.Time, httpOnly bool) {
+	http.SetCookie(w, &http.Cookie{
+		Name: name, Value: value, Path: "/",
+		Expires: expires, MaxAge: max(1, int(expires.Sub(now).Seconds())),
+		HttpOnly: httpOnly, Secure: s.secure(r), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+func (s *Server) clearCookies(w http.ResponseWriter, r *http.Request) {
+	for _, name := range []string{CookieAccess, CookieRefresh} {
+		http.SetCookie(w, &http.Cookie{
+			Name: name, Value: "", Path: "/", MaxAge: -1,
+			HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode,
+		})
+	}
+}
+
+func cookie(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}

@@ -1,0 +1,272 @@
+// Package http serves propusk over HTTP: the Foxtan token protocol under
+// /api/v1, personal access tokens, Sanctum's SPA cookie login, the /account
+// page and its assets, and the middleware a Go web app mounts to protect its
+// own routes.
+//
+// # Browser and API routes
+//
+// Every route answers script clients (those that send X-Requested-With) with
+// JSON, and browsers without it with cookies and redirects, so a page works
+// with JavaScript off. State-changing requests authenticated by a cookie need
+// a CSRF token bound to the session; requests that carry their token in a
+// header need none, as a cross-site page cannot make a browser send one.
+//
+// # Embedding
+//
+// A Go app builds an auth.Service, then a Server, mounts the Server for
+// propusk's own routes and wraps its handlers with Server.Protect:
+//
+//	srv, err := http.New(http.Config{Service: svc})
+//	mux.Handle("/", srv)
+//	mux.Handle("POST /boards/{board}/posts", srv.Protect(postHandler,
+//		http.RequireBoard(func(r *nethttp.Request) string { return r.PathValue("board") })))
+package http
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/auth"
+)
+
+// Config configures a Server. Zero values take the defaults in the comments.
+type Config struct {
+	Service *auth.Service // required
+	Logger  *slog.Logger  // default: discard
+	// CookieSecure is "auto" (default: Secure when the request came over
+	// TLS), "true" or "false".
+	CookieSecure string
+	// StatefulOrigins are first-party origins besides the server's own (such
+	// as "https://app.example.com") whose pages may use cookie authentication.
+	StatefulOrigins []string
+	// ClientIPHeader names a header set by a trusted reverse proxy with the
+	// client's address (such as "X-Real-IP"); default none: the peer address.
+	ClientIPHeader string
+	MaxBodyBytes   int64 // default 64 KiB
+}
+
+// Server is propusk's HTTP handler.
+type Server struct {
+	cfg  Config
+	svc  *auth.Service
+	log  *slog.Logger
+	mux  *http.ServeMux
+	mw   *Middleware
+	csrf *csrf
+	cop  *http.CrossOriginProtection
+}
+
+// New validates cfg and returns a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Service == nil {
+		return nil, errors.New("http: Config.Service is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch cfg.CookieSecure {
+	case "":
+		cfg.CookieSecure = "auto"
+	case "auto", "true", "false":
+	default:
+		return nil, fmt.Errorf("http: CookieSecure must be auto, true or false, not %q", cfg.CookieSecure)
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	s := &Server{cfg: cfg, svc: cfg.Service, log: cfg.Logger, mux: http.NewServeMux()}
+	s.cop = http.NewCrossOriginProtection()
+	for _, o := range cfg.StatefulOrigins {
+		if err := s.cop.AddTrustedOrigin(o); err != nil {
+			return nil, fmt.Errorf("http: stateful origin: %w", err)
+		}
+	}
+	m := hmac.New(sha256.New, cfg.Service.CSRFKey())
+	m.Write([]byte("propusk http csrf v1"))
+	s.csrf = &csrf{key: m.Sum(nil), rand: cfg.Service.Config().Rand}
+	s.mw = &Middleware{
+		Auth: cfg.Service,
+		CSRF: func(r *http.Request, p *propusk.Principal) error {
+			in, err := readInputCached(r)
+			if err != nil {
+				return err
+			}
+			if err := s.checkOrigin(r); err != nil {
+				return err
+			}
+			return s.checkCSRF(r, in, p.SessionID)
+		},
+		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
+			code := propusk.ErrorCode(err)
+			if code == propusk.EINTERNAL || code == propusk.EUNAVAILABLE {
+				Error(w, r, s.log, err)
+				return
+			}
+			DenyDefault(w, r, err)
+		},
+	}
+	s.routes()
+	return s, nil
+}
+
+// Middleware returns the Server's authentication middleware.
+func (s *Server) Middleware() *Middleware { return s.mw }
+
+// Protect is s.Middleware().Protect.
+func (s *Server) Protect(h http.Handler, guards ...Guard) http.Handler {
+	return s.mw.Protect(h, guards...)
+}
+
+// ServeHTTP serves propusk's routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if err := overrideMethod(w, r, s.cfg.MaxBodyBytes); err != nil {
+		Error(w, r, s.log, err)
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.notFound(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// handlerFunc is a handler that returns its error, so that every error is
+// answered in one place.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(pattern string, h handlerFunc, guards ...Guard) {
+	var hh http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			Error(w, r, s.log, err)
+		}
+	})
+	if guards != nil {
+		hh = s.mw.Protect(hh, guards...)
+	}
+	s.mux.Handle(pattern, hh)
+}
+
+// anyone is the empty guard list: authenticate, nothing more.
+var anyone = []Guard{}
+
+func (s *Server) routes() {
+	s.handle("GET /api/v1/token.obtain", s.obtain)
+	s.handle("GET /api/v1/token.renew", s.renew)
+	s.handle("POST /api/v1/token.renew", s.renew)
+	s.handle("GET /api/v1/token.check", s.check)
+	s.handle("POST /api/v1/user.register", s.register)
+	s.handle("POST /api/v1/user.login", s.login)
+	s.handle("POST /api/v1/user.logoff", s.logoff)
+	s.handle("GET /api/v1/user.me", s.me, anyone...)
+	s.handle("GET /api/v1/sessions", s.sessions, RequireUser())
+	s.handle("DELETE /api/v1/sessions/{id}", s.endSession, RequireUser())
+
+	s.handle("GET /api/v1/tokens", s.listTokens, RequireUser())
+	s.handle("POST /api/v1/tokens", s.createToken, RequireUser())
+	s.handle("DELETE /api/v1/tokens/{id}", s.deleteToken, RequireUser())
+	s.handle("POST /api/v1/admin/users/{id}/api-token", s.reissue, RequireLevel(propusk.LevelAdmin), RequireAbility("tokens:reissue"))
+
+	s.handle("GET /sanctum/csrf-cookie", s.csrfCookie)
+	s.handle("POST /login", s.spaLogin)
+	s.handle("POST /logout", s.logoff)
+	s.handle("GET /api/user", s.me, RequireUser())
+
+	s.handle("GET /account", s.account, anyone...)
+	s.handle("POST /account/login", s.accountLogin)
+	s.handle("POST /account/tokens", s.accountCreateToken, RequireUser())
+	s.handle("POST /account/tokens/{id}/delete", s.accountDeleteToken, RequireUser())
+	s.handle("POST /account/sessions/{id}/delete", s.accountEndSession, RequireUser())
+
+	s.handle("GET /.well-known/jwks.json", s.jwks)
+	s.handle("GET /assets/{name}", s.asset)
+	s.handle("GET /healthz", s.healthz)
+}
+
+// notFound answers an unrouted request: 405 when the path exists under
+// another method, 404 otherwise, as JSON like every other error.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodPut, http.MethodPatch} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := s.mux.Handler(probe); p != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		Error(w, r, s.log, propusk.Errorf(propusk.EMETHOD, "%s is not served here; allowed: %s", r.Method, strings.Join(allow, ", ")))
+		return
+	}
+	Error(w, r, s.log, propusk.Errorf(propusk.ENOTFOUND, "no such endpoint"))
+}
+
+// overrideMethod lets an HTML form, which can only GET or POST, ask for
+// DELETE, PUT or PATCH with a _method field, as Laravel forms do.
+func overrideMethod(w http.ResponseWriter, r *http.Request, max int64) error {
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return nil
+	}
+	in, err := readInput(w, r, max)
+	if err != nil {
+		return err
+	}
+	r.PostForm = url.Values{}
+	for k, v := range in.vals {
+		r.PostForm[k] = []string{v}
+	}
+	for k, l := range in.lists {
+		r.PostForm[k] = l
+	}
+	if r.Form == nil {
+		r.Form = r.PostForm
+	}
+	if m := strings.ToUpper(in.str("_method")); slices.Contains([]string{http.MethodDelete, http.MethodPut, http.MethodPatch}, m) {
+		r.Method = m
+	}
+	return nil
+}
+
+// readInputCached returns the fields of a form already parsed by
+// overrideMethod, or an empty input for any other body (the CSRF check
+// reads only headers then).
+func readInputCached(r *http.Request) (input, error) {
+	in := input{vals: map[string]string{}, lists: map[string][]string{}, has: map[string]bool{}}
+	if r.PostForm != nil {
+		return fromForm(in, r.PostForm)
+	}
+	return in, nil
+}
+
+// clientOf describes the client for the sessions list.
+func (s *Server) clientOf(r *http.Request) propusk.Client {
+	ip := ""
+	if s.cfg.ClientIPHeader != "" {
+		ip = strings.TrimSpace(strings.Split(r.Header.Get(s.cfg.ClientIPHeader), ",")[0])
+	}
+	if ip == "" {
+		ip, _, _ = net.SplitHostPort(r.RemoteAddr)
+	}
+	return propusk.Client{UserAgent: r.UserAgent(), IP: ip}
+}
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, err := w.Write(s.svc.JWKS())
+	return err
+}

@@ -1,0 +1,267 @@
+// Package postgres is the propusk.Store on PostgreSQL, through pgx and its
+// connection pool. Many propusk processes can share one database.
+//
+// # Failing fast
+//
+// Every method bounds its call with Store.Timeout (3 s by default) and a
+// connection attempt with the same, so a request never hangs on a database
+// that is down: it gets an error with code propusk.EUNAVAILABLE instead.
+//
+// # The feed across processes
+//
+// Store also implements propusk.Notifier. Each method that appends to the
+// feed calls pg_notify in its own transaction, so the notification goes out
+// exactly when the entry becomes visible; Wait listens on a dedicated
+// connection. The channel is named after the schema in use, so stores on
+// different schemas of one database do not wake each other.
+//
+// # Pool
+//
+// The DSN's pool_* parameters tune the pool (pool_max_conns,
+// pool_min_conns, pool_max_conn_lifetime, pool_max_conn_idle_time,
+// pool_health_check_period); without pool_max_conns the pool holds up to
+// 20 connections. connect_timeout defaults to Timeout.
+package postgres
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/propusk/propusk"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DefaultTimeout bounds each store call unless Store.Timeout says otherwise.
+const DefaultTimeout = 3 * time.Second
+
+// defaultMaxConns is the pool size when the DSN has no pool_max_conns.
+const defaultMaxConns = 20
+
+// migrateLock is the key of the advisory lock that serializes Migrate
+// across processes ("propusk" in ASCII).
+const migrateLock int64 = 0x70726f7075736b
+
+// channelExpr is the SQL for the notification channel: named after the
+// schema, hashed when the name would pass PostgreSQL's 63-byte limit.
+const channelExpr = `(CASE WHEN octet_length(current_schema()) <= 48
+	THEN 'propusk_events_' || current_schema()
+	ELSE 'propusk_events_' || md5(current_schema()) END)`
+
+// Store is a propusk.Store and propusk.Notifier on a PostgreSQL database.
+type Store struct {
+	// Timeout bounds every call; set it before the Store is used.
+	Timeout time.Duration // DefaultTimeout
+	// Now is the clock for the times no method argument gives: a user or
+	// token created without CreatedAt, and the feed entries of DeleteToken,
+	// AddKeys and DeleteKeys.
+	Now func() time.Time // time.Now
+
+	pool   *pgxpool.Pool
+	listen *pgx.ConnConfig // of Wait's connection
+
+	// waiting is a one-slot semaphore that owns listener; a channel rather
+	// than a mutex so that a queued Wait still honours its context.
+	waiting  chan struct{}
+	listener *pgx.Conn
+
+	closing context.Context // done once Close is called
+	close   context.CancelFunc
+}
+
+var (
+	_ propusk.Store    = (*Store)(nil)
+	_ propusk.Notifier = (*Store)(nil)
+)
+
+// Open connects to the database at dsn (a postgres:// URL or key=value
+// string) and checks that it answers. Call Migrate before using the Store.
+func Open(ctx context.Context, dsn string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		// pgconn's error redacts the password, best effort.
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
+	}
+	if cfg.ConnConfig.ConnectTimeout == 0 {
+		cfg.ConnConfig.ConnectTimeout = DefaultTimeout
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	closing, cancel := context.WithCancel(context.Background())
+	s := &Store{
+		Timeout: DefaultTimeout,
+		Now:     time.Now,
+		pool:    pool,
+		listen:  cfg.ConnConfig.Copy(),
+		waiting: make(chan struct{}, 1),
+		closing: closing,
+		close:   cancel,
+	}
+	ctx, done := s.bound(ctx)
+	defer done()
+	if err := pool.Ping(ctx); err != nil {
+		s.Close()
+		return nil, wrap("open", err)
+	}
+	return s, nil
+}
+
+// Close stops a Wait in progress and closes every connection. It is safe to
+// call more than once.
+func (s *Store) Close() error {
+	s.close()
+	s.waiting <- struct{}{}
+	if s.listener != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		s.listener.Close(ctx)
+		cancel()
+		s.listener = nil
+	}
+	<-s.waiting
+	s.pool.Close()
+	return nil
+}
+
+// Migrate applies the embedded migrations that the database has not seen,
+// in name order, each in its own transaction, and records each in
+// schema_migrations. It is idempotent, and safe when several processes run
+// it at once: each transaction first takes an advisory lock and then checks
+// whether its migration was applied meanwhile. It runs under ctx alone, not
+// Timeout, since a migration may take long.
+func (s *Store) Migrate(ctx context.Context) error {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("postgres: migrate: %w", err)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		body, err := fs.ReadFile(migrations, name)
+		if err != nil {
+			return fmt.Errorf("postgres: migrate %s: %w", name, err)
+		}
+		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
+				return err
+			}
+			if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+				name text PRIMARY KEY,
+				applied_at timestamptz NOT NULL DEFAULT now()
+			)`); err != nil {
+				return err
+			}
+			var done bool
+			if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE name = $1)`, name).Scan(&done); err != nil {
+				return err
+			}
+			if done {
+				return nil
+			}
+			// Without arguments Exec uses the simple protocol, which runs
+			// a file of several statements.
+			if _, err := tx.Exec(ctx, string(body)); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO schema_migrations (name) VALUES ($1)`, name)
+			return err
+		})
+		if err != nil {
+			return wrap("migrate "+name, err)
+		}
+	}
+	return nil
+}
+
+// bound gives a call its deadline: the caller's or Timeout, whichever is
+// sooner, so that no request waits on a database that is down.
+func (s *Store) bound(ctx context.Context) (context.Context, context.CancelFunc) {
+	d := s.Timeout
+	if d <= 0 {
+		d = DefaultTimeout
+	}
+	return context.WithTimeout(ctx, d)
+}
+
+// write runs fn in a READ COMMITTED transaction, bounded by Timeout, and
+// commits it when fn returns nil. Errors are mapped and given op as context.
+func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Context, tx pgx.Tx) error) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error { return fn(ctx, tx) })
+	return wrap(op, err)
+}
+
+func (s *Store) now() time.Time {
+	if s.Now == nil {
+		return time.Now()
+	}
+	return s.Now()
+}
+
+// appendEventsSQL adds one feed entry of kind $2 at $3 for each ref in $1,
+// numbered from event_seq (see the migration), and notifies each; it returns
+// how many it added. Callers run it last in their transaction, so that the
+// event_seq lock is held for as short a time as possible and is never held
+// while waiting for another lock.
+const appendEventsSQL = `WITH c AS (
+	UPDATE event_seq SET seq = seq + cardinality($1::text[]) RETURNING seq
+), e AS (
+	INSERT INTO events (seq, kind, ref, at)
+	SELECT c.seq - cardinality($1::text[]) + r.n, $2, r.ref, $3
+	FROM c, unnest($1::text[]) WITH ORDINALITY AS r (ref, n)
+	RETURNING seq
+)
+SELECT count(*) FROM e, pg_notify(` + channelExpr + `, e.seq::text)`
+
+// appendEvents adds feed entries inside tx; see appendEventsSQL.
+func appendEvents(ctx context.Context, tx pgx.Tx, kind string, refs []string, at time.Time) error {
+	if len(refs) == 0 {
+		return nil
+	}
+	var n int
+	if err := tx.QueryRow(ctx, appendEventsSQL, refs, kind, millis(at)).Scan(&n); err != nil {
+		return err
+	}
+	if n != len(refs) {
+		return errors.New("append events: feed entries lost")
+	}
+	return nil
+}
+
+// Times of propusk's own tables are written to the millisecond, so that
+// they read back Equal on both stores.
+
+func millis(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.Truncate(time.Millisecond).UTC()
+}
+
+// nullMillis is t for a nullable column: nil for the zero time.
+func nullMillis(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return millis(t)
+}
+
+func utc(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return t.UTC()
+}

@@ -1,0 +1,247 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/propusk/propusk"
+)
+
+const sessionColumns = `s.id, s.user_id, s.generation, s.rotated_at, s.created_at, s.renewed_at, s.expires_at, s.revoked_at, s.user_agent, s.ip`
+
+// CreateSession inserts sess. A zero CreatedAt becomes Now, and zero
+// RotatedAt and RenewedAt become CreatedAt. ECONFLICT if the id exists.
+func (s *Store) CreateSession(ctx context.Context, sess *propusk.Session) error {
+	prepareSession(sess, s.now())
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `INSERT INTO sessions
+		(id, user_id, generation, rotated_at, created_at, renewed_at, expires_at, revoked_at, user_agent, ip)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		sess.ID, sess.UserID, sess.Generation, sess.RotatedAt, sess.CreatedAt,
+		sess.RenewedAt, sess.ExpiresAt, nullMillis(sess.RevokedAt), sess.UserAgent, sess.IP)
+	return wrap("create session", err)
+}
+
+// prepareSession fills in the defaults of a new session and sets its times
+// to what they read back as.
+func prepareSession(sess *propusk.Session, now time.Time) {
+	if sess.CreatedAt.IsZero() {
+		sess.CreatedAt = now
+	}
+	sess.CreatedAt = millis(sess.CreatedAt)
+	if sess.RotatedAt.IsZero() {
+		sess.RotatedAt = sess.CreatedAt
+	}
+	if sess.RenewedAt.IsZero() {
+		sess.RenewedAt = sess.CreatedAt
+	}
+	sess.RotatedAt = millis(sess.RotatedAt)
+	sess.RenewedAt = millis(sess.RenewedAt)
+	sess.ExpiresAt = millis(sess.ExpiresAt)
+	sess.RevokedAt = millis(sess.RevokedAt)
+}
+
+// Session returns the session or ENOTFOUND.
+func (s *Store) Session(ctx context.Context, id string) (*propusk.Session, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	sess, err := scanSession(s.pool.QueryRow(ctx, `SELECT `+sessionColumns+` FROM sessions s WHERE s.id = $1`, id))
+	if err != nil {
+		return nil, wrap("session", err)
+	}
+	return sess, nil
+}
+
+// UserSessions returns the user's sessions that are neither revoked nor
+// expired at now, the most recently created first.
+func (s *Store) UserSessions(ctx context.Context, userID int64, now time.Time) ([]*propusk.Session, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT `+sessionColumns+` FROM sessions s
+		WHERE s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > $2
+		ORDER BY s.created_at DESC, s.id DESC`, userID, now)
+	if err != nil {
+		return nil, wrap("user sessions", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*propusk.Session, error) { return scanSession(row) })
+	if err != nil {
+		return nil, wrap("user sessions", err)
+	}
+	return list, nil
+}
+
+// rotateSQL is the compare-and-swap that spends generation $2 of session $1
+// at $3: one statement, so of many concurrent spends exactly one matches.
+// Under READ COMMITTED the others wait for the winner's row lock, re-check
+// the WHERE against the row it left, and match nothing.
+const rotateSQL = `WITH s AS (
+	UPDATE sessions
+	SET generation = generation + 1, rotated_at = $3, renewed_at = $3, expires_at = $4, user_agent = $5, ip = $6
+	WHERE id = $1 AND generation = $2 AND revoked_at IS NULL AND expires_at > $3
+	RETURNING *
+)
+SELECT ` + sessionColumns + `, ` + userColumns + ` FROM s JOIN users u ON u.id = s.user_id`
+
+// revokeSQL revokes live session $1 at $2 if it belongs to user $3 (any user
+// when $3 is 0), and appends its feed entry and notification in the same
+// statement. It returns the entry's seq, or no row when it revoked nothing.
+const revokeSQL = `WITH r AS (
+	UPDATE sessions SET revoked_at = $2
+	WHERE id = $1 AND ($3::bigint = 0 OR user_id = $3) AND revoked_at IS NULL
+	RETURNING id
+), c AS (
+	UPDATE event_seq SET seq = seq + 1 WHERE EXISTS (SELECT 1 FROM r) RETURNING seq
+), e AS (
+	INSERT INTO events (seq, kind, ref, at)
+	SELECT c.seq, '` + propusk.EventSession + `', r.id, $2 FROM c, r
+	RETURNING seq
+)
+SELECT e.seq FROM e, pg_notify(` + channelExpr + `, e.seq::text)`
+
+// RenewSession spends generation gen of session id at now. The common path,
+// a rotation, is one statement (rotateSQL). Otherwise a second statement
+// reads the session to tell grace from reuse from invalid, and a reuse takes
+// a third, which revokes the session and records it (revokeSQL).
+//
+// It returns the session afterwards for RenewRotated, RenewGrace and
+// RenewReused (revoked), nil for RenewInvalid; the user for RenewRotated and
+// RenewGrace only. Grace applies to the previous generation only, while
+// now-RotatedAt < grace.
+func (s *Store) RenewSession(ctx context.Context, id string, gen int64, now time.Time, grace, ttl time.Duration, c propusk.Client) (propusk.RenewOutcome, *propusk.Session, *propusk.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	now = millis(now)
+	sess, user, err := scanSessionUser(s.pool.QueryRow(ctx, rotateSQL, id, gen, now, now.Add(ttl), c.UserAgent, c.IP))
+	switch {
+	case err == nil:
+		return propusk.RenewRotated, sess, user, nil
+	case !errors.Is(err, pgx.ErrNoRows):
+		return 0, nil, nil, wrap("renew session", err)
+	}
+
+	sess, user, err = scanSessionUser(s.pool.QueryRow(ctx, `SELECT `+sessionColumns+`, `+userColumns+`
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`, id))
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return propusk.RenewInvalid, nil, nil, nil
+	case err != nil:
+		return 0, nil, nil, wrap("renew session", err)
+	}
+	switch outcome := judgeRenew(sess, gen, now, grace); outcome {
+	case propusk.RenewGrace:
+		return outcome, sess, user, nil
+	case propusk.RenewReused:
+		var seq int64
+		err := s.pool.QueryRow(ctx, revokeSQL, id, now, int64(0)).Scan(&seq)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return 0, nil, nil, wrap("renew session", err)
+		}
+		// No row: a concurrent spend revoked it first, and recorded it.
+		sess.RevokedAt = now
+		return outcome, sess, nil, nil
+	default:
+		return outcome, nil, nil, nil
+	}
+}
+
+// judgeRenew decides a spend of generation gen that did not rotate sess.
+func judgeRenew(sess *propusk.Session, gen int64, now time.Time, grace time.Duration) propusk.RenewOutcome {
+	switch {
+	case sess.Revoked() || !now.Before(sess.ExpiresAt):
+		return propusk.RenewInvalid
+	case gen == sess.Generation-1 && now.Sub(sess.RotatedAt) < grace:
+		return propusk.RenewGrace
+	case gen < sess.Generation:
+		return propusk.RenewReused
+	default:
+		// The current generation would have rotated; a later one was never issued.
+		return propusk.RenewInvalid
+	}
+}
+
+// RevokeSession revokes the session at now and appends an EventSession, in
+// one transaction. Revoking a revoked session changes nothing and is no error.
+// ENOTFOUND if it does not exist or userID is not 0 and not its owner.
+func (s *Store) RevokeSession(ctx context.Context, id string, userID int64, now time.Time) error {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	var seq int64
+	err := s.pool.QueryRow(ctx, revokeSQL, id, millis(now), userID).Scan(&seq)
+	if err == nil {
+		return nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return wrap("revoke session", err)
+	}
+	// Nothing revoked: tell an already revoked session of the caller's
+	// from one that is missing or another user's.
+	var owner int64
+	if err := s.pool.QueryRow(ctx, `SELECT user_id FROM sessions WHERE id = $1`, id).Scan(&owner); err != nil {
+		return wrap("revoke session", err)
+	}
+	if userID != 0 && owner != userID {
+		return notFound("revoke session")
+	}
+	return nil
+}
+
+// RevokedSince returns the ids of sessions revoked at or after t, in the
+// order they were revoked.
+func (s *Store) RevokedSince(ctx context.Context, t time.Time) ([]string, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT id FROM sessions WHERE revoked_at >= $1 ORDER BY revoked_at, id`, t)
+	if err != nil {
+		return nil, wrap("revoked since", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, wrap("revoked since", err)
+	}
+	return ids, nil
+}
+
+// sessionDest returns the scan destinations of sessionColumns into sess, and
+// a function to call after the scan.
+func sessionDest(sess *propusk.Session) ([]any, func()) {
+	var (
+		rotated, created, renewed, expires time.Time
+		revoked                            *time.Time
+	)
+	dest := []any{&sess.ID, &sess.UserID, &sess.Generation, &rotated, &created, &renewed, &expires, &revoked, &sess.UserAgent, &sess.IP}
+	return dest, func() {
+		sess.RotatedAt = rotated.UTC()
+		sess.CreatedAt = created.UTC()
+		sess.RenewedAt = renewed.UTC()
+		sess.ExpiresAt = expires.UTC()
+		sess.RevokedAt = utc(revoked)
+	}
+}
+
+func scanSession(row pgx.Row) (*propusk.Session, error) {
+	var sess propusk.Session
+	dest, finish := sessionDest(&sess)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	finish()
+	return &sess, nil
+}
+
+func scanSessionUser(row pgx.Row) (*propusk.Session, *propusk.User, error) {
+	var (
+		sess propusk.Session
+		u    propusk.User
+	)
+	sdest, sfinish := sessionDest(&sess)
+	udest, ufinish := userDest(&u)
+	if err := row.Scan(append(sdest, udest...)...); err != nil {
+		return nil, nil, err
+	}
+	sfinish()
+	ufinish()
+	return &sess, &u, nil
+}

@@ -1,0 +1,232 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/propusk/propusk"
+)
+
+const tokenColumns = `id, tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at`
+
+// CreateToken inserts t and sets its ID. Times are stored as Laravel does,
+// to the second: t's times are truncated to match. A zero CreatedAt becomes
+// Now, a zero UpdatedAt CreatedAt, nil Abilities ["*"]. ECONFLICT if the hash
+// exists.
+func (s *Store) CreateToken(ctx context.Context, t *propusk.PersonalAccessToken) error {
+	prepareToken(t, s.now())
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return wrap("create token", insertToken(ctx, s.pool, t))
+}
+
+// querier is what a pool and a transaction have in common.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func insertToken(ctx context.Context, q querier, t *propusk.PersonalAccessToken) error {
+	abilities, err := json.Marshal(t.Abilities)
+	if err != nil {
+		return err
+	}
+	return q.QueryRow(ctx, `INSERT INTO personal_access_tokens
+		(tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
+		t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
+		laravelTime(t.LastUsedAt), laravelTime(t.ExpiresAt), laravelTime(t.CreatedAt), laravelTime(t.UpdatedAt),
+	).Scan(&t.ID)
+}
+
+// prepareToken fills in the defaults of a new token and sets its times to
+// what they read back as.
+func prepareToken(t *propusk.PersonalAccessToken, now time.Time) {
+	if t.CreatedAt.IsZero() {
+		t.CreatedAt = now
+	}
+	if t.UpdatedAt.IsZero() {
+		t.UpdatedAt = t.CreatedAt
+	}
+	if t.Abilities == nil {
+		t.Abilities = []string{propusk.AllAbilities}
+	}
+	t.CreatedAt = truncSeconds(t.CreatedAt)
+	t.UpdatedAt = truncSeconds(t.UpdatedAt)
+	t.LastUsedAt = truncSeconds(t.LastUsedAt)
+	t.ExpiresAt = truncSeconds(t.ExpiresAt)
+}
+
+// Token returns the token with this id, or ENOTFOUND.
+func (s *Store) Token(ctx context.Context, id int64) (*propusk.PersonalAccessToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM personal_access_tokens WHERE id = $1`, id))
+	if err != nil {
+		return nil, wrap("token", err)
+	}
+	return t, nil
+}
+
+// TokenByHash returns the token with this hex SHA-256, or ENOTFOUND.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (*propusk.PersonalAccessToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	t, err := scanToken(s.pool.QueryRow(ctx, `SELECT `+tokenColumns+` FROM personal_access_tokens WHERE token = $1`, hash))
+	if err != nil {
+		return nil, wrap("token by hash", err)
+	}
+	return t, nil
+}
+
+// UserTokens returns the tokens of the user (tokenable_type typ), in the
+// order they were created.
+func (s *Store) UserTokens(ctx context.Context, typ string, userID int64) ([]*propusk.PersonalAccessToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.pool.Query(ctx, `SELECT `+tokenColumns+` FROM personal_access_tokens
+		WHERE tokenable_type = $1 AND tokenable_id = $2 ORDER BY id`, typ, userID)
+	if err != nil {
+		return nil, wrap("user tokens", err)
+	}
+	list, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*propusk.PersonalAccessToken, error) { return scanToken(row) })
+	if err != nil {
+		return nil, wrap("user tokens", err)
+	}
+	return list, nil
+}
+
+// DeleteToken deletes the user's token and appends an EventPAT, in one
+// transaction. ENOTFOUND if there is no such token of that user.
+func (s *Store) DeleteToken(ctx context.Context, typ string, userID, id int64) error {
+	now := s.now()
+	return s.write(ctx, "delete token", func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM personal_access_tokens
+			WHERE id = $1 AND tokenable_type = $2 AND tokenable_id = $3`, id, typ, userID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("delete token")
+		}
+		return appendEvents(ctx, tx, propusk.EventPAT, []string{strconv.FormatInt(id, 10)}, now)
+	})
+}
+
+// ReplaceNamedToken, in one transaction: deletes the user's tokens named
+// t.Name (appending an EventPAT for each), inserts t (setting t.ID), and sets
+// users.api_token to sealed ("" clears it). It returns the ids it deleted,
+// in ascending order. The feed entries are dated t.CreatedAt.
+// ENOTFOUND if the user does not exist.
+func (s *Store) ReplaceNamedToken(ctx context.Context, t *propusk.PersonalAccessToken, sealed string) ([]int64, error) {
+	prepareToken(t, s.now())
+	var deleted []int64
+	err := s.write(ctx, "replace named token", func(ctx context.Context, tx pgx.Tx) error {
+		// The user row first: its lock orders concurrent replaces of one
+		// user, so each deletes what the one before it inserted.
+		tag, err := tx.Exec(ctx, `UPDATE users SET api_token = $1, updated_at = $2 WHERE id = $3`,
+			nullString(sealed), t.CreatedAt, t.TokenableID)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("replace named token")
+		}
+		rows, err := tx.Query(ctx, `DELETE FROM personal_access_tokens
+			WHERE tokenable_type = $1 AND tokenable_id = $2 AND name = $3 RETURNING id`,
+			t.TokenableType, t.TokenableID, t.Name)
+		if err != nil {
+			return err
+		}
+		deleted, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+		if err != nil {
+			return err
+		}
+		slices.Sort(deleted)
+		if err := insertToken(ctx, tx, t); err != nil {
+			return err
+		}
+		refs := make([]string, len(deleted))
+		for i, id := range deleted {
+			refs[i] = strconv.FormatInt(id, 10)
+		}
+		return appendEvents(ctx, tx, propusk.EventPAT, refs, t.CreatedAt)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return deleted, nil
+}
+
+// TouchTokens sets last_used_at for many tokens in one statement; tokens
+// that no longer exist are skipped. Times are stored to the second, as
+// Laravel stores them.
+func (s *Store) TouchTokens(ctx context.Context, used map[int64]time.Time) error {
+	if len(used) == 0 {
+		return nil
+	}
+	ids := make([]int64, 0, len(used))
+	for id := range used {
+		ids = append(ids, id)
+	}
+	// In id order, so that two batches touching the same tokens lock them
+	// in the same order and cannot deadlock.
+	slices.Sort(ids)
+	times := make([]time.Time, len(ids))
+	for i, id := range ids {
+		times[i] = truncSeconds(used[id]).UTC()
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	_, err := s.pool.Exec(ctx, `UPDATE personal_access_tokens p SET last_used_at = u.at
+		FROM unnest($1::bigint[], $2::timestamp[]) AS u (id, at)
+		WHERE p.id = u.id`, ids, times)
+	return wrap("touch tokens", err)
+}
+
+func scanToken(row pgx.Row) (*propusk.PersonalAccessToken, error) {
+	var (
+		t                                   propusk.PersonalAccessToken
+		abilities                           *string
+		lastUsed, expires, created, updated *time.Time
+	)
+	if err := row.Scan(&t.ID, &t.TokenableType, &t.TokenableID, &t.Name, &t.Hash, &abilities,
+		&lastUsed, &expires, &created, &updated); err != nil {
+		return nil, err
+	}
+	t.Abilities = []string{propusk.AllAbilities}
+	if abilities != nil {
+		if err := json.Unmarshal([]byte(*abilities), &t.Abilities); err != nil {
+			return nil, fmt.Errorf("token %d: abilities: %w", t.ID, err)
+		}
+		if t.Abilities == nil {
+			t.Abilities = []string{}
+		}
+	}
+	t.LastUsedAt = utc(lastUsed)
+	t.ExpiresAt = utc(expires)
+	t.CreatedAt = utc(created)
+	t.UpdatedAt = utc(updated)
+	return &t, nil
+}
+
+// laravelTime is t for a timestamp(0) without time zone column, as Laravel
+// writes it: the UTC wall clock, to the second (PostgreSQL would round a
+// fraction, not truncate it), or NULL for the zero time.
+func laravelTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return truncSeconds(t).UTC()
+}
+
+func truncSeconds(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return t.Truncate(time.Second).UTC()
+}

@@ -1,0 +1,98 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/propusk/propusk"
+)
+
+const userColumns = `u.id, u.login, u.password_hash, u.level, u.boards, u.api_token, u.created_at, u.updated_at`
+
+// CreateUser inserts u and sets its ID, CreatedAt and UpdatedAt. A zero
+// Level becomes propusk.LevelUser and nil Boards become ["*"], the column
+// defaults, because Go cannot tell them from values left unset.
+// ECONFLICT when the login is taken.
+func (s *Store) CreateUser(ctx context.Context, u *propusk.User) error {
+	prepareUser(u, s.now())
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	err := s.pool.QueryRow(ctx, `INSERT INTO users (login, password_hash, level, boards, api_token, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		u.Login, u.PasswordHash, u.Level, u.Boards, nullString(u.APIToken), u.CreatedAt, u.UpdatedAt,
+	).Scan(&u.ID)
+	return wrap("create user", err)
+}
+
+// prepareUser fills in the defaults of a new user and sets its times to what
+// they read back as.
+func prepareUser(u *propusk.User, now time.Time) {
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = now
+	}
+	u.CreatedAt = millis(u.CreatedAt)
+	u.UpdatedAt = u.CreatedAt
+	if u.Level == 0 {
+		u.Level = propusk.LevelUser
+	}
+	if u.Boards == nil {
+		u.Boards = []string{propusk.AllBoards}
+	}
+}
+
+// UserByID returns the user or ENOTFOUND.
+func (s *Store) UserByID(ctx context.Context, id int64) (*propusk.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1`, id))
+	if err != nil {
+		return nil, wrap("user by id", err)
+	}
+	return u, nil
+}
+
+// UserByLogin returns the user with exactly this login, or ENOTFOUND.
+func (s *Store) UserByLogin(ctx context.Context, login string) (*propusk.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.login = $1`, login))
+	if err != nil {
+		return nil, wrap("user by login", err)
+	}
+	return u, nil
+}
+
+// userDest returns the scan destinations of userColumns into u, and a
+// function to call after the scan.
+func userDest(u *propusk.User) ([]any, func()) {
+	var (
+		apiToken         *string
+		created, updated time.Time
+	)
+	dest := []any{&u.ID, &u.Login, &u.PasswordHash, &u.Level, &u.Boards, &apiToken, &created, &updated}
+	return dest, func() {
+		if apiToken != nil {
+			u.APIToken = *apiToken
+		}
+		u.CreatedAt = created.UTC()
+		u.UpdatedAt = updated.UTC()
+	}
+}
+
+func scanUser(row pgx.Row) (*propusk.User, error) {
+	var u propusk.User
+	dest, finish := userDest(&u)
+	if err := row.Scan(dest...); err != nil {
+		return nil, err
+	}
+	finish()
+	return &u, nil
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

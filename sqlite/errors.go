@@ -1,0 +1,49 @@
+package sqlite
+
+import (
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/propusk/propusk"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// wrap translates a driver error into propusk's vocabulary by result code,
+// never by message, and gives everything op as context. Mapped errors keep the
+// driver's error in their chain for the log; propusk.ErrorCode and
+// propusk.ErrorMessage find the *propusk.Error.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var perr *propusk.Error
+	if errors.As(err, &perr) {
+		return err
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("sqlite: %s: %w", op, &propusk.Error{Code: propusk.ENOTFOUND, Message: "not found"})
+	}
+	var serr *sqlite.Error
+	if errors.As(err, &serr) {
+		code := serr.Code()
+		switch code {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return fmt.Errorf("sqlite: %s: %w: %w", op, &propusk.Error{Code: propusk.ECONFLICT, Message: "already exists"}, err)
+		}
+		// Only another process can still hold the lock after busy_timeout:
+		// this process's writers queue on its one write connection.
+		switch code & 0xff {
+		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+			return fmt.Errorf("sqlite: %s: %w: %w", op, &propusk.Error{Code: propusk.EUNAVAILABLE, Message: "the database is busy"}, err)
+		}
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}
+
+// notFound is the ENOTFOUND of a method that learns of the absence otherwise
+// than through sql.ErrNoRows.
+func notFound(op string) error {
+	return fmt.Errorf("sqlite: %s: %w", op, &propusk.Error{Code: propusk.ENOTFOUND, Message: "not found"})
+}

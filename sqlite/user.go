@@ -1,0 +1,95 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/propusk/propusk"
+)
+
+const userColumns = `id, login, password_hash, level, boards, api_token, created_at, updated_at`
+
+// CreateUser inserts u and sets its ID, CreatedAt and UpdatedAt. A zero
+// Level becomes propusk.LevelUser and nil Boards become ["*"], the column
+// defaults, because Go cannot tell them from values left unset.
+// ECONFLICT when the login is taken.
+func (s *Store) CreateUser(ctx context.Context, u *propusk.User) error {
+	prepareUser(u, s.now())
+	boards, err := json.Marshal(u.Boards)
+	if err != nil {
+		return fmt.Errorf("sqlite: create user: %w", err)
+	}
+	return s.write(ctx, "create user", func(tx *sql.Tx) error {
+		return tx.QueryRowContext(ctx, `INSERT INTO users (login, password_hash, level, boards, api_token, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			u.Login, u.PasswordHash, u.Level, string(boards), nullString(u.APIToken), millis(u.CreatedAt), millis(u.UpdatedAt),
+		).Scan(&u.ID)
+	})
+}
+
+// prepareUser fills in the defaults of a new user and sets its times to what
+// they read back as.
+func prepareUser(u *propusk.User, now time.Time) {
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = now
+	}
+	u.CreatedAt = truncMillis(u.CreatedAt)
+	u.UpdatedAt = u.CreatedAt
+	if u.Level == 0 {
+		u.Level = propusk.LevelUser
+	}
+	if u.Boards == nil {
+		u.Boards = []string{propusk.AllBoards}
+	}
+}
+
+// UserByID returns the user or ENOTFOUND.
+func (s *Store) UserByID(ctx context.Context, id int64) (*propusk.User, error) {
+	u, err := scanUser(s.ro.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+	if err != nil {
+		return nil, wrap("user by id", err)
+	}
+	return u, nil
+}
+
+// UserByLogin returns the user with exactly this login, or ENOTFOUND.
+func (s *Store) UserByLogin(ctx context.Context, login string) (*propusk.User, error) {
+	u, err := scanUser(s.ro.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE login = ?`, login))
+	if err != nil {
+		return nil, wrap("user by login", err)
+	}
+	return u, nil
+}
+
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+func scanUser(row scanner) (*propusk.User, error) {
+	var (
+		u                propusk.User
+		boards           string
+		apiToken         sql.NullString
+		created, updated int64
+	)
+	if err := row.Scan(&u.ID, &u.Login, &u.PasswordHash, &u.Level, &boards, &apiToken, &created, &updated); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(boards), &u.Boards); err != nil {
+		return nil, fmt.Errorf("user %d: boards: %w", u.ID, err)
+	}
+	u.APIToken = apiToken.String
+	u.CreatedAt = fromMillis(created)
+	u.UpdatedAt = fromMillis(updated)
+	return &u, nil
+}
+
+func nullString(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

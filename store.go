@@ -1,0 +1,199 @@
+package propusk
+
+import (
+	"context"
+	"time"
+)
+
+// User is a registered user.
+type User struct {
+	ID           int64
+	Login        string
+	PasswordHash string   // PHC-formatted argon2id hash
+	Level        int      // LevelUser by default
+	Boards       []string // ["*"] by default
+	// APIToken is the current "api-token" personal access token, sealed
+	// (authenticated encryption under the server's sealing key); "" if none.
+	// It is the users.api_token column and never holds plain text.
+	APIToken  string
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Session is one signed-in device of a user: the chain of refresh tokens that
+// started at one login. Anonymous clients have no Session row.
+type Session struct {
+	ID     string // random, URL-safe; the "sid" claim
+	UserID int64
+	// Generation counts the refresh tokens spent. The refresh token that is
+	// usable now carries Generation in its "gen" claim; spending it moves the
+	// session to Generation+1. Only this counter is stored, never a token.
+	Generation int64
+	RotatedAt  time.Time // when Generation last moved
+	CreatedAt  time.Time
+	RenewedAt  time.Time // last renew, for the sessions list
+	ExpiresAt  time.Time // the refresh token's lifetime; renews extend it
+	RevokedAt  time.Time // zero while the session is live
+	UserAgent  string
+	IP         string
+}
+
+// Revoked reports whether the session has been ended.
+func (s *Session) Revoked() bool { return !s.RevokedAt.IsZero() }
+
+// RenewOutcome says what spending a refresh token did.
+type RenewOutcome int
+
+const (
+	// RenewRotated: the token was the current one; the session moved on a generation.
+	RenewRotated RenewOutcome = iota + 1
+	// RenewGrace: the token was the previous generation, spent within the
+	// grace period (two tabs racing); the session is unchanged and the caller
+	// gets tokens of the current generation.
+	RenewGrace
+	// RenewReused: the token was spent before, outside the grace period. The
+	// store has revoked the session and recorded the revocation.
+	RenewReused
+	// RenewInvalid: the session does not exist, is revoked or has expired.
+	RenewInvalid
+)
+
+// PersonalAccessToken is a row of Sanctum's personal_access_tokens table.
+type PersonalAccessToken struct {
+	ID            int64
+	TokenableType string // "App\\Models\\User" for tokens of users
+	TokenableID   int64  // the user's id
+	Name          string
+	Hash          string   // hex SHA-256 of the secret; the plain secret is never stored
+	Abilities     []string // ["*"] by default
+	LastUsedAt    time.Time
+	ExpiresAt     time.Time // zero: never expires
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Expired reports whether the token has expired at now.
+func (t *PersonalAccessToken) Expired(now time.Time) bool {
+	return !t.ExpiresAt.IsZero() && !now.Before(t.ExpiresAt)
+}
+
+// Key uses.
+const (
+	KeyUseAccess  = "access"  // Ed25519 key that signs access tokens; public half in the JWKS
+	KeyUseRefresh = "refresh" // HMAC key that signs refresh tokens; never published
+	KeyUseSeal    = "seal"    // AES-256 key that seals users.api_token
+)
+
+// Key is a signing or sealing key as stored: its secret half is sealed under
+// the master key, which never enters the store.
+type Key struct {
+	ID        string // the JWT "kid"
+	Use       string // KeyUseAccess, KeyUseRefresh or KeyUseSeal
+	Sealed    []byte // the private or secret key, sealed under the master key
+	Public    []byte // the public key (Ed25519 only)
+	CreatedAt time.Time
+}
+
+// Event kinds of the revocation feed.
+const (
+	EventSession = "session" // Ref is a session id that was revoked
+	EventPAT     = "pat"     // Ref is a personal access token id that was deleted
+	EventKeys    = "keys"    // the key set changed; Ref is empty
+)
+
+// Event is one entry of the revocation feed: every process applies it to its
+// in-memory state (revoked sessions, cached tokens, keys).
+type Event struct {
+	Seq  int64 // increasing; a process resumes after the last Seq it applied
+	Kind string
+	Ref  string
+	At   time.Time
+}
+
+// Store is what the service needs from a database. Implementations translate
+// driver errors by code: ENOTFOUND, ECONFLICT and EUNAVAILABLE as *Error, and
+// everything else wrapped with context. Every method is safe for concurrent use.
+type Store interface {
+	// CreateUser inserts u, setting u.ID, CreatedAt and UpdatedAt (from u.CreatedAt
+	// when it is set). ECONFLICT when the login is taken.
+	CreateUser(ctx context.Context, u *User) error
+	// UserByID returns the user or ENOTFOUND.
+	UserByID(ctx context.Context, id int64) (*User, error)
+	// UserByLogin returns the user with exactly this login, or ENOTFOUND.
+	UserByLogin(ctx context.Context, login string) (*User, error)
+
+	// CreateSession inserts s. ECONFLICT if the id exists.
+	CreateSession(ctx context.Context, s *Session) error
+	// Session returns the session or ENOTFOUND.
+	Session(ctx context.Context, id string) (*Session, error)
+	// UserSessions returns the user's sessions that are neither revoked nor
+	// expired at now, newest first.
+	UserSessions(ctx context.Context, userID int64, now time.Time) ([]*Session, error)
+	// RenewSession spends generation gen of session id at now, atomically:
+	// with one compare-and-swap, not a read then a write, so that of many
+	// concurrent spends of one generation, across processes, exactly one
+	// rotates. On RenewRotated it extends ExpiresAt to now+ttl and records c.
+	// On RenewReused it revokes the session and appends an EventSession.
+	// It returns the session as it is afterwards and its user (nil for
+	// RenewInvalid and RenewReused).
+	RenewSession(ctx context.Context, id string, gen int64, now time.Time, grace, ttl time.Duration, c Client) (RenewOutcome, *Session, *User, error)
+	// RevokeSession revokes the session at now and appends an EventSession, in
+	// one transaction. Revoking a revoked session changes nothing and is no error.
+	// ENOTFOUND if it does not exist or userID is not 0 and not its owner.
+	RevokeSession(ctx context.Context, id string, userID int64, now time.Time) error
+
+	// CreateToken inserts t, setting t.ID. ECONFLICT if the hash exists.
+	CreateToken(ctx context.Context, t *PersonalAccessToken) error
+	// Token returns the token with this id, or ENOTFOUND.
+	Token(ctx context.Context, id int64) (*PersonalAccessToken, error)
+	// TokenByHash returns the token with this hex SHA-256, or ENOTFOUND; for
+	// Sanctum tokens presented without their "id|" part.
+	TokenByHash(ctx context.Context, hash string) (*PersonalAccessToken, error)
+	// UserTokens returns the tokens of the user (tokenable_type typ), oldest first.
+	UserTokens(ctx context.Context, typ string, userID int64) ([]*PersonalAccessToken, error)
+	// DeleteToken deletes the user's token and appends an EventPAT, in one
+	// transaction. ENOTFOUND if there is no such token of that user.
+	DeleteToken(ctx context.Context, typ string, userID, id int64) error
+	// ReplaceNamedToken, in one transaction: deletes the user's tokens named
+	// t.Name (appending an EventPAT for each), inserts t (setting t.ID), and
+	// sets users.api_token to sealed. It returns the ids it deleted.
+	// ENOTFOUND if the user does not exist.
+	ReplaceNamedToken(ctx context.Context, t *PersonalAccessToken, sealed string) ([]int64, error)
+	// TouchTokens sets last_used_at for many tokens in one transaction;
+	// tokens that no longer exist are skipped.
+	TouchTokens(ctx context.Context, used map[int64]time.Time) error
+
+	// Keys returns every stored key, oldest first.
+	Keys(ctx context.Context) ([]*Key, error)
+	// AddKeys inserts the keys and appends one EventKeys, in one transaction.
+	AddKeys(ctx context.Context, keys ...*Key) error
+	// DeleteKeys deletes the keys by id and appends one EventKeys.
+	DeleteKeys(ctx context.Context, ids ...string) error
+
+	// Events returns the feed entries with Seq > after, in order, at most limit.
+	Events(ctx context.Context, after int64, limit int) ([]Event, error)
+	// LastEvent returns the highest Seq in the feed, 0 when it is empty.
+	LastEvent(ctx context.Context) (int64, error)
+	// RevokedSince returns the ids of sessions revoked at or after t; a
+	// starting process loads them so recent revocations hold from its first request.
+	RevokedSince(ctx context.Context, t time.Time) ([]string, error)
+	// Prune deletes sessions that expired and feed entries recorded before t.
+	Prune(ctx context.Context, before time.Time) error
+
+	// Meta returns a value stored under name, or ENOTFOUND.
+	Meta(ctx context.Context, name string) (string, error)
+	// SetMetaOnce stores value under name unless one is there; it returns the
+	// value stored, so that of many processes starting at once all agree.
+	SetMetaOnce(ctx context.Context, name, value string) (string, error)
+
+	// Close releases the store's connections.
+	Close() error
+}
+
+// Notifier is implemented by stores that can push new feed entries (for
+// PostgreSQL, LISTEN/NOTIFY). Wait blocks until an entry may have been added
+// after the caller's last read, ctx ends, or the connection fails; after an
+// error the caller reads Events to catch up and calls Wait again.
+type Notifier interface {
+	Wait(ctx context.Context) error
+}

@@ -1,0 +1,42 @@
+package token
+
+import "github.com/golang-jwt/jwt/v5"
+
+// The methods below let the JWT library validate exp and iss; propusk tokens
+// carry no nbf and no aud.
+
+// GetExpirationTime implements jwt.Claims.
+func (c *AccessClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
+
+// GetIssuedAt implements jwt.Claims.
+func (c *AccessClaims) GetIssuedAt() (*jwt.NumericDate, error) { return c.IssuedAt, nil }
+
+// GetNotBefore implements jwt.Claims.
+func (c *AccessClaims) GetNotBefore() (*jwt.NumericDate, error) { return nil, nil }
+
+// GetIssuer implements jwt.Claims.
+func (c *AccessClaims) GetIssuer() (string, error) { return c.Issuer, nil }
+
+// GetSubject implements jwt.Claims.
+func (c *AccessClaims) GetSubject() (string, error) { return c.Subject, nil }
+
+// GetAudience implements jwt.Claims.
+func (c *AccessClaims) GetAudience() (jwt.ClaimStrings, error) { return nil, nil }
+
+// GetExpirationTime implements jwt.Claims.
+func (c *RefreshClaims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
+
+// GetIssuedAt implements jwt.Claims.
+func (c *RefreshClaims) GetIssuedAt() (*jwt.NumericDate, error) { return nil, nil }
+
+// GetNotBefore implements jwt.Claims.
+func (c *RefreshClaims) GetNotBefore() (*jwt.NumericDate, error) { return nil, nil }
+
+// GetIssuer implements jwt.Claims.
+func (c *RefreshClaims) GetIssuer() (string, error) { return "", nil }
+
+// GetSubject implements jwt.Claims.
+func (c *RefreshClaims) GetSubject() (string, error) { return "", nil }
+
+// GetAudience implements jwt.Claims.
+func (c *RefreshClaims) GetAudience() (jwt.ClaimStrings, error) { return nil, nil }

@@ -1,0 +1,316 @@
+// Package token signs and verifies propusk's JWTs. It knows nothing of
+// databases or HTTP.
+//
+// Access tokens are EdDSA-signed with typ "at+jwt" (RFC 9068) and a kid that
+// names a key of the JWKS. Refresh tokens are HS256-signed with a secret only
+// the server holds, carry the claim typ "refresh", and are checked by a
+// separate parser that accepts no other algorithm, so neither kind can stand
+// in for the other, and "alg: none" or HS256 keyed with a public key is
+// refused by construction.
+//
+// Verifying an access token already seen costs a map lookup: verified claims
+// are cached by the exact token string, bounded in size, and a cached token
+// past its exp is expired all the same. Revocation is not this package's
+// concern: callers check the session on every request.
+package token
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/propusk/propusk"
+)
+
+// MaxLen bounds the length of a token this package will parse. Ours are under
+// 600 bytes; anything far longer is hostile.
+const MaxLen = 4096
+
+// AccessType is the JOSE typ of access tokens (RFC 9068).
+const AccessType = "at+jwt"
+
+// RefreshType is the typ claim of refresh tokens.
+const RefreshType = "refresh"
+
+// AccessClaims are the claims of an access token. A value returned by
+// VerifyAccess may be shared with other callers: treat it as read-only.
+type AccessClaims struct {
+	Issuer    string           `json:"iss"`
+	Subject   string           `json:"sub,omitempty"`
+	ExpiresAt *jwt.NumericDate `json:"exp"`
+	IssuedAt  *jwt.NumericDate `json:"iat"`
+	ID        string           `json:"jti"`
+	SessionID string           `json:"sid"`
+	UserID    int64            `json:"_id,omitempty"`
+	Level     int              `json:"level"`
+	Boards    []string         `json:"boards"`
+}
+
+// RefreshClaims are the claims of a refresh token. Generation is the session
+// generation the token may spend (see propusk.Session); 0 for anonymous
+// clients, whose refresh tokens are stateless.
+type RefreshClaims struct {
+	ExpiresAt  *jwt.NumericDate `json:"exp"`
+	ID         string           `json:"jti"`
+	SessionID  string           `json:"sid"`
+	Type       string           `json:"typ"`
+	UserID     int64            `json:"_id,omitempty"`
+	Generation int64            `json:"gen,omitempty"`
+}
+
+// Config configures Tokens. Zero values take the defaults in the comments.
+type Config struct {
+	Issuer    string           // default "propusk"
+	Now       func() time.Time // default time.Now
+	Rand      io.Reader        // required: jti and nothing else
+	CacheSize int              // verified access tokens kept; default 65536, negative disables
+	// Reload, when set, is called on a token whose kid is unknown, at most
+	// once per ReloadInterval across all callers, so a key added by another
+	// process verifies at once while a flood of made-up kids costs nothing.
+	Reload         func(context.Context) (*Keyset, error)
+	ReloadInterval time.Duration // default 1s
+}
+
+// Tokens issues and verifies tokens with the current Keyset. It is safe for
+// concurrent use.
+type Tokens struct {
+	cfg     Config
+	keys    atomic.Pointer[Keyset]
+	access  *jwt.Parser
+	refresh *jwt.Parser
+	cache   *cache
+
+	reloadMu   sync.Mutex
+	lastReload time.Time
+}
+
+// New returns Tokens using ks.
+func New(ks *Keyset, cfg Config) *Tokens {
+	if cfg.Issuer == "" {
+		cfg.Issuer = "propusk"
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.ReloadInterval == 0 {
+		cfg.ReloadInterval = time.Second
+	}
+	if cfg.CacheSize == 0 {
+		cfg.CacheSize = 1 << 16
+	}
+	t := &Tokens{cfg: cfg, cache: newCache(cfg.CacheSize)}
+	t.keys.Store(ks)
+	t.access = jwt.NewParser(
+		jwt.WithValidMethods([]string{"EdDSA"}),
+		jwt.WithTimeFunc(cfg.Now),
+		jwt.WithIssuer(cfg.Issuer),
+		jwt.WithExpirationRequired(),
+	)
+	t.refresh = jwt.NewParser(
+		jwt.WithValidMethods([]string{"HS256"}),
+		jwt.WithTimeFunc(cfg.Now),
+		jwt.WithExpirationRequired(),
+	)
+	return t
+}
+
+// SetKeyset replaces the keys; tokens already cached stay valid until exp.
+func (t *Tokens) SetKeyset(ks *Keyset) { t.keys.Store(ks) }
+
+// Keyset returns the keys in use.
+func (t *Tokens) Keyset() *Keyset { return t.keys.Load() }
+
+// NewID returns a random token id (jti, sid): 128 bits, URL-safe.
+func NewID(rand io.Reader) (string, error) {
+	b := make([]byte, 16)
+	if _, err := io.ReadFull(rand, b); err != nil {
+		return "", err
+	}
+	return encodeID(b), nil
+}
+
+// SignAccess fills in iss and jti and returns the signed access token.
+func (t *Tokens) SignAccess(c *AccessClaims) (string, error) {
+	ks := t.keys.Load()
+	c.Issuer = t.cfg.Issuer
+	if c.ID == "" {
+		id, err := NewID(t.cfg.Rand)
+		if err != nil {
+			return "", err
+		}
+		c.ID = id
+	}
+	if c.Boards == nil {
+		c.Boards = []string{}
+	}
+	if c.UserID != 0 {
+		c.Subject = strconv.FormatInt(c.UserID, 10)
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
+	tok.Header["kid"] = ks.signer.ID
+	tok.Header["typ"] = AccessType
+	return tok.SignedString(ks.signer.Private)
+}
+
+// SignRefresh fills in typ and jti and returns the signed refresh token.
+func (t *Tokens) SignRefresh(c *RefreshClaims) (string, error) {
+	ks := t.keys.Load()
+	c.Type = RefreshType
+	if c.ID == "" {
+		id, err := NewID(t.cfg.Rand)
+		if err != nil {
+			return "", err
+		}
+		c.ID = id
+	}
+	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
+	tok.Header["kid"] = ks.refreshKey.ID
+	return tok.SignedString(ks.refreshKey.Secret)
+}
+
+var (
+	errMalformed   = propusk.Errorf(propusk.ETOKENINVALID, "the token is malformed")
+	errSignature   = propusk.Errorf(propusk.ETOKENINVALID, "the token's signature is invalid")
+	errUnknownKey  = propusk.Errorf(propusk.ETOKENINVALID, "the token is signed with an unknown key")
+	errNotAccess   = propusk.Errorf(propusk.ETOKENINVALID, "not an access token")
+	errNotRefresh  = propusk.Errorf(propusk.ETOKENINVALID, "not a refresh token")
+	errBadClaims   = propusk.Errorf(propusk.ETOKENINVALID, "the token's claims are invalid")
+	errExpired     = propusk.Errorf(propusk.ETOKENEXPIRED, "the access token has expired")
+	errRefreshGone = propusk.Errorf(propusk.ETOKENINVALID, "the refresh token has expired")
+)
+
+// VerifyAccess returns the claims of a valid access token. Errors are
+// *propusk.Error: ETOKENEXPIRED for a genuine token past its exp, ETOKENINVALID
+// with a message naming the failed check for anything else.
+func (t *Tokens) VerifyAccess(s string) (*AccessClaims, error) {
+	if c, ok := t.cache.get(s); ok {
+		if !t.cfg.Now().Before(c.ExpiresAt.Time) {
+			return nil, errExpired
+		}
+		return c, nil
+	}
+	if len(s) > MaxLen {
+		return nil, errMalformed
+	}
+	c := new(AccessClaims)
+	_, err := t.access.ParseWithClaims(s, c, t.accessKey)
+	if errors.Is(err, errUnknownKey) && t.reload() {
+		c = new(AccessClaims)
+		_, err = t.access.ParseWithClaims(s, c, t.accessKey)
+	}
+	if err != nil {
+		return nil, classify(err, errExpired)
+	}
+	if c.SessionID == "" || c.ID == "" || c.Boards == nil || (c.UserID != 0 && c.Subject != strconv.FormatInt(c.UserID, 10)) {
+		return nil, errBadClaims
+	}
+	t.cache.put(s, c)
+	return c, nil
+}
+
+// VerifyRefresh returns the claims of a valid refresh token; errors as for
+// VerifyAccess, except that an expired refresh token is ETOKENINVALID: there
+// is nothing left to renew it with.
+func (t *Tokens) VerifyRefresh(s string) (*RefreshClaims, error) {
+	if len(s) > MaxLen {
+		return nil, errMalformed
+	}
+	c := new(RefreshClaims)
+	_, err := t.refresh.ParseWithClaims(s, c, t.refreshKey)
+	if errors.Is(err, errUnknownKey) && t.reload() {
+		c = new(RefreshClaims)
+		_, err = t.refresh.ParseWithClaims(s, c, t.refreshKey)
+	}
+	if err != nil {
+		return nil, classify(err, errRefreshGone)
+	}
+	if c.Type != RefreshType || c.SessionID == "" {
+		return nil, errNotRefresh
+	}
+	return c, nil
+}
+
+// ParseExpiredAccess returns the claims of a genuine access token even when
+// it has expired. Logoff uses it to find the session of a client whose access
+// token lapsed; nothing else may.
+func (t *Tokens) ParseExpiredAccess(s string) (*AccessClaims, error) {
+	c, err := t.VerifyAccess(s)
+	if propusk.ErrorCode(err) != propusk.ETOKENEXPIRED {
+		return c, err
+	}
+	c = new(AccessClaims)
+	p := jwt.NewParser(jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithoutClaimsValidation())
+	if _, err := p.ParseWithClaims(s, c, t.accessKey); err != nil {
+		return nil, classify(err, errExpired)
+	}
+	return c, nil
+}
+
+func (t *Tokens) accessKey(tok *jwt.Token) (any, error) {
+	if typ, _ := tok.Header["typ"].(string); typ != AccessType {
+		return nil, errNotAccess
+	}
+	kid, _ := tok.Header["kid"].(string)
+	k, ok := t.keys.Load().access[kid]
+	if !ok {
+		return nil, errUnknownKey
+	}
+	return k, nil
+}
+
+func (t *Tokens) refreshKey(tok *jwt.Token) (any, error) {
+	kid, _ := tok.Header["kid"].(string)
+	k, ok := t.keys.Load().refresh[kid]
+	if !ok {
+		return nil, errUnknownKey
+	}
+	return k, nil
+}
+
+// reload fetches the keys again unless that was done within ReloadInterval.
+// It reports whether the keys may have changed.
+func (t *Tokens) reload() bool {
+	if t.cfg.Reload == nil {
+		return false
+	}
+	t.reloadMu.Lock()
+	defer t.reloadMu.Unlock()
+	now := t.cfg.Now()
+	if now.Sub(t.lastReload) < t.cfg.ReloadInterval {
+		return false
+	}
+	t.lastReload = now
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	ks, err := t.cfg.Reload(ctx)
+	if err != nil || ks == nil {
+		return false
+	}
+	t.keys.Store(ks)
+	return true
+}
+
+// classify turns the parser's errors into propusk errors naming the failed check.
+func classify(err error, expired *propusk.Error) error {
+	var pe *propusk.Error
+	switch {
+	case errors.As(err, &pe):
+		return pe
+	case errors.Is(err, jwt.ErrTokenExpired):
+		return expired
+	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		return errSignature
+	case errors.Is(err, jwt.ErrTokenMalformed):
+		return errMalformed
+	case errors.Is(err, jwt.ErrTokenUnverifiable):
+		return propusk.Errorf(propusk.ETOKENINVALID, "the token's algorithm is not accepted")
+	default:
+		return errBadClaims
+	}
+}
