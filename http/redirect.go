@@ -3,6 +3,8 @@ package http
 import (
 	"net/url"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // SafeRedirect returns target when it is a path on this origin, and "/"
@@ -35,5 +37,12 @@ func safePath(p string) bool {
 			return false
 		}
 	}
-	return strings.ToValidUTF8(p, "\uFFFD") == p
+	if !utf8.ValidString(p) {
+		return false
+	}
+	// Invisible and separator characters (U+2028, U+200B, NBSP…) have no
+	// business in a path and have fooled URL parsers before.
+	return !strings.ContainsFunc(p, func(r rune) bool {
+		return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp, unicode.Zs)
+	})
 }

@@ -1,0 +1,170 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/sqlite"
+)
+
+func openSQLite(t *testing.T) propusk.Store {
+	t.Helper()
+	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "p.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func key(t *testing.T) []byte {
+	k := make([]byte, 32)
+	rand.Read(k)
+	return k
+}
+
+func TestPasswordHash(t *testing.T) {
+	var p Argon2Params
+	p.fill()
+	h, err := hashPassword(rand.Reader, p, "correct horse")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// OWASP's argon2id recommendation: 19 MiB, 2 passes, 1 lane.
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Fatalf("hash %q", h)
+	}
+	cases := []struct {
+		name, hash, password string
+		ok                   bool
+		err                  bool
+	}{
+		{"ok/right", h, "correct horse", true, false},
+		{"fail/wrong", h, "correct horse ", false, false},
+		{"fail/empty", h, "", false, false},
+		{"fail/not-argon2id", "$argon2i$v=19$m=1,t=1,p=1$AAAA$AAAA", "x", false, true},
+		{"fail/garbage", "plaintext", "plaintext", false, true},
+		{"fail/huge-memory", "$argon2id$v=19$m=99999999,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", "x", false, true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ok, err := checkPassword(c.hash, c.password)
+			if ok != c.ok || (err != nil) != c.err {
+				t.Fatalf("ok %v err %v", ok, err)
+			}
+		})
+	}
+}
+
+func TestMasterKeyMismatch(t *testing.T) {
+	store := openSQLite(t)
+	if _, err := New(context.Background(), Config{Store: store, MasterKey: key(t)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(context.Background(), Config{Store: store, MasterKey: key(t)})
+	if err == nil || !strings.Contains(err.Error(), "master key") {
+		t.Fatalf("a second master key must be refused clearly: %v", err)
+	}
+	if _, err := New(context.Background(), Config{Store: store, MasterKey: []byte("short")}); err == nil {
+		t.Fatal("a short master key must be refused")
+	}
+}
+
+// TestKeysAtRest: the stored keys are sealed, and the process that starts
+// second on a store uses the keys the first one made.
+func TestKeysAtRest(t *testing.T) {
+	store := openSQLite(t)
+	k := key(t)
+	a, err := New(context.Background(), Config{Store: store, MasterKey: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(context.Background(), Config{Store: store, MasterKey: k})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(a.JWKS()) != string(b.JWKS()) || string(a.CSRFKey()) != string(b.CSRFKey()) {
+		t.Fatal("two processes on one store disagree on keys")
+	}
+	keys, _ := store.Keys(context.Background())
+	if len(keys) != 3 {
+		t.Fatalf("%d keys stored, want access, refresh, seal", len(keys))
+	}
+	for _, sk := range keys {
+		if !strings.HasPrefix(string(sk.Sealed), "v1.") {
+			t.Fatalf("key %s is not sealed", sk.ID)
+		}
+	}
+}
+
+func TestLoginLimiter(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newLimiter(LimitConfig{PerLogin: 3, PerIP: 5, Window: time.Minute})
+	cases := []struct {
+		name  string
+		login string
+		ip    string
+		fails int
+		want  bool
+	}{
+		{"ok/under-login-limit", "a", "1.1.1.1", 2, false},
+		{"fail/login-limit", "b", "2.2.2.2", 3, true},
+		{"ok/other-login-same-ip", "c", "2.2.2.2", 0, false},
+		{"fail/ip-limit-across-logins", "d", "3.3.3.3", 0, true},
+	}
+	for i := 0; i < 5; i++ {
+		l.fail("spray"+string(rune('0'+i)), "3.3.3.3", now)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for i := 0; i < c.fails; i++ {
+				l.fail(c.login, c.ip, now)
+			}
+			if got := l.blocked(c.login, c.ip, now); got != c.want {
+				t.Fatalf("blocked = %v", got)
+			}
+		})
+	}
+	if l.blocked("b", "9.9.9.9", now.Add(time.Minute)) {
+		t.Fatal("the window did not end")
+	}
+	l.succeed("a")
+	if l.count("l:a", now) != 0 {
+		t.Fatal("success did not reset the login's count")
+	}
+}
+
+func TestReissueReasons(t *testing.T) {
+	store := openSQLite(t)
+	svc, err := New(context.Background(), Config{Store: store, MasterKey: key(t), Argon2: Argon2Params{Memory: 64, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := svc.CreateUser(context.Background(), "olga", "password1", propusk.LevelUser, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		reason string
+		code   string
+	}{
+		{ReasonCoursePurchase, ""}, {ReasonTariffPayment, ""}, {"", propusk.EINVALID},
+		{"drop table", propusk.EINVALID}, {strings.Repeat("x", 65), propusk.EINVALID},
+	} {
+		_, err := svc.ReissueAPIToken(context.Background(), u.ID, c.reason)
+		if propusk.ErrorCode(err) != c.code {
+			t.Errorf("reason %q: %v, want %q", c.reason, err, c.code)
+		}
+	}
+	if _, err := svc.ReissueAPIToken(context.Background(), 999, ReasonCoursePurchase); propusk.ErrorCode(err) != propusk.ENOTFOUND {
+		t.Fatalf("unknown user: %v", err)
+	}
+}

@@ -1,0 +1,115 @@
+package http_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/propusk/propusk"
+)
+
+// TestBadBodies: malformed, huge, non-UTF-8 and mistyped bodies get a clear
+// 4xx JSON error and change nothing.
+func TestBadBodies(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(*testing.T) propusk.Store) {
+		e := newEnv(t, open)
+		p := e.register("nora", "password1")
+		before, _ := e.store.LastEvent(context.Background())
+		huge := `{"login":"` + strings.Repeat("a", 10<<20) + `","password":"password1"}`
+		cases := []struct {
+			name, path, ct, body string
+			status               int
+			code                 string
+		}{
+			{"malformed-json", "/api/v1/user.register", "application/json", `{"login":"x",`, 400, "invalid_input"},
+			{"json-array", "/api/v1/user.register", "application/json", `["login"]`, 400, "invalid_input"},
+			{"json-null", "/api/v1/user.register", "application/json", `null`, 400, "invalid_input"},
+			{"json-number-field", "/api/v1/user.register", "application/json", `{"login":5,"password":"password1"}`, 400, "invalid_input"},
+			{"json-object-field", "/api/v1/user.login", "application/json", `{"login":{"$ne":null},"password":"x"}`, 400, "invalid_input"},
+			{"ten-mebibytes", "/api/v1/user.register", "application/json", huge, 413, "body_too_large"},
+			{"invalid-utf8-json", "/api/v1/user.register", "application/json", "{\"login\":\"\xff\xfe\",\"password\":\"password1\"}", 400, "invalid_input"},
+			{"invalid-utf8-form", "/api/v1/user.register", "application/x-www-form-urlencoded", "login=%ff%fe&password=password1", 400, "invalid_input"},
+			{"wrong-content-type", "/api/v1/user.register", "text/plain", `{"login":"x","password":"password1"}`, 415, "unsupported_media_type"},
+			{"xml", "/api/v1/user.login", "application/xml", `<login>x</login>`, 415, "unsupported_media_type"},
+			{"multipart", "/api/v1/tokens", "multipart/form-data; boundary=x", "--x--", 415, "unsupported_media_type"},
+			{"renew-malformed", "/api/v1/token.renew", "application/json", `{"refreshToken":`, 400, "invalid_input"},
+			{"tokens-bad-expiry", "/api/v1/tokens", "application/json", `{"name":"x","expires_at":"tomorrow"}`, 400, "invalid_input"},
+			{"tokens-no-name", "/api/v1/tokens", "application/json", `{}`, 400, "invalid_input"},
+		}
+		for _, c := range cases {
+			t.Run("fail/"+c.name, func(t *testing.T) {
+				r, _ := http.NewRequest("POST", e.ts.URL+c.path, strings.NewReader(c.body))
+				r.Header.Set("Content-Type", c.ct)
+				r.Header.Set("X-Requested-With", "XMLHttpRequest")
+				r.Header.Set("X-Access-Token", p.access)
+				res, err := http.DefaultClient.Do(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer res.Body.Close()
+				var buf bytes.Buffer
+				buf.ReadFrom(res.Body)
+				wantError(t, &resp{Response: res, body: buf.Bytes()}, c.status, c.code)
+			})
+		}
+		if _, err := e.store.UserByLogin(context.Background(), "x"); propusk.ErrorCode(err) != propusk.ENOTFOUND {
+			t.Fatalf("a bad body created a user: %v", err)
+		}
+		ts, _ := e.svc.Tokens(context.Background(), int64(claims(t, p.access)["_id"].(float64)))
+		if len(ts) != 1 {
+			t.Fatalf("a bad body changed the tokens: %d", len(ts))
+		}
+		if after, _ := e.store.LastEvent(context.Background()); after != before {
+			t.Fatal("a bad body wrote to the feed")
+		}
+		if r := e.me(p.access); r.StatusCode != 200 {
+			t.Fatal("the session suffered")
+		}
+	})
+}
+
+// TestHostileTokensOverHTTP sends every hostile fixture of the token
+// package, in every place a token is read: always a 403 JSON, never a 500.
+func TestHostileTokensOverHTTP(t *testing.T) {
+	b, err := os.ReadFile("../token/testdata/hostile.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var fixtures []struct{ Name, Token string }
+	if err := json.Unmarshal(b, &fixtures); err != nil {
+		t.Fatal(err)
+	}
+	fixtures = append(fixtures,
+		struct{ Name, Token string }{"pat-bad-checksum", "1|" + strings.Repeat("A", 40) + "00000000"},
+		struct{ Name, Token string }{"pat-negative-id", "-1|" + strings.Repeat("A", 40)},
+		struct{ Name, Token string }{"pat-huge-id", "99999999999999999999|" + strings.Repeat("A", 40)},
+		struct{ Name, Token string }{"pat-unknown", "424242|" + strings.Repeat("A", 40)},
+	)
+	e := newEnv(t, storeKinds[0].open)
+	for _, f := range fixtures {
+		for _, place := range []string{"X-Access-Token", "Authorization", "cookie"} {
+			t.Run(f.Name+"/"+place, func(t *testing.T) {
+				q := req{method: "GET", path: "/api/v1/user.me", header: map[string]string{"X-Requested-With": "x"}}
+				switch place {
+				case "Authorization":
+					q.header["Authorization"] = "Bearer " + f.Token
+				case "cookie":
+					q.cookies = []*http.Cookie{{Name: "accessToken", Value: f.Token}}
+				default:
+					q.header[place] = f.Token
+				}
+				r := e.do(q)
+				if r.StatusCode != 403 {
+					t.Fatalf("%d %s", r.StatusCode, r.body)
+				}
+				if code := r.json(t)["error"]; code != "token_invalid" && code != "token_expired" {
+					t.Fatalf("error %v", code)
+				}
+			})
+		}
+	}
+}
