@@ -31,41 +31,66 @@ var (
 	errPATMalformed = propusk.Errorf(propusk.ETOKENINVALID, "the personal access token is malformed")
 	errPATUnknown   = propusk.Errorf(propusk.ETOKENINVALID, "the personal access token is unknown or revoked")
 	errPATExpired   = propusk.Errorf(propusk.ETOKENINVALID, "the personal access token has expired")
+	errPATCookie    = propusk.Errorf(propusk.ETOKENINVALID, "a personal access token is accepted only in the Authorization header, not in a cookie")
 )
 
 // authenticatePAT verifies "<id>|<secret>" (or a bare secret, as Sanctum
 // allows) against the cached row, reading the store only on a miss. A bad
 // checksum is refused before any lookup.
+//
+// This is the request path of every PAT-authenticated call, so it writes
+// nothing (last_used_at is noted in memory for Flush) and, on a cache hit,
+// allocates nothing: the Principal is the entry's, shared.
 func (s *Service) authenticatePAT(ctx context.Context, tok string) (*propusk.Principal, error) {
-	id, secret, err := pat.Parse(tok, s.cfg.TokenPrefix)
+	id, secret, err := pat.Split(tok, s.cfg.TokenPrefix)
 	if err != nil {
 		return nil, errPATMalformed
 	}
-	sum := sha256.Sum256([]byte(secret))
-	now := s.cfg.Now()
+	var sum [32]byte
+	if len(secret) <= 128 {
+		// Hash a copy on the stack: []byte(secret) would allocate.
+		var buf [128]byte
+		sum = sha256.Sum256(buf[:copy(buf[:], secret)])
+	} else {
+		sum = sha256.Sum256([]byte(secret))
+	}
+	// While Run runs, the clock read here may lag by coarseTick: a token
+	// can outlive its expires_at (kept to the second) by that much.
+	now := s.coarse.now(s.cfg.Now)
 	var e *patEntry
 	if id != 0 {
 		e = s.pats.get(id)
+	} else {
+		id, e = s.pats.getByHash(sum)
 	}
-	if e == nil || now.Sub(e.fetched) > s.cfg.PATCacheTTL {
+	fresh := e != nil && now.Sub(e.fetched) <= s.cfg.PATCacheTTL
+	match := e != nil && subtle.ConstantTimeCompare(sum[:], e.hash[:]) == 1
+	if !fresh || !match {
+		// Only here is the checksum needed: a secret whose hash matches the
+		// cached one is the very secret issued. Checking it before the
+		// lookup keeps made-up tokens away from the database.
+		if !pat.ChecksumOK(secret, s.cfg.TokenPrefix) {
+			return nil, errPATMalformed
+		}
+		if fresh {
+			return nil, errPATUnknown // a known id with another secret
+		}
 		if id, e, err = s.fetchPAT(ctx, id, hex.EncodeToString(sum[:]), now); err != nil {
 			return nil, err
 		}
-	}
-	if subtle.ConstantTimeCompare(sum[:], e.hash[:]) != 1 {
-		return nil, errPATUnknown
+		if subtle.ConstantTimeCompare(sum[:], e.hash[:]) != 1 {
+			return nil, errPATUnknown
+		}
 	}
 	if !e.expiresAt.IsZero() && !now.Before(e.expiresAt) {
 		return nil, errPATExpired
 	}
-	s.touched.touch(id, now)
-	return &propusk.Principal{
-		UserID: e.userID, Level: e.level, Boards: e.boards, Abilities: e.abilities,
-		Via: propusk.ViaAPIToken, TokenID: strconv.FormatInt(id, 10), ExpiresAt: e.expiresAt,
-	}, nil
+	s.touched.use(id, e, now)
+	return e.principal, nil
 }
 
 func (s *Service) fetchPAT(ctx context.Context, id int64, hash string, now time.Time) (int64, *patEntry, error) {
+	epoch := s.pats.epoch()
 	var t *propusk.PersonalAccessToken
 	var err error
 	if id != 0 {
@@ -89,14 +114,18 @@ func (s *Service) fetchPAT(ctx context.Context, id int64, hash string, now time.
 	if err != nil {
 		return 0, nil, fmt.Errorf("auth: read token's user: %w", err)
 	}
-	e := &patEntry{userID: u.ID, level: u.Level, boards: u.Boards, abilities: t.Abilities, expiresAt: t.ExpiresAt, fetched: now}
+	e := &patEntry{tokenID: strconv.FormatInt(t.ID, 10), userID: u.ID, level: u.Level, boards: u.Boards, abilities: t.Abilities, expiresAt: t.ExpiresAt, fetched: now}
 	if _, err := hex.Decode(e.hash[:], []byte(t.Hash)); err != nil || len(t.Hash) != 64 {
 		return 0, nil, errPATUnknown
 	}
 	if e.abilities == nil {
 		e.abilities = []string{propusk.AllAbilities}
 	}
-	s.pats.put(t.ID, e)
+	e.principal = &propusk.Principal{
+		UserID: e.userID, Level: e.level, Boards: e.boards, Abilities: e.abilities,
+		Via: propusk.ViaAPIToken, TokenID: e.tokenID, ExpiresAt: e.expiresAt,
+	}
+	s.pats.put(t.ID, e, epoch)
 	return t.ID, e, nil
 }
 
@@ -237,6 +266,9 @@ func (s *Service) APIToken(ctx context.Context, userID int64) (string, error) {
 	}
 	if err != nil {
 		return "", fmt.Errorf("auth: api-token: %w", err)
+	}
+	if t.TokenableType != s.cfg.TokenableType || t.TokenableID != userID || t.Expired(s.cfg.Now()) {
+		return "", nil
 	}
 	return pat.Format(t.ID, secret), nil
 }

@@ -74,6 +74,7 @@ type Service struct {
 	sealMu sync.RWMutex
 	seals  sealKeys
 
+	coarse   *coarseClock // nil when Config.Now was given
 	revoked  *revokedSet
 	pats     *patCache
 	touched  *touchLog
@@ -91,8 +92,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.Store == nil {
 		return nil, errors.New("auth: Config.Store is required")
 	}
+	var coarse *coarseClock
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+		coarse = &coarseClock{}
 	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.Reader
@@ -147,6 +150,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		store:    cfg.Store,
 		log:      cfg.Logger,
 		master:   master,
+		coarse:   coarse,
 		revoked:  newRevokedSet(),
 		pats:     newPATCache(1 << 16),
 		touched:  newTouchLog(),
@@ -196,11 +200,15 @@ func (s *Service) Now() time.Time { return s.cfg.Now() }
 // Config returns the configuration in effect, defaults filled in.
 func (s *Service) Config() Config { return s.cfg }
 
-// Run follows the revocation feed, flushes last_used_at and prunes old rows
-// until ctx ends; then it flushes once more and returns. A server runs it in
+// Run follows the revocation feed, flushes last_used_at, prunes old rows
+// and, when Config.Now was left to default, keeps the coarse clock that
+// personal access token verification reads, until ctx ends; then it flushes once more and returns. A server runs it in
 // the background for its whole life.
 func (s *Service) Run(ctx context.Context) error {
 	go s.followFeed(ctx)
+	if s.coarse != nil {
+		go s.coarse.run(ctx)
+	}
 	touch := time.NewTicker(s.cfg.TouchInterval)
 	defer touch.Stop()
 	prune := time.NewTicker(time.Hour)

@@ -266,9 +266,16 @@ func (s *Service) User(ctx context.Context, id int64) (*propusk.User, error) {
 // Authenticate identifies the caller by a presented token: an access token
 // (JWT) or a personal access token. via is how it came (propusk.ViaAccessToken
 // or propusk.ViaCookie); a personal access token is always ViaAPIToken. Errors
-// are *propusk.Error whose message names the failed check.
+// are *propusk.Error whose message names the failed check. The Principal is
+// read-only: that of a personal access token is shared by its requests.
 func (s *Service) Authenticate(ctx context.Context, tok, via string) (*propusk.Principal, error) {
 	if pat.Looks(tok) {
+		// A personal access token is a header credential only. From a cookie
+		// it would come back as ViaAPIToken and skip the CSRF check that
+		// cookie authentication needs.
+		if via == propusk.ViaCookie {
+			return nil, errPATCookie
+		}
 		return s.authenticatePAT(ctx, tok)
 	}
 	c, err := s.tokens.VerifyAccess(tok)

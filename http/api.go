@@ -70,12 +70,14 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
 	if rt == "" {
 		rt = in.str("refreshToken")
 	}
+	fromCookie := false
 	if rt == "" {
 		if rt = cookie(r, CookieRefresh); rt != "" && !safeMethod(r.Method) {
 			if err := s.cookieCSRF(r, in); err != nil {
 				return err
 			}
 		}
+		fromCookie = rt != ""
 	}
 	var p *auth.Pair
 	if rt == "" {
@@ -95,6 +97,13 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
 		default:
 			return err
 		}
+	}
+	if fromCookie && isXHR(r) {
+		// The cookie's refresh token is spent now: a script renewing a
+		// cookie session (an SPA) must get the new pair in its cookies too,
+		// or its next renewal would replay the old token and, after the
+		// grace period, have the session revoked as stolen.
+		s.setPairCookies(w, r, p)
 	}
 	return s.answerPair(w, r, in, p, http.StatusOK)
 }

@@ -53,11 +53,13 @@ func (s *Server) setCookieAt(w http.ResponseWriter, r *http.Request, name, value
 	})
 }
 
+// clearCookies drops the client's tokens, and its CSRF token too: that one
+// is bound to the session just ended and could never verify again.
 func (s *Server) clearCookies(w http.ResponseWriter, r *http.Request) {
-	for _, name := range []string{CookieAccess, CookieRefresh} {
+	for _, name := range []string{CookieAccess, CookieRefresh, CookieXSRF} {
 		http.SetCookie(w, &http.Cookie{
 			Name: name, Value: "", Path: "/", MaxAge: -1,
-			HttpOnly: true, Secure: s.secure(r), SameSite: http.SameSiteLaxMode,
+			HttpOnly: name != CookieXSRF, Secure: s.secure(r), SameSite: http.SameSiteLaxMode,
 		})
 	}
 }

@@ -42,8 +42,14 @@ func (c *csrf) mac(binding string, nonce []byte) []byte {
 	return m.Sum(nil)
 }
 
-// valid reports whether tok was made by token(binding); constant-time.
+// valid reports whether tok was made by token(binding); constant-time. No
+// token is valid for the empty binding: a client without a session has
+// nothing its token could be bound to, and a token "bound to nobody" would be
+// one an attacker could fetch and plant in any session-less browser.
 func (c *csrf) valid(tok, binding string) bool {
+	if binding == "" {
+		return false
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil || len(raw) != csrfNonce+sha256.Size {
 		return false
@@ -52,10 +58,20 @@ func (c *csrf) valid(tok, binding string) bool {
 }
 
 var (
-	errCSRFMissing  = propusk.Errorf(propusk.ECSRF, "CSRF token missing: send the XSRF-TOKEN cookie's value in the X-XSRF-TOKEN header (or X-CSRF-TOKEN, or a _token form field)")
-	errCSRFMismatch = propusk.Errorf(propusk.ECSRF, "CSRF token mismatch: the token is forged, or was issued to another session; fetch /sanctum/csrf-cookie again")
-	errCSRFOrigin   = propusk.Errorf(propusk.ECSRF, "origin not first-party: cookie authentication is honoured only from this server's origin and --stateful-origins")
+	errCSRFMissing   = propusk.Errorf(propusk.ECSRF, "CSRF token missing: send the XSRF-TOKEN cookie's value in the X-XSRF-TOKEN header (or X-CSRF-TOKEN, or a _token form field)")
+	errCSRFMismatch  = propusk.Errorf(propusk.ECSRF, "CSRF token mismatch: the token is forged, or was issued to another session; fetch /sanctum/csrf-cookie again")
+	errCSRFNoSession = propusk.Errorf(propusk.ECSRF, "CSRF token mismatch: the request carries no session cookie for the token to be bound to; GET /sanctum/csrf-cookie first")
 )
+
+// originError says which header named a foreign site. The value is the
+// client's own, so echoing it reveals nothing.
+func originError(r *http.Request) error {
+	what := "Sec-Fetch-Site: " + r.Header.Get("Sec-Fetch-Site")
+	if o := r.Header.Get("Origin"); o != "" {
+		what = "Origin " + o
+	}
+	return propusk.Errorf(propusk.ECSRF, "origin not first-party: %.200q is neither this server's origin nor one of --stateful-origins; cookie authentication is refused", what)
+}
 
 // csrfToken returns the token a request carries, from the first of the
 // X-XSRF-TOKEN header, the X-CSRF-TOKEN header and the _token form field.
@@ -79,6 +95,9 @@ func (s *Server) checkCSRF(r *http.Request, in input, binding string) error {
 	if t == "" {
 		return errCSRFMissing
 	}
+	if binding == "" {
+		return errCSRFNoSession
+	}
 	if !s.csrf.valid(t, binding) {
 		return errCSRFMismatch
 	}
@@ -94,7 +113,7 @@ func (s *Server) checkOrigin(r *http.Request) error {
 		return nil
 	}
 	if err := s.cop.Check(r); err != nil {
-		return errCSRFOrigin
+		return originError(r)
 	}
 	return nil
 }

@@ -19,7 +19,8 @@ import (
 	"github.com/propusk/propusk/sqlite"
 )
 
-// An imageboard guards posting by board and deleting by level. Everything
+// An imageboard guards posting by board and level (anonymous clients may
+// not post on /d/), and deleting by level too. Everything
 // propusk serves (token.obtain, user.login, …) is mounted at "/"; the app's
 // own routes are wrapped in Protect with the guards they need.
 func Example() {
@@ -52,7 +53,7 @@ func Example() {
 	mux.Handle("POST /boards/{board}/posts", srv.Protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p := propusk.FromContext(r.Context())
 		fmt.Fprintf(w, "posted on /%s/ by level %d", r.PathValue("board"), p.Level)
-	}), phttp.RequireBoard(board)))
+	}), phttp.RequireBoard(board), phttp.RequireLevel(propusk.LevelUser)))
 	mux.Handle("DELETE /boards/{board}/posts/{id}", srv.Protect(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, "deleted")
 	}), phttp.RequireBoard(board), phttp.RequireLevel(propusk.LevelAdmin)))
@@ -82,12 +83,18 @@ func Example() {
 	_, body := call("POST", "/api/v1/user.login", "", `{"login":"mod","password":"correct horse"}`)
 	json.Unmarshal([]byte(body), &pair)
 
+	var anon struct{ AccessToken string }
+	_, body = call("GET", "/api/v1/token.obtain", "", "")
+	json.Unmarshal([]byte(body), &anon)
+
 	fmt.Println(call("POST", "/boards/d/posts", "", ""))
+	fmt.Println(call("POST", "/boards/d/posts", anon.AccessToken, ""))
 	fmt.Println(call("POST", "/boards/d/posts", pair.AccessToken, ""))
 	fmt.Println(call("POST", "/boards/b/posts", pair.AccessToken, ""))
 	fmt.Println(call("DELETE", "/boards/d/posts/1", pair.AccessToken, ""))
 	// Output:
 	// 403 {"error":"token_required","message":"no token: send X-Access-Token, Authorization: Bearer, or the accessToken cookie"}
+	// 403 {"error":"forbidden","message":"this needs level 10; the caller has 0"}
 	// 200 posted on /d/ by level 10
 	// 403 {"error":"forbidden","message":"the caller may not act on board \"b\""}
 	// 403 {"error":"forbidden","message":"this needs level 30; the caller has 10"}

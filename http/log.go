@@ -25,9 +25,15 @@ func RedactQuery(raw string) string {
 		return "(unparsable query)"
 	}
 	for k, vs := range q {
-		if sensitive[strings.ToLower(k)] {
-			for i := range vs {
+		for i, v := range vs {
+			switch {
+			case sensitive[strings.ToLower(k)]:
 				vs[i] = "REDACTED"
+			case strings.Contains(v, "?"):
+				// A redirect target carries a query of its own, which may
+				// carry a token: ?redirect=/x?refreshToken=…
+				path, query, _ := strings.Cut(v, "?")
+				vs[i] = path + "?" + RedactQuery(query)
 			}
 		}
 	}

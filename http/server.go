@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"net/url"
@@ -96,7 +97,7 @@ func New(cfg Config) (*Server, error) {
 	s.mw = &Middleware{
 		Auth: cfg.Service,
 		CSRF: func(r *http.Request, p *propusk.Principal) error {
-			in, err := readInputCached(r)
+			in, err := csrfInput(r, cfg.MaxBodyBytes)
 			if err != nil {
 				return err
 			}
@@ -128,6 +129,9 @@ func (s *Server) Protect(h http.Handler, guards ...Guard) http.Handler {
 
 // ServeHTTP serves propusk's routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.cors(w, r) {
+		return
+	}
 	if err := overrideMethod(w, r, s.cfg.MaxBodyBytes); err != nil {
 		Error(w, r, s.log, err)
 		return
@@ -137,6 +141,30 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// cors lets the pages of the first-party origins (StatefulOrigins) call
+// propusk with credentials, as Sanctum's stateful mode expects of an SPA on
+// another port or subdomain: it answers their preflights and marks their
+// answers readable. Other origins get no CORS headers, so a browser keeps
+// their scripts from reading anything. It reports whether it answered.
+func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || !slices.Contains(s.cfg.StatefulOrigins, origin) {
+		return false
+	}
+	h := w.Header()
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, X-Requested-With, X-XSRF-TOKEN, X-CSRF-TOKEN, X-Access-Token, Authorization")
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
 }
 
 // handlerFunc is a handler that returns its error, so that every error is
@@ -236,11 +264,27 @@ func overrideMethod(w http.ResponseWriter, r *http.Request, max int64) error {
 	return nil
 }
 
-// readInputCached returns the fields of a form already parsed by
-// overrideMethod, or an empty input for any other body (the CSRF check
-// reads only headers then).
-func readInputCached(r *http.Request) (input, error) {
+// csrfInput returns the form fields a CSRF check may read _token from. On
+// propusk's own routes overrideMethod has parsed the form already. On a
+// library user's route, mounted on their own mux, nothing has: the form is
+// parsed here, and the handler finds it in r.PostForm as usual. Any other
+// body is left unread (the CSRF check reads only headers then).
+func csrfInput(r *http.Request, max int64) (input, error) {
 	in := input{vals: map[string]string{}, lists: map[string][]string{}, has: map[string]bool{}}
+	if r.PostForm == nil && r.Body != nil {
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		switch mt {
+		case "application/x-www-form-urlencoded":
+			r.Body = http.MaxBytesReader(nil, r.Body, max)
+			if err := r.ParseForm(); err != nil {
+				return in, propusk.Errorf(propusk.EINVALID, "the form is malformed or too large")
+			}
+		case "multipart/form-data":
+			if err := r.ParseMultipartForm(max); err != nil {
+				return in, propusk.Errorf(propusk.EINVALID, "the form is malformed or too large")
+			}
+		}
+	}
 	if r.PostForm != nil {
 		return fromForm(in, r.PostForm)
 	}

@@ -1,15 +1,20 @@
 package http_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
 	phttp "github.com/propusk/propusk/http"
+	"github.com/propusk/propusk/internal/browsertest"
 )
 
 // browser is one client's cookies, kept by hand (not by a cookiejar) so a
@@ -46,7 +51,9 @@ func (b *browser) value(name string) string {
 }
 
 // xsrf is what axios sends by itself: the XSRF-TOKEN cookie in X-XSRF-TOKEN.
-func (b *browser) xsrf() map[string]string { return map[string]string{"X-XSRF-TOKEN": b.value("XSRF-TOKEN")} }
+func (b *browser) xsrf() map[string]string {
+	return map[string]string{"X-XSRF-TOKEN": b.value("XSRF-TOKEN")}
+}
 
 // csrfCookie starts a cookie login as an SPA does.
 func (b *browser) csrfCookie() {
@@ -543,4 +550,87 @@ func other(e *env) string {
 	b := e.browser()
 	b.csrfCookie()
 	return b.value("XSRF-TOKEN")
+}
+
+// spaPage is a single-page app on the server's origin that signs in the
+// way Sanctum's documentation shows, with axios from npm: axios reads the
+// XSRF-TOKEN cookie and sends X-XSRF-TOKEN by itself.
+const spaPage = `<!doctype html><title>spa</title><script src="/axios.min.js"></script>
+<script>
+async function run(login, password) {
+  const out = {};
+  await axios.get('/sanctum/csrf-cookie');
+  out.login = (await axios.post('/login', {login, password})).data;
+  out.user = (await axios.get('/api/user')).data;
+  // The same request without the header is refused: the page proves the
+  // server checks, not only that axios sends.
+  out.bare = (await fetch('/api/v1/tokens', {method: 'POST', headers: {'Content-Type': 'application/json'}, body: '{"name":"bare"}'})).status;
+  out.token = (await axios.post('/api/v1/tokens', {name: 'from-spa'})).data;
+  out.tokens = (await axios.get('/api/v1/tokens')).data;
+  out.logout = (await axios.post('/logout')).status;
+  out.after = await axios.get('/api/user', {headers: {'X-Requested-With': 'XMLHttpRequest'}})
+    .then(r => r.status, e => e.response.data.error);
+  out.cookies = document.cookie;
+  return out;
+}
+</script>`
+
+// TestSPAInChromium signs in, calls the API and signs out from a page in a
+// real headless Chromium, with axios from npm.
+func TestSPAInChromium(t *testing.T) {
+	nm := browsertest.NodeModules(t)
+	ctx := browsertest.New(t)
+	e := newEnv(t, storeKinds[0].open)
+	e.register(alice, alicePwd)
+	mux := http.NewServeMux()
+	mux.Handle("/", e.srv)
+	mux.HandleFunc("GET /spa", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(spaPage))
+	})
+	mux.HandleFunc("GET /axios.min.js", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeFile(w, r, filepath.Join(nm, "axios", "dist", "axios.min.js"))
+	})
+	e.ts.Config.Handler = mux
+
+	if err := chromedp.Do(ctx, chromedp.Navigate(e.ts.URL+"/spa")); err != nil {
+		t.Fatal(err)
+	}
+	var out struct {
+		Login  map[string]any `json:"login"`
+		User   map[string]any `json:"user"`
+		Bare   int            `json:"bare"`
+		Token  map[string]any `json:"token"`
+		Tokens struct {
+			Tokens []map[string]any `json:"tokens"`
+		} `json:"tokens"`
+		Logout int    `json:"logout"`
+		After  any    `json:"after"`
+		Cookie string `json:"cookies"`
+	}
+	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`run("`+alice+`", "`+alicePwd+`").then(JSON.stringify)`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal([]byte(raw), &out); err != nil {
+		t.Fatalf("%v: %s", err, raw)
+	}
+	if out.Login["login"] != alice || out.User["login"] != alice || out.User["via"] != "cookie" {
+		t.Errorf("login %v, /api/user %v", out.Login, out.User)
+	}
+	if out.Bare != 419 {
+		t.Errorf("POST without X-XSRF-TOKEN: %d, want 419", out.Bare)
+	}
+	if tok, _ := out.Token["token"].(string); !strings.Contains(tok, "|") {
+		t.Errorf("created token %v", out.Token)
+	}
+	if n := len(out.Tokens.Tokens); n == 0 || out.Tokens.Tokens[n-1]["name"] != "from-spa" {
+		t.Errorf("tokens listed: %v", out.Tokens)
+	}
+	if out.Logout != 200 || out.After != "token_required" {
+		t.Errorf("logout %d, then /api/user: %v", out.Logout, out.After)
+	}
+	if strings.Contains(out.Cookie, "accessToken") || strings.Contains(out.Cookie, "refreshToken") {
+		t.Errorf("tokens readable by the page: %q", out.Cookie)
+	}
 }

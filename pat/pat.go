@@ -75,33 +75,76 @@ func Hash(secret string) string {
 // secret's shape. id is 0 when the token came without "<id>|" (Sanctum looks
 // such tokens up by hash). A secret with a checksum must match it; a secret
 // of exactly 40 characters after the prefix is a legacy Sanctum token.
+//
+// Parse is Split followed by ChecksumOK.
 func Parse(token, prefix string) (id int64, secret string, err error) {
+	if id, secret, err = Split(token, prefix); err != nil {
+		return 0, "", err
+	}
+	if !ChecksumOK(secret, prefix) {
+		return 0, "", ErrMalformed
+	}
+	return id, secret, nil
+}
+
+// Split checks the token's form and the secret's length: all that Parse
+// checks except the secret's characters and checksum. It lets a verifier
+// that holds the secret's hash in memory skip the CRC: a secret whose SHA-256
+// equals that of the secret issued is that secret, checksum and all. Before
+// any database lookup, call ChecksumOK.
+//
+// Split runs on every request a token authenticates, so it allocates
+// nothing: secret is a substring of token.
+func Split(token, prefix string) (id int64, secret string, err error) {
 	if len(token) == 0 || len(token) > maxLen {
 		return 0, "", ErrMalformed
 	}
 	secret = token
 	if i := strings.IndexByte(token, '|'); i >= 0 {
-		id, err = strconv.ParseInt(token[:i], 10, 64)
-		if err != nil || id <= 0 || token[:i] != strconv.FormatInt(id, 10) {
+		if id = parseID(token[:i]); id <= 0 {
 			return 0, "", ErrMalformed
 		}
 		secret = token[i+1:]
 	}
 	body := strings.TrimPrefix(secret, prefix)
-	switch len(body) {
-	case entropyLen:
-		if !isAlnum(body) {
-			return 0, "", ErrMalformed
-		}
-	case entropyLen + checksumLen:
-		entropy := body[:entropyLen]
-		if !isAlnum(entropy) || body[entropyLen:] != checksum(entropy) {
-			return 0, "", ErrMalformed
-		}
-	default:
+	if len(body) != entropyLen && len(body) != entropyLen+checksumLen {
 		return 0, "", ErrMalformed
 	}
 	return id, secret, nil
+}
+
+// ChecksumOK reports whether a secret that passed Split has 40 characters
+// from [A-Za-z0-9] and either nothing after them (a legacy Sanctum token) or
+// their checksum.
+func ChecksumOK(secret, prefix string) bool {
+	body := strings.TrimPrefix(secret, prefix)
+	switch len(body) {
+	case entropyLen:
+		return isAlnum(body)
+	case entropyLen + checksumLen:
+		return isAlnum(body[:entropyLen]) && checksumIs(body[:entropyLen], body[entropyLen:])
+	}
+	return false
+}
+
+// parseID parses a positive decimal id in canonical form (no sign, no
+// leading zero, no overflow), as Format writes it; 0 for anything else.
+func parseID(s string) int64 {
+	if len(s) == 0 || len(s) > 19 || s[0] == '0' {
+		return 0
+	}
+	var n uint64
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0
+		}
+		n = n*10 + uint64(c-'0')
+	}
+	if n > 1<<63-1 {
+		return 0
+	}
+	return int64(n)
 }
 
 // Looks reports whether token could be a personal access token rather than a
@@ -112,15 +155,56 @@ func Looks(token string) bool {
 
 func checksum(entropy string) string {
 	var b [4]byte
-	c := crc32.ChecksumIEEE([]byte(entropy))
+	c := crc32IEEE(entropy)
 	b[0], b[1], b[2], b[3] = byte(c>>24), byte(c>>16), byte(c>>8), byte(c)
 	return hex.EncodeToString(b[:])
 }
 
+// checksumIs reports whether sum is checksum(entropy), without allocating.
+// Like PHP's hash('crc32b'), only lowercase hex digits match.
+func checksumIs(entropy, sum string) bool {
+	if len(sum) != checksumLen {
+		return false
+	}
+	var v uint32
+	for i := 0; i < checksumLen; i++ {
+		c := sum[i]
+		switch {
+		case '0' <= c && c <= '9':
+			v = v<<4 | uint32(c-'0')
+		case 'a' <= c && c <= 'f':
+			v = v<<4 | uint32(c-'a'+10)
+		default:
+			return false
+		}
+	}
+	return v == crc32IEEE(entropy)
+}
+
+// crc32IEEE is crc32.ChecksumIEEE of a string, computed a byte at a time
+// from the package's table: converting the string to []byte would cost an
+// allocation on every request, more than the 40 table steps.
+func crc32IEEE(s string) uint32 {
+	tab := crc32.IEEETable
+	crc := ^uint32(0)
+	for i := 0; i < len(s); i++ {
+		crc = tab[byte(crc)^s[i]] ^ crc>>8
+	}
+	return ^crc
+}
+
+// alnum marks the bytes of [A-Za-z0-9]: one load per character in the
+// check every request runs.
+var alnum = func() (t [256]bool) {
+	for i := 0; i < len(alphabet); i++ {
+		t[alphabet[i]] = true
+	}
+	return t
+}()
+
 func isAlnum(s string) bool {
 	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9') {
+		if !alnum[s[i]] {
 			return false
 		}
 	}

@@ -1,8 +1,20 @@
 package postgres
 
 import (
+	"context"
+	"errors"
+	"io"
+	"io/fs"
+	"net"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/postgres/pgtest"
 	"github.com/propusk/propusk/storetest"
@@ -24,4 +36,325 @@ func openTest(t *testing.T) *Store {
 
 func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) propusk.Store { return openTest(t) })
+}
+
+// proxy forwards TCP connections to target until it is told to stop
+// forwarding, so a test can take "the database" away and bring it back.
+type proxy struct {
+	t      *testing.T
+	ln     net.Listener
+	target string
+
+	mu    sync.Mutex
+	mode  string // "forward", "refuse" (drop at once) or "hang" (accept, never answer)
+	conns []net.Conn
+}
+
+func newProxy(t *testing.T, target string) *proxy {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{t: t, ln: ln, target: target, mode: "forward"}
+	t.Cleanup(func() { ln.Close(); p.set("refuse") })
+	go p.serve()
+	return p
+}
+
+func (p *proxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		mode := p.mode
+		p.conns = append(p.conns, c)
+		p.mu.Unlock()
+		switch mode {
+		case "refuse":
+			c.Close()
+		case "hang":
+			// Keep it open and silent.
+		default:
+			up, err := net.Dial("tcp", p.target)
+			if err != nil {
+				c.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, up)
+			p.mu.Unlock()
+			go func() { io.Copy(up, c); up.Close() }()
+			go func() { io.Copy(c, up); c.Close() }()
+		}
+	}
+}
+
+// set switches the mode and cuts every connection open so far.
+func (p *proxy) set(mode string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mode = mode
+	for _, c := range p.conns {
+		c.Close()
+	}
+	p.conns = nil
+}
+
+// proxied returns dsn with its host and port replaced by the proxy's.
+func (p *proxy) dsn(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Scheme == "" {
+		p.t.Skip("the failure tests need a URL DSN")
+	}
+	u.Host = p.ln.Addr().String()
+	return u.String()
+}
+
+func targetOf(t *testing.T, dsn string) string {
+	cfg, err := pgconn.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
+}
+
+// TestUnavailable takes the database away under a working store: calls
+// fail fast with EUNAVAILABLE, Wait reports the loss, and all recovers.
+func TestUnavailable(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	p := newProxy(t, targetOf(t, dsn))
+	s, err := Open(t.Context(), p.dsn(dsn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Timeout = 500 * time.Millisecond
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	if err := s.Wait(ctx); err != nil {
+		t.Fatalf("first wait: %v", err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- s.Wait(ctx) }()
+
+	for _, mode := range []string{"refuse", "hang"} {
+		p.set(mode)
+		start := time.Now()
+		_, err := s.UserByID(ctx, 1)
+		if code := propusk.ErrorCode(err); code != propusk.EUNAVAILABLE {
+			t.Errorf("%s: error %v (%s), want %s", mode, err, code, propusk.EUNAVAILABLE)
+		}
+		if msg := propusk.ErrorMessage(err); msg != "the database is unavailable" {
+			t.Errorf("%s: message %q", mode, msg)
+		}
+		if d := time.Since(start); d > 2*time.Second {
+			t.Errorf("%s: the call took %v, want about Timeout", mode, d)
+		}
+	}
+	select {
+	case err := <-waited:
+		if code := propusk.ErrorCode(err); code != propusk.EUNAVAILABLE {
+			t.Errorf("wait on a lost connection: %v (%s), want %s", err, code, propusk.EUNAVAILABLE)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Wait did not notice the lost connection")
+	}
+
+	p.set("forward")
+	u := &propusk.User{Login: "back", PasswordHash: "x"}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatalf("after recovery: %v", err)
+	}
+	if err := s.Wait(ctx); err != nil {
+		t.Fatalf("wait after recovery reconnects and returns nil: %v", err)
+	}
+}
+
+func TestOpenUnreachable(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there now
+	start := time.Now()
+	_, err = Open(t.Context(), "postgres://postgres@"+addr+"/test?sslmode=disable")
+	if code := propusk.ErrorCode(err); code != propusk.EUNAVAILABLE {
+		t.Errorf("open: %v (%s), want %s", err, code, propusk.EUNAVAILABLE)
+	}
+	if d := time.Since(start); d > DefaultTimeout+time.Second {
+		t.Errorf("open took %v", d)
+	}
+}
+
+func TestMigrateConcurrent(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			s, err := Open(t.Context(), dsn)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer s.Close()
+			if errs[i] = s.Migrate(t.Context()); errs[i] == nil {
+				errs[i] = s.Migrate(t.Context())
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := Open(t.Context(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n int
+	if err := s.pool.QueryRow(t.Context(), `SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	names, _ := fs.Glob(migrations, "migrations/*.sql")
+	if n != len(names) {
+		t.Errorf("schema_migrations has %d rows, want %d", n, len(names))
+	}
+}
+
+// TestFeedOrder appends to the feed from many goroutines while a reader
+// follows it as a process does: the reader must never see a gap, which it
+// would if a later seq could commit before an earlier one.
+func TestFeedOrder(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	u := &propusk.User{Login: "alice", PasswordHash: "x"}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	const n = 200
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	for i := range n {
+		sess := &propusk.Session{ID: "s" + strconv.Itoa(i), UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+		if err := s.CreateSession(ctx, sess); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	for w := range 8 {
+		wg.Go(func() {
+			for i := w; i < n; i += 8 {
+				if err := s.RevokeSession(ctx, "s"+strconv.Itoa(i), 0, now); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	var last int64
+	deadline := time.Now().Add(30 * time.Second)
+	for last < n && time.Now().Before(deadline) {
+		evs, err := s.Events(ctx, last, 17)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs {
+			if e.Seq != last+1 {
+				t.Fatalf("reader at seq %d next saw %d: an entry was skipped", last, e.Seq)
+			}
+			last = e.Seq
+		}
+	}
+	wg.Wait()
+	if last != n {
+		t.Errorf("reader reached seq %d, want %d", last, n)
+	}
+}
+
+// TestChannelPerSchema checks that stores on two schemas of one database do
+// not wake each other.
+func TestChannelPerSchema(t *testing.T) {
+	a, b := openTest(t), openTest(t)
+	ctx := t.Context()
+	if err := b.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.AddKeys(ctx, &propusk.Key{ID: "k", Use: propusk.KeyUseSeal, Sealed: []byte("x")}); err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if err := b.Wait(short); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("wait on the other schema = %v, want context.DeadlineExceeded", err)
+	}
+}
+
+// TestLaravelFormats checks personal_access_tokens both ways: rows as
+// Laravel writes them read back, and rows we write are in Laravel's types.
+func TestLaravelFormats(t *testing.T) {
+	s := openTest(t)
+	ctx := t.Context()
+	u := &propusk.User{Login: "alice", PasswordHash: "x"}
+	if err := s.CreateUser(ctx, u); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.pool.Exec(ctx, `INSERT INTO personal_access_tokens
+		(tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
+		VALUES ('App\Models\User', $1, 'api-token', 'aaaa', '["*"]', NULL, NULL, '2024-05-06 07:08:09', '2024-05-06 07:08:09'),
+		       ('App\Models\User', $1, 'legacy', 'bbbb', NULL, '2024-05-07 00:00:00', '2025-01-01 00:00:00', '2024-05-06 07:08:10', '2024-05-06 07:08:10')`,
+		u.ID); err != nil {
+		t.Fatal(err)
+	}
+	tok, err := s.TokenByHash(ctx, "aaaa")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC); !tok.CreatedAt.Equal(want) || !tok.ExpiresAt.IsZero() || !slices.Equal(tok.Abilities, []string{"*"}) {
+		t.Errorf("laravel row = %+v", tok)
+	}
+	tok, err = s.TokenByHash(ctx, "bbbb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(tok.Abilities, []string{"*"}) || !tok.ExpiresAt.Equal(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) ||
+		!tok.LastUsedAt.Equal(time.Date(2024, 5, 7, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("laravel row with NULL abilities = %+v", tok)
+	}
+
+	ours := &propusk.PersonalAccessToken{TokenableType: `App\Models\User`, TokenableID: u.ID, Name: "ci", Hash: "cccc",
+		ExpiresAt: time.Date(2026, 1, 2, 3, 4, 5, 600_000_000, time.FixedZone("X", 3600)),
+		CreatedAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC)}
+	if err := s.CreateToken(ctx, ours); err != nil {
+		t.Fatal(err)
+	}
+	var created, expires, abilities string
+	if err := s.pool.QueryRow(ctx, `SELECT created_at::text, expires_at::text, abilities FROM personal_access_tokens WHERE token = 'cccc'`).
+		Scan(&created, &expires, &abilities); err != nil {
+		t.Fatal(err)
+	}
+	if created != "2025-01-02 03:04:05" || expires != "2026-01-02 02:04:05" || abilities != `["*"]` {
+		t.Errorf("stored created_at %q, expires_at %q, abilities %q; want Laravel's formats", created, expires, abilities)
+	}
+	var types []string
+	rows, _ := s.pool.Query(ctx, `SELECT column_name || ' ' || data_type || coalesce(' ' || datetime_precision, '')
+		FROM information_schema.columns
+		WHERE table_schema = current_schema() AND table_name = 'personal_access_tokens' AND column_name LIKE '%_at'
+		ORDER BY column_name`)
+	types, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"created_at timestamp without time zone 0", "expires_at timestamp without time zone 0",
+		"last_used_at timestamp without time zone 0", "updated_at timestamp without time zone 0",
+	}
+	if !slices.Equal(types, want) {
+		t.Errorf("column types = %q, want %q", types, want)
+	}
 }

@@ -46,8 +46,8 @@ var migrations embed.FS
 type Store struct {
 	// Now is the clock for the times no method argument gives: a user or
 	// token created without CreatedAt, and the feed entries of DeleteToken,
-	// AddKeys and DeleteKeys. Open sets it to time.Now.
-	Now func() time.Time
+	// AddKeys and DeleteKeys.
+	Now func() time.Time // time.Now
 
 	db *sql.DB // one connection: every write, and Migrate
 	ro *sql.DB // read-only connections

@@ -72,3 +72,29 @@ func BenchmarkVerifyEd25519Raw(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerifyRatio alternates a full verification and a bare
+// ed25519.Verify of the same bytes in one loop and reports their ratio, so
+// noise from a shared machine hits both alike. The goal is at most 1.15.
+func BenchmarkVerifyRatio(b *testing.B) {
+	tk, s := benchTokens(b, -1)
+	i := strings.LastIndexByte(s, '.')
+	msg := []byte(s[:i])
+	sig, _ := base64.RawURLEncoding.DecodeString(s[i+1:])
+	pub := tk.Keyset().access[tk.Keyset().SigningKeyID()]
+	var full, raw time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if _, err := tk.VerifyAccess(s); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if !ed25519.Verify(pub, msg, sig) {
+			b.Fatal("bad")
+		}
+		t2 := time.Now()
+		full += t1.Sub(t0)
+		raw += t2.Sub(t1)
+	}
+	b.ReportMetric(float64(full)/float64(raw), "full/raw")
+}

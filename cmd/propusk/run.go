@@ -34,6 +34,7 @@ type Main struct {
 	flags *flag.FlagSet
 
 	addr, db, issuer, cookieSecure, origins, prefix, masterKeyFile, logFormat string
+	clientIPHeader                                                            string
 	accessTTL, refreshTTL, renewGrace, apiTokenTTL                            time.Duration
 	login, boards                                                             string
 	level                                                                     int
@@ -90,6 +91,7 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.StringVar(&m.origins, "stateful-origins", "", "comma-separated first-party origins for cookie login")
 		fs.StringVar(&m.prefix, "token-prefix", "", "prefix of new personal access tokens")
 		fs.DurationVar(&m.apiTokenTTL, "api-token-ttl", 0, "lifetime of api-tokens; 0 never expires")
+		fs.StringVar(&m.clientIPHeader, "client-ip-header", "", "header in which a trusted reverse proxy passes the client's address (such as X-Real-IP); default: the peer address")
 	case "migrate", "keys rotate":
 	case "user add":
 		fs.StringVar(&m.login, "login", "", "login of the new user")
@@ -226,6 +228,7 @@ func (m *Main) serve() error {
 	}
 	srv, err := phttp.New(phttp.Config{
 		Service: m.svc, Logger: m.log, CookieSecure: m.cookieSecure, StatefulOrigins: origins,
+		ClientIPHeader: m.clientIPHeader,
 	})
 	if err != nil {
 		return err
