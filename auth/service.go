@@ -325,8 +325,39 @@ func (s *Service) SyncFeed(ctx context.Context) error {
 			}
 			s.tokens.SetKeyset(ks)
 		}
+		if len(events) == 0 {
+			return s.checkFeedRegression(ctx)
+		}
 		if len(events) < 500 {
 			return nil
 		}
 	}
+}
+
+// checkFeedRegression handles a feed whose numbering went back: a database
+// restored from a backup, or a replica promoted after losing the last
+// transactions. Waiting for numbers past the old position would skip every
+// revocation until then, so the process starts over from the store's state:
+// recent revocations, keys, and the feed's current end. The caller holds feedMu.
+func (s *Service) checkFeedRegression(ctx context.Context) error {
+	last, err := s.store.LastEvent(ctx)
+	if err != nil || last >= s.lastSeq {
+		return err
+	}
+	s.log.Warn("revocation feed went back; reloading revocations and keys", "had", s.lastSeq, "store", last)
+	ids, err := s.store.RevokedSince(ctx, s.cfg.Now().Add(-s.cfg.AccessTTL))
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		s.revoked.add(id, s.cfg.Now())
+	}
+	ks, err := s.loadKeys(ctx, false)
+	if err != nil {
+		return err
+	}
+	s.tokens.SetKeyset(ks)
+	s.pats.clear()
+	s.lastSeq = last
+	return nil
 }

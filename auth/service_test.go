@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"crypto/rand"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -166,5 +167,94 @@ func TestReissueReasons(t *testing.T) {
 	}
 	if _, err := svc.ReissueAPIToken(context.Background(), 999, ReasonCoursePurchase); propusk.ErrorCode(err) != propusk.ENOTFOUND {
 		t.Fatalf("unknown user: %v", err)
+	}
+}
+
+// swapStore lets a test point a service at another database mid-flight, as a
+// failover to a replica that lost the last transactions does.
+type swapStore struct{ propusk.Store }
+
+// TestFeedRegression: when the feed's numbering goes back (a restored backup,
+// a promoted replica that lost transactions), a process must not wait for
+// numbers it has already seen and miss the revocations made since.
+func TestFeedRegression(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	primary, backup := filepath.Join(dir, "primary.db"), filepath.Join(dir, "backup.db")
+	mk := key(t)
+	cheap := Argon2Params{Memory: 64, Time: 1, Threads: 1}
+	open := func(path string) propusk.Store {
+		s, err := sqlite.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { s.Close() })
+		return s
+	}
+	// Set up users and sessions, then take the "backup".
+	s1 := open(primary)
+	setup, err := New(ctx, Config{Store: s1, MasterKey: mk, Argon2: cheap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := setup.CreateUser(ctx, "pia", "password1", propusk.LevelUser, nil); err != nil {
+		t.Fatal(err)
+	}
+	var pairs []*Pair
+	for i := 0; i < 4; i++ {
+		p, err := setup.Login(ctx, "pia", "password1", propusk.Client{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pairs = append(pairs, p)
+	}
+	s1.Close()
+	copyFile(t, primary, backup)
+
+	s1, s2 := open(primary), open(backup)
+	w := &swapStore{Store: s1}
+	b, err := New(ctx, Config{Store: w, MasterKey: mk, Argon2: cheap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(ctx, Config{Store: s1, MasterKey: mk, Argon2: cheap})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range pairs[:3] { // three feed entries on the primary
+		if err := a.Logoff(ctx, p.SessionID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := b.SyncFeed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Failover: the backup knows none of that, and a logoff lands there.
+	w.Store = s2
+	if err := s2.RevokeSession(ctx, pairs[3].SessionID, 0, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Authenticate(ctx, pairs[3].AccessToken, propusk.ViaAccessToken); err != nil {
+		t.Fatalf("before the sync the token still works here: %v", err)
+	}
+	if err := b.SyncFeed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Authenticate(ctx, pairs[3].AccessToken, propusk.ViaAccessToken); propusk.ErrorCode(err) != propusk.ETOKENINVALID {
+		t.Fatalf("a logoff after the feed went back was missed: %v", err)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o600); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -181,6 +181,15 @@ func (c *patCache) evict(id int64) {
 	c.mu.Unlock()
 }
 
+// clear drops every entry.
+func (c *patCache) clear() {
+	c.mu.Lock()
+	clear(c.m)
+	clear(c.ids)
+	c.evictions++
+	c.mu.Unlock()
+}
+
 func (c *patCache) evictRef(ref string) {
 	if id, err := strconv.ParseInt(ref, 10, 64); err == nil {
 		c.evict(id)

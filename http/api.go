@@ -279,7 +279,7 @@ func (s *Server) sessions(w http.ResponseWriter, r *http.Request) error {
 			UserAgent: x.UserAgent, IP: x.IP, Current: x.ID == p.SessionID,
 		})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": out})
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

@@ -452,20 +452,20 @@ func TestSessions(t *testing.T) {
 		if r.StatusCode != 200 {
 			t.Fatalf("%d %s", r.StatusCode, r.body)
 		}
-		var list struct {
-			Sessions []struct {
-				ID        string `json:"id"`
-				Current   bool   `json:"current"`
-				UserAgent string `json:"userAgent"`
-				IP        string `json:"ip"`
-			} `json:"sessions"`
+		var list []struct {
+			ID        string `json:"id"`
+			Current   bool   `json:"current"`
+			UserAgent string `json:"userAgent"`
+			IP        string `json:"ip"`
 		}
-		json.Unmarshal(r.body, &list)
-		if len(list.Sessions) != 3 {
+		if err := json.Unmarshal(r.body, &list); err != nil {
+			t.Fatalf("sessions is not a JSON array: %v: %s", err, r.body)
+		}
+		if len(list) != 3 {
 			t.Fatalf("want 3 sessions (register + 2 logins): %s", r.body)
 		}
 		current := 0
-		for _, s := range list.Sessions {
+		for _, s := range list {
 			if s.Current {
 				current++
 				if s.ID != claims(t, a.access)["sid"] {

@@ -140,6 +140,16 @@ func (r *resp) json(t *testing.T) map[string]any {
 	return m
 }
 
+// jsonList decodes a JSON array of objects.
+func (r *resp) jsonList(t *testing.T) []any {
+	t.Helper()
+	var l []any
+	if err := json.Unmarshal(r.body, &l); err != nil {
+		t.Fatalf("%s: body is not a JSON array: %v: %q", r.Request.URL, err, r.body)
+	}
+	return l
+}
+
 func (r *resp) cookie(name string) *http.Cookie {
 	for _, c := range r.Cookies() {
 		if c.Name == name {

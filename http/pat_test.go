@@ -133,7 +133,7 @@ func TestPersonalAccessTokensAPI(t *testing.T) {
 				if r.StatusCode != 200 {
 					t.Fatalf("list: %d %s", r.StatusCode, r.body)
 				}
-				list, _ := r.json(t)["tokens"].([]any)
+				list := r.jsonList(t)
 				if len(list) != 2 {
 					t.Fatalf("list %s: want alice's api-token and ci", r.body)
 				}
@@ -161,7 +161,7 @@ func TestPersonalAccessTokensAPI(t *testing.T) {
 			}},
 			{"ok/list-by-api-token", func(t *testing.T) {
 				r := e.do(req{method: "GET", path: "/api/v1/tokens", header: bearerXHR(alice.api)})
-				if r.StatusCode != 200 || len(r.json(t)["tokens"].([]any)) != 2 {
+				if r.StatusCode != 200 || len(r.jsonList(t)) != 2 {
 					t.Fatalf("list: %d %s", r.StatusCode, r.body)
 				}
 			}},
@@ -301,7 +301,7 @@ func TestAdminReissue(t *testing.T) {
 			}},
 			{"ok/old-hand-named-kept", func(t *testing.T) {
 				r := e.do(req{method: "GET", path: "/api/v1/tokens", header: bearerXHR(current)})
-				if n := len(r.json(t)["tokens"].([]any)); n != 1 {
+				if n := len(r.jsonList(t)); n != 1 {
 					t.Fatalf("alice has %d tokens after reissues, want 1: %s", n, r.body)
 				}
 			}},

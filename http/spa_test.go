@@ -601,9 +601,7 @@ func TestSPAInChromium(t *testing.T) {
 		User   map[string]any `json:"user"`
 		Bare   int            `json:"bare"`
 		Token  map[string]any `json:"token"`
-		Tokens struct {
-			Tokens []map[string]any `json:"tokens"`
-		} `json:"tokens"`
+		Tokens []map[string]any `json:"tokens"`
 		Logout int    `json:"logout"`
 		After  any    `json:"after"`
 		Cookie string `json:"cookies"`
@@ -624,7 +622,7 @@ func TestSPAInChromium(t *testing.T) {
 	if tok, _ := out.Token["token"].(string); !strings.Contains(tok, "|") {
 		t.Errorf("created token %v", out.Token)
 	}
-	if n := len(out.Tokens.Tokens); n == 0 || out.Tokens.Tokens[n-1]["name"] != "from-spa" {
+	if n := len(out.Tokens); n == 0 || out.Tokens[n-1]["name"] != "from-spa" {
 		t.Errorf("tokens listed: %v", out.Tokens)
 	}
 	if out.Logout != 200 || out.After != "token_required" {

@@ -42,7 +42,7 @@ func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
 	for _, t := range ts {
 		out = append(out, toTokenBody(t))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"tokens": out})
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }
 

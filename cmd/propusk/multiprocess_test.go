@@ -229,17 +229,15 @@ func testRevocation(t *testing.T, c *cluster) {
 	if s := a.call("POST", "/api/v1/user.login", map[string]string{"X-Real-IP": "203.0.113.7"}, `{"login":"olga","password":"password-1"}`, &three); s != 200 {
 		t.Fatalf("login with X-Real-IP: %d", s)
 	}
-	var list struct {
-		Sessions []struct {
-			ID string `json:"id"`
-			IP string `json:"ip"`
-		} `json:"sessions"`
+	var list []struct {
+		ID string `json:"id"`
+		IP string `json:"ip"`
 	}
 	if s := b.call("GET", "/api/v1/sessions", accessHeader(one.AccessToken), "", &list); s != 200 {
 		t.Fatalf("sessions on B: %d", s)
 	}
 	ip := ""
-	for _, e := range list.Sessions {
+	for _, e := range list {
 		if e.ID == sidOf(t, three.AccessToken) {
 			ip = e.IP
 		}
