@@ -597,14 +597,14 @@ func TestSPAInChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out struct {
-		Login  map[string]any `json:"login"`
-		User   map[string]any `json:"user"`
-		Bare   int            `json:"bare"`
-		Token  map[string]any `json:"token"`
+		Login  map[string]any   `json:"login"`
+		User   map[string]any   `json:"user"`
+		Bare   int              `json:"bare"`
+		Token  map[string]any   `json:"token"`
 		Tokens []map[string]any `json:"tokens"`
-		Logout int    `json:"logout"`
-		After  any    `json:"after"`
-		Cookie string `json:"cookies"`
+		Logout int              `json:"logout"`
+		After  any              `json:"after"`
+		Cookie string           `json:"cookies"`
 	}
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](`run("`+alice+`", "`+alicePwd+`").then(JSON.stringify)`, chromedp.EvalAwaitPromise))
 	if err != nil {
