@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 )
@@ -14,6 +15,10 @@ import (
 // while nobody listened, so the caller reads the feed before waiting again.
 // A failure returns an error with code EUNAVAILABLE and the next Wait
 // reconnects. When ctx ends, Wait returns ctx.Err() and keeps listening.
+//
+// After Heartbeat without a notification Wait pings the connection and
+// returns nil (so the caller reads the feed, which costs one query), or the
+// error of a connection that went silent.
 //
 // Wait is meant for one goroutine; concurrent calls take turns.
 func (s *Store) Wait(ctx context.Context) error {
@@ -42,9 +47,25 @@ func (s *Store) Wait(ctx context.Context) error {
 		s.listener = conn
 		return nil
 	}
-	_, err := s.listener.WaitForNotification(ctx)
+	// A link that drops packets gives no error until TCP gives up, minutes
+	// later, and notifications would stop without anyone knowing. So a quiet
+	// spell of Heartbeat ends with a ping: a live connection waits on, a
+	// dead one fails here within Timeout.
+	quiet, stopQuiet := context.WithTimeout(ctx, s.heartbeat())
+	_, err := s.listener.WaitForNotification(quiet)
+	stopQuiet()
 	if err == nil {
 		return nil
+	}
+	if ctx.Err() == nil && quiet.Err() != nil && !s.listener.IsClosed() {
+		pctx, cancel := s.bound(ctx)
+		perr := s.listener.Ping(pctx)
+		cancel()
+		if perr == nil {
+			return nil
+		}
+		s.dropListener()
+		return wrap("wait", perr)
 	}
 	if ctx.Err() != nil && !s.listener.IsClosed() {
 		// Interrupted between messages: the connection is still good.
@@ -84,4 +105,15 @@ func (s *Store) dropListener() {
 	defer cancel()
 	s.listener.Close(ctx)
 	s.listener = nil
+}
+
+// DefaultHeartbeat is how long Wait listens in silence before it checks the
+// connection.
+const DefaultHeartbeat = 30 * time.Second
+
+func (s *Store) heartbeat() time.Duration {
+	if s.Heartbeat > 0 {
+		return s.Heartbeat
+	}
+	return DefaultHeartbeat
 }

@@ -61,6 +61,9 @@ const channelExpr = `(CASE WHEN octet_length(current_schema()) <= 48
 type Store struct {
 	// Timeout bounds every call; set it before the Store is used.
 	Timeout time.Duration // DefaultTimeout
+	// Heartbeat is how long Wait listens in silence before it pings its
+	// connection; set it before the Store is used.
+	Heartbeat time.Duration // DefaultHeartbeat
 	// Now is the clock for the times no method argument gives: a user or
 	// token created without CreatedAt, and the feed entries of DeleteToken,
 	// AddKeys and DeleteKeys.

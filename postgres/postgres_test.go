@@ -3,13 +3,13 @@ package postgres
 import (
 	"context"
 	"errors"
-	"io"
 	"io/fs"
 	"net"
 	"net/url"
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +48,26 @@ type proxy struct {
 	mu    sync.Mutex
 	mode  string // "forward", "refuse" (drop at once) or "hang" (accept, never answer)
 	conns []net.Conn
+	// silent drops every byte on the connections open now, closing none:
+	// a link that loses packets without either side being told.
+	silent atomic.Bool
+}
+
+// pipe copies like io.Copy, but drops what it reads while p.silent is set.
+func (p *proxy) pipe(dst, src net.Conn) {
+	defer dst.Close()
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !p.silent.Load() {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
 }
 
 func newProxy(t *testing.T, target string) *proxy {
@@ -85,8 +105,8 @@ func (p *proxy) serve() {
 			p.mu.Lock()
 			p.conns = append(p.conns, up)
 			p.mu.Unlock()
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
+			go p.pipe(up, c)
+			go p.pipe(c, up)
 		}
 	}
 }
@@ -171,6 +191,42 @@ func TestUnavailable(t *testing.T) {
 	}
 	if err := s.Wait(ctx); err != nil {
 		t.Fatalf("wait after recovery reconnects and returns nil: %v", err)
+	}
+}
+
+// TestWaitNoticesSilentLink: a listening connection whose packets vanish
+// (no error, no close) is found out by the heartbeat, not minutes later by TCP.
+func TestWaitNoticesSilentLink(t *testing.T) {
+	dsn := pgtest.DSN(t)
+	p := newProxy(t, targetOf(t, dsn))
+	s, err := Open(t.Context(), p.dsn(dsn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	s.Timeout = 500 * time.Millisecond
+	s.Heartbeat = 300 * time.Millisecond
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Wait(t.Context()); err != nil {
+		t.Fatalf("first wait: %v", err)
+	}
+	// A quiet but healthy link: Wait returns nil after a heartbeat.
+	if err := s.Wait(t.Context()); err != nil {
+		t.Fatalf("quiet healthy link: %v", err)
+	}
+	p.silent.Store(true)
+	start := time.Now()
+	err = s.Wait(t.Context())
+	if code := propusk.ErrorCode(err); code != propusk.EUNAVAILABLE {
+		t.Fatalf("silent link: %v (%s), want %s", err, code, propusk.EUNAVAILABLE)
+	}
+	t.Logf("silent link noticed after %v (heartbeat 300ms + timeout 500ms)", time.Since(start))
+	p.silent.Store(false)
+	p.set("forward")
+	if err := s.Wait(t.Context()); err != nil {
+		t.Fatalf("reconnect: %v", err)
 	}
 }
 
