@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -20,33 +19,17 @@ import (
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver, for raw SQL as Laravel writes it
+
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
 	phttp "github.com/propusk/propusk/http"
-	"github.com/propusk/propusk/postgres"
-	"github.com/propusk/propusk/postgres/pgtest"
-	"github.com/propusk/propusk/sqlite"
+	"github.com/propusk/propusk/internal/testenv"
 )
 
-// clock is a fake clock: tests move time instead of sleeping.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// clock is the fake clock the tests move instead of sleeping.
+type clock = testenv.Clock
 
-func newClock() *clock { return &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return testenv.NewClock(time.Time{}) }
 
 // db is one database under test: the store, and a plain database/sql handle
 // on the same database for what a Laravel app, or an attacker with a dump,
@@ -64,15 +47,7 @@ var kinds = []struct {
 	open func(t testing.TB) *db
 }{
 	{"sqlite", func(t testing.TB) *db {
-		path := filepath.Join(t.TempDir(), "propusk.db")
-		s, err := sqlite.Open(context.Background(), path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		if err := s.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		s, path := testenv.SQLite(t)
 		raw, err := sql.Open("sqlite", path+"?_pragma=busy_timeout(5000)")
 		if err != nil {
 			t.Fatal(err)
@@ -81,15 +56,7 @@ var kinds = []struct {
 		return &db{store: s, raw: raw, path: path, q: func(q string) string { return q }}
 	}},
 	{"postgres", func(t testing.TB) *db {
-		dsn := pgtest.DSN(t)
-		s, err := postgres.Open(context.Background(), dsn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		if err := s.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		s, dsn := testenv.Postgres(t)
 		raw, err := sql.Open("pgx", dsn)
 		if err != nil {
 			t.Fatal(err)

@@ -201,9 +201,9 @@ func (s *Service) Now() time.Time { return s.cfg.Now() }
 func (s *Service) Config() Config { return s.cfg }
 
 // Run follows the revocation feed, flushes last_used_at, prunes old rows
-// and, when Config.Now was left to default, keeps the coarse clock that
-// personal access token verification reads, until ctx ends; then it flushes once more and returns. A server runs it in
-// the background for its whole life.
+// and (when Config.Now was left to default) keeps the coarse clock that
+// personal access token verification reads, until ctx ends; then it flushes
+// once more and returns. A server runs it in the background for its whole life.
 func (s *Service) Run(ctx context.Context) error {
 	go s.followFeed(ctx)
 	if s.coarse != nil {

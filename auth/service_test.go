@@ -10,19 +10,12 @@ import (
 	"time"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/testenv"
 	"github.com/propusk/propusk/sqlite"
 )
 
 func openSQLite(t *testing.T) propusk.Store {
-	t.Helper()
-	s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "p.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
+	s, _ := testenv.SQLite(t)
 	return s
 }
 

@@ -8,67 +8,28 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
 	phttp "github.com/propusk/propusk/http"
-	"github.com/propusk/propusk/postgres"
-	"github.com/propusk/propusk/postgres/pgtest"
-	"github.com/propusk/propusk/sqlite"
+	"github.com/propusk/propusk/internal/testenv"
 )
 
-// clock is a fake clock: tests move time instead of sleeping.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// clock is the fake clock the tests move instead of sleeping.
+type clock = testenv.Clock
 
-func newClock() *clock { return &clock{now: time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
+func newClock() *clock { return testenv.NewClock(time.Time{}) }
 
 // storeKinds are the stores every contract test runs on.
 var storeKinds = []struct {
 	name string
 	open func(t *testing.T) propusk.Store
 }{
-	{"sqlite", func(t *testing.T) propusk.Store {
-		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "propusk.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
-	{"postgres", func(t *testing.T) propusk.Store {
-		s, err := postgres.Open(context.Background(), pgtest.DSN(t))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Migrate(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { s.Close() })
-		return s
-	}},
+	{"sqlite", func(t *testing.T) propusk.Store { s, _ := testenv.SQLite(t); return s }},
+	{"postgres", func(t *testing.T) propusk.Store { s, _ := testenv.Postgres(t); return s }},
 }
 
 // env is one propusk under test: a service on a fake clock and its server.

@@ -41,7 +41,7 @@ func (s *Store) AddKeys(ctx context.Context, keys ...*propusk.Key) error {
 		if k.CreatedAt.IsZero() {
 			k.CreatedAt = now
 		}
-		k.CreatedAt = millis(k.CreatedAt)
+		k.CreatedAt = propusk.TruncMillis(k.CreatedAt)
 	}
 	return s.write(ctx, "add keys", func(ctx context.Context, tx pgx.Tx) error {
 		for _, k := range keys {

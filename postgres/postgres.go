@@ -235,7 +235,7 @@ func appendEvents(ctx context.Context, tx pgx.Tx, kind string, refs []string, at
 		return nil
 	}
 	var n int
-	if err := tx.QueryRow(ctx, appendEventsSQL, refs, kind, millis(at)).Scan(&n); err != nil {
+	if err := tx.QueryRow(ctx, appendEventsSQL, refs, kind, propusk.TruncMillis(at)).Scan(&n); err != nil {
 		return err
 	}
 	if n != len(refs) {
@@ -244,22 +244,12 @@ func appendEvents(ctx context.Context, tx pgx.Tx, kind string, refs []string, at
 	return nil
 }
 
-// Times of propusk's own tables are written to the millisecond, so that
-// they read back Equal on both stores.
-
-func millis(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return t.Truncate(time.Millisecond).UTC()
-}
-
 // nullMillis is t for a nullable column: nil for the zero time.
 func nullMillis(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return millis(t)
+	return propusk.TruncMillis(t)
 }
 
 func utc(t *time.Time) time.Time {

@@ -14,7 +14,7 @@ const sessionColumns = `s.id, s.user_id, s.generation, s.rotated_at, s.created_a
 // CreateSession inserts sess. A zero CreatedAt becomes Now, and zero
 // RotatedAt and RenewedAt become CreatedAt. ECONFLICT if the id exists.
 func (s *Store) CreateSession(ctx context.Context, sess *propusk.Session) error {
-	prepareSession(sess, s.now())
+	sess.Prepare(s.now())
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	_, err := s.pool.Exec(ctx, `INSERT INTO sessions
@@ -23,25 +23,6 @@ func (s *Store) CreateSession(ctx context.Context, sess *propusk.Session) error 
 		sess.ID, sess.UserID, sess.Generation, sess.RotatedAt, sess.CreatedAt,
 		sess.RenewedAt, sess.ExpiresAt, nullMillis(sess.RevokedAt), sess.UserAgent, sess.IP)
 	return wrap("create session", err)
-}
-
-// prepareSession fills in the defaults of a new session and sets its times
-// to what they read back as.
-func prepareSession(sess *propusk.Session, now time.Time) {
-	if sess.CreatedAt.IsZero() {
-		sess.CreatedAt = now
-	}
-	sess.CreatedAt = millis(sess.CreatedAt)
-	if sess.RotatedAt.IsZero() {
-		sess.RotatedAt = sess.CreatedAt
-	}
-	if sess.RenewedAt.IsZero() {
-		sess.RenewedAt = sess.CreatedAt
-	}
-	sess.RotatedAt = millis(sess.RotatedAt)
-	sess.RenewedAt = millis(sess.RenewedAt)
-	sess.ExpiresAt = millis(sess.ExpiresAt)
-	sess.RevokedAt = millis(sess.RevokedAt)
 }
 
 // Session returns the session or ENOTFOUND.
@@ -113,7 +94,7 @@ SELECT e.seq FROM e, pg_notify(` + channelExpr + `, e.seq::text)`
 func (s *Store) RenewSession(ctx context.Context, id string, gen int64, now time.Time, grace, ttl time.Duration, c propusk.Client) (propusk.RenewOutcome, *propusk.Session, *propusk.User, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	now = millis(now)
+	now = propusk.TruncMillis(now)
 	sess, user, err := scanSessionUser(s.pool.QueryRow(ctx, rotateSQL, id, gen, now, now.Add(ttl), c.UserAgent, c.IP))
 	switch {
 	case err == nil:
@@ -130,7 +111,7 @@ func (s *Store) RenewSession(ctx context.Context, id string, gen int64, now time
 	case err != nil:
 		return 0, nil, nil, wrap("renew session", err)
 	}
-	switch outcome := judgeRenew(sess, gen, now, grace); outcome {
+	switch outcome := sess.JudgeSpend(gen, now, grace); outcome {
 	case propusk.RenewGrace:
 		return outcome, sess, user, nil
 	case propusk.RenewReused:
@@ -147,21 +128,6 @@ func (s *Store) RenewSession(ctx context.Context, id string, gen int64, now time
 	}
 }
 
-// judgeRenew decides a spend of generation gen that did not rotate sess.
-func judgeRenew(sess *propusk.Session, gen int64, now time.Time, grace time.Duration) propusk.RenewOutcome {
-	switch {
-	case sess.Revoked() || !now.Before(sess.ExpiresAt):
-		return propusk.RenewInvalid
-	case gen == sess.Generation-1 && now.Sub(sess.RotatedAt) < grace:
-		return propusk.RenewGrace
-	case gen < sess.Generation:
-		return propusk.RenewReused
-	default:
-		// The current generation would have rotated; a later one was never issued.
-		return propusk.RenewInvalid
-	}
-}
-
 // RevokeSession revokes the session at now and appends an EventSession, in
 // one transaction. Revoking a revoked session changes nothing and is no error.
 // ENOTFOUND if it does not exist or userID is not 0 and not its owner.
@@ -169,7 +135,7 @@ func (s *Store) RevokeSession(ctx context.Context, id string, userID int64, now 
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	var seq int64
-	err := s.pool.QueryRow(ctx, revokeSQL, id, millis(now), userID).Scan(&seq)
+	err := s.pool.QueryRow(ctx, revokeSQL, id, propusk.TruncMillis(now), userID).Scan(&seq)
 	if err == nil {
 		return nil
 	}

@@ -19,7 +19,7 @@ const tokenColumns = `id, tokenable_type, tokenable_id, name, token, abilities, 
 // Now, a zero UpdatedAt CreatedAt, nil Abilities ["*"]. ECONFLICT if the hash
 // exists.
 func (s *Store) CreateToken(ctx context.Context, t *propusk.PersonalAccessToken) error {
-	prepareToken(t, s.now())
+	t.Prepare(s.now())
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	return wrap("create token", insertToken(ctx, s.pool, t))
@@ -41,24 +41,6 @@ func insertToken(ctx context.Context, q querier, t *propusk.PersonalAccessToken)
 		t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
 		laravelTime(t.LastUsedAt), laravelTime(t.ExpiresAt), laravelTime(t.CreatedAt), laravelTime(t.UpdatedAt),
 	).Scan(&t.ID)
-}
-
-// prepareToken fills in the defaults of a new token and sets its times to
-// what they read back as.
-func prepareToken(t *propusk.PersonalAccessToken, now time.Time) {
-	if t.CreatedAt.IsZero() {
-		t.CreatedAt = now
-	}
-	if t.UpdatedAt.IsZero() {
-		t.UpdatedAt = t.CreatedAt
-	}
-	if t.Abilities == nil {
-		t.Abilities = []string{propusk.AllAbilities}
-	}
-	t.CreatedAt = truncSeconds(t.CreatedAt)
-	t.UpdatedAt = truncSeconds(t.UpdatedAt)
-	t.LastUsedAt = truncSeconds(t.LastUsedAt)
-	t.ExpiresAt = truncSeconds(t.ExpiresAt)
 }
 
 // Token returns the token with this id, or ENOTFOUND.
@@ -123,7 +105,7 @@ func (s *Store) DeleteToken(ctx context.Context, typ string, userID, id int64) e
 // in ascending order. The feed entries are dated t.CreatedAt.
 // ENOTFOUND if the user does not exist.
 func (s *Store) ReplaceNamedToken(ctx context.Context, t *propusk.PersonalAccessToken, sealed string) ([]int64, error) {
-	prepareToken(t, s.now())
+	t.Prepare(s.now())
 	var deleted []int64
 	err := s.write(ctx, "replace named token", func(ctx context.Context, tx pgx.Tx) error {
 		// The user row first: its lock orders concurrent replaces of one
@@ -178,7 +160,7 @@ func (s *Store) TouchTokens(ctx context.Context, used map[int64]time.Time) error
 	slices.Sort(ids)
 	times := make([]time.Time, len(ids))
 	for i, id := range ids {
-		times[i] = truncSeconds(used[id]).UTC()
+		times[i] = propusk.TruncSeconds(used[id]).UTC()
 	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
@@ -221,12 +203,5 @@ func laravelTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return truncSeconds(t).UTC()
-}
-
-func truncSeconds(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return t.Truncate(time.Second).UTC()
+	return propusk.TruncSeconds(t).UTC()
 }

@@ -15,7 +15,7 @@ const userColumns = `u.id, u.login, u.password_hash, u.level, u.boards, u.api_to
 // defaults, because Go cannot tell them from values left unset.
 // ECONFLICT when the login is taken.
 func (s *Store) CreateUser(ctx context.Context, u *propusk.User) error {
-	prepareUser(u, s.now())
+	u.Prepare(s.now())
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	err := s.pool.QueryRow(ctx, `INSERT INTO users (login, password_hash, level, boards, api_token, created_at, updated_at)
@@ -23,22 +23,6 @@ func (s *Store) CreateUser(ctx context.Context, u *propusk.User) error {
 		u.Login, u.PasswordHash, u.Level, u.Boards, nullString(u.APIToken), u.CreatedAt, u.UpdatedAt,
 	).Scan(&u.ID)
 	return wrap("create user", err)
-}
-
-// prepareUser fills in the defaults of a new user and sets its times to what
-// they read back as.
-func prepareUser(u *propusk.User, now time.Time) {
-	if u.CreatedAt.IsZero() {
-		u.CreatedAt = now
-	}
-	u.CreatedAt = millis(u.CreatedAt)
-	u.UpdatedAt = u.CreatedAt
-	if u.Level == 0 {
-		u.Level = propusk.LevelUser
-	}
-	if u.Boards == nil {
-		u.Boards = []string{propusk.AllBoards}
-	}
 }
 
 // UserByID returns the user or ENOTFOUND.

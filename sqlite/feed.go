@@ -41,7 +41,7 @@ func (s *Store) AddKeys(ctx context.Context, keys ...*propusk.Key) error {
 		if k.CreatedAt.IsZero() {
 			k.CreatedAt = now
 		}
-		k.CreatedAt = truncMillis(k.CreatedAt)
+		k.CreatedAt = propusk.TruncMillis(k.CreatedAt)
 	}
 	return s.write(ctx, "add keys", func(tx *sql.Tx) error {
 		for _, k := range keys {

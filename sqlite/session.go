@@ -14,32 +14,13 @@ const sessionColumns = `id, user_id, generation, rotated_at, created_at, renewed
 // CreateSession inserts sess. A zero CreatedAt becomes Now, and zero
 // RotatedAt and RenewedAt become CreatedAt. ECONFLICT if the id exists.
 func (s *Store) CreateSession(ctx context.Context, sess *propusk.Session) error {
-	prepareSession(sess, s.now())
+	sess.Prepare(s.now())
 	return s.write(ctx, "create session", func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			sess.ID, sess.UserID, sess.Generation, millis(sess.RotatedAt), millis(sess.CreatedAt),
 			millis(sess.RenewedAt), millis(sess.ExpiresAt), nullMillis(sess.RevokedAt), sess.UserAgent, sess.IP)
 		return err
 	})
-}
-
-// prepareSession fills in the defaults of a new session and sets its times
-// to what they read back as.
-func prepareSession(sess *propusk.Session, now time.Time) {
-	if sess.CreatedAt.IsZero() {
-		sess.CreatedAt = now
-	}
-	sess.CreatedAt = truncMillis(sess.CreatedAt)
-	if sess.RotatedAt.IsZero() {
-		sess.RotatedAt = sess.CreatedAt
-	}
-	if sess.RenewedAt.IsZero() {
-		sess.RenewedAt = sess.CreatedAt
-	}
-	sess.RotatedAt = truncMillis(sess.RotatedAt)
-	sess.RenewedAt = truncMillis(sess.RenewedAt)
-	sess.ExpiresAt = truncMillis(sess.ExpiresAt)
-	sess.RevokedAt = truncMillis(sess.RevokedAt)
 }
 
 // Session returns the session or ENOTFOUND.
@@ -83,7 +64,7 @@ func (s *Store) UserSessions(ctx context.Context, userID int64, now time.Time) (
 // RenewGrace only. Grace applies to the previous generation only, while
 // now-RotatedAt < grace.
 func (s *Store) RenewSession(ctx context.Context, id string, gen int64, now time.Time, grace, ttl time.Duration, c propusk.Client) (propusk.RenewOutcome, *propusk.Session, *propusk.User, error) {
-	now = truncMillis(now)
+	now = propusk.TruncMillis(now)
 	var (
 		outcome propusk.RenewOutcome
 		sess    *propusk.Session
@@ -114,7 +95,7 @@ func (s *Store) RenewSession(ctx context.Context, id string, gen int64, now time
 		if err != nil {
 			return err
 		}
-		outcome = judgeRenew(sess, gen, now, grace)
+		outcome = sess.JudgeSpend(gen, now, grace)
 		switch outcome {
 		case propusk.RenewGrace:
 			user, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, sess.UserID))
@@ -133,21 +114,6 @@ func (s *Store) RenewSession(ctx context.Context, id string, gen int64, now time
 	return outcome, sess, user, nil
 }
 
-// judgeRenew decides a spend of generation gen that did not rotate sess.
-func judgeRenew(sess *propusk.Session, gen int64, now time.Time, grace time.Duration) propusk.RenewOutcome {
-	switch {
-	case sess.Revoked() || !now.Before(sess.ExpiresAt):
-		return propusk.RenewInvalid
-	case gen == sess.Generation-1 && now.Sub(sess.RotatedAt) < grace:
-		return propusk.RenewGrace
-	case gen < sess.Generation:
-		return propusk.RenewReused
-	default:
-		// The current generation would have rotated; a later one was never issued.
-		return propusk.RenewInvalid
-	}
-}
-
 // revoke ends a live session and records it in the feed, inside tx.
 func revoke(ctx context.Context, tx *sql.Tx, id string, now time.Time) error {
 	res, err := tx.ExecContext(ctx, `UPDATE sessions SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL`, millis(now), id)
@@ -164,7 +130,7 @@ func revoke(ctx context.Context, tx *sql.Tx, id string, now time.Time) error {
 // one transaction. Revoking a revoked session changes nothing and is no error.
 // ENOTFOUND if it does not exist or userID is not 0 and not its owner.
 func (s *Store) RevokeSession(ctx context.Context, id string, userID int64, now time.Time) error {
-	now = truncMillis(now)
+	now = propusk.TruncMillis(now)
 	return s.write(ctx, "revoke session", func(tx *sql.Tx) error {
 		var owner int64
 		if err := tx.QueryRowContext(ctx, `SELECT user_id FROM sessions WHERE id = ?`, id).Scan(&owner); err != nil {

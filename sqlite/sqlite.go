@@ -198,11 +198,3 @@ func fromNullMillis(ms sql.NullInt64) time.Time {
 	}
 	return fromMillis(ms.Int64)
 }
-
-// truncMillis is what a time reads back as after a round trip.
-func truncMillis(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return t.Truncate(time.Millisecond).UTC()
-}

@@ -19,7 +19,7 @@ const tokenColumns = `id, tokenable_type, tokenable_id, name, token, abilities, 
 // Now, a zero UpdatedAt CreatedAt, nil Abilities ["*"]. ECONFLICT if the hash
 // exists.
 func (s *Store) CreateToken(ctx context.Context, t *propusk.PersonalAccessToken) error {
-	prepareToken(t, s.now())
+	t.Prepare(s.now())
 	return s.write(ctx, "create token", func(tx *sql.Tx) error {
 		return insertToken(ctx, tx, t)
 	})
@@ -36,24 +36,6 @@ func insertToken(ctx context.Context, tx *sql.Tx, t *propusk.PersonalAccessToken
 		t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
 		laravelTime(t.LastUsedAt), laravelTime(t.ExpiresAt), laravelTime(t.CreatedAt), laravelTime(t.UpdatedAt),
 	).Scan(&t.ID)
-}
-
-// prepareToken fills in the defaults of a new token and sets its times to
-// what they read back as.
-func prepareToken(t *propusk.PersonalAccessToken, now time.Time) {
-	if t.CreatedAt.IsZero() {
-		t.CreatedAt = now
-	}
-	if t.UpdatedAt.IsZero() {
-		t.UpdatedAt = t.CreatedAt
-	}
-	if t.Abilities == nil {
-		t.Abilities = []string{propusk.AllAbilities}
-	}
-	t.CreatedAt = truncSeconds(t.CreatedAt)
-	t.UpdatedAt = truncSeconds(t.UpdatedAt)
-	t.LastUsedAt = truncSeconds(t.LastUsedAt)
-	t.ExpiresAt = truncSeconds(t.ExpiresAt)
 }
 
 // Token returns the token with this id, or ENOTFOUND.
@@ -121,7 +103,7 @@ func (s *Store) DeleteToken(ctx context.Context, typ string, userID, id int64) e
 // in ascending order. The feed entries are dated t.CreatedAt.
 // ENOTFOUND if the user does not exist.
 func (s *Store) ReplaceNamedToken(ctx context.Context, t *propusk.PersonalAccessToken, sealed string) ([]int64, error) {
-	prepareToken(t, s.now())
+	t.Prepare(s.now())
 	var deleted []int64
 	err := s.write(ctx, "replace named token", func(tx *sql.Tx) error {
 		deleted = nil
@@ -229,13 +211,6 @@ func laravelTime(t time.Time) any {
 		return nil
 	}
 	return t.UTC().Format(laravelLayout)
-}
-
-func truncSeconds(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return t.Truncate(time.Second).UTC()
 }
 
 // laravelTimeScanner reads a timestamp of personal_access_tokens as Laravel

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/propusk/propusk"
 )
@@ -17,7 +16,7 @@ const userColumns = `id, login, password_hash, level, boards, api_token, created
 // defaults, because Go cannot tell them from values left unset.
 // ECONFLICT when the login is taken.
 func (s *Store) CreateUser(ctx context.Context, u *propusk.User) error {
-	prepareUser(u, s.now())
+	u.Prepare(s.now())
 	boards, err := json.Marshal(u.Boards)
 	if err != nil {
 		return fmt.Errorf("sqlite: create user: %w", err)
@@ -28,22 +27,6 @@ func (s *Store) CreateUser(ctx context.Context, u *propusk.User) error {
 			u.Login, u.PasswordHash, u.Level, string(boards), nullString(u.APIToken), millis(u.CreatedAt), millis(u.UpdatedAt),
 		).Scan(&u.ID)
 	})
-}
-
-// prepareUser fills in the defaults of a new user and sets its times to what
-// they read back as.
-func prepareUser(u *propusk.User, now time.Time) {
-	if u.CreatedAt.IsZero() {
-		u.CreatedAt = now
-	}
-	u.CreatedAt = truncMillis(u.CreatedAt)
-	u.UpdatedAt = u.CreatedAt
-	if u.Level == 0 {
-		u.Level = propusk.LevelUser
-	}
-	if u.Boards == nil {
-		u.Boards = []string{propusk.AllBoards}
-	}
 }
 
 // UserByID returns the user or ENOTFOUND.

@@ -10,9 +10,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,45 +18,20 @@ import (
 
 	"github.com/propusk/propusk/auth"
 	phttp "github.com/propusk/propusk/http"
-	"github.com/propusk/propusk/sqlite"
+	"github.com/propusk/propusk/internal/testenv"
 )
-
-// clock is a fake clock: tests let tokens expire by moving it.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 // app is the board running in-process, with the demo users.
 type app struct {
 	ts    *httptest.Server
-	clock *clock
+	clock *testenv.Clock
 }
 
 func newApp(t *testing.T) *app {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "board.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	a := &app{clock: &clock{now: time.Now().UTC()}}
+	store, _ := testenv.SQLite(t)
+	a := &app{clock: testenv.NewClock(time.Now().UTC())}
 	key := make([]byte, 32)
 	rand.Read(key)
 	svc, err := auth.New(ctx, auth.Config{

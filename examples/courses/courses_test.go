@@ -6,16 +6,16 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
 	"github.com/propusk/propusk/auth"
 	phttp "github.com/propusk/propusk/http"
 	"github.com/propusk/propusk/internal/browsertest"
-	"github.com/propusk/propusk/sqlite"
+	"github.com/propusk/propusk/internal/testenv"
 )
 
 // newApp runs the platform in-process on a random port over SQLite in a
@@ -24,14 +24,7 @@ func newApp(t *testing.T) *httptest.Server {
 	t.Helper()
 	nm := browsertest.NodeModules(t)
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "courses.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	if err := store.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
+	store, _ := testenv.SQLite(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	svc, err := auth.New(ctx, auth.Config{Store: store, MasterKey: key,

@@ -1,0 +1,77 @@
+// Package testenv gives tests what they share: a fake clock and migrated
+// stores on throwaway databases. Only tests import it.
+package testenv
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/propusk/propusk/postgres"
+	"github.com/propusk/propusk/postgres/pgtest"
+	"github.com/propusk/propusk/sqlite"
+)
+
+// Clock is a fake clock: tests move time instead of sleeping. It is safe
+// for concurrent use.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// NewClock returns a Clock at t; the zero t means 2030-01-02 03:04:05 UTC.
+func NewClock(t time.Time) *Clock {
+	if t.IsZero() {
+		t = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	}
+	return &Clock{now: t}
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Advance moves the clock by d (back, when d is negative).
+func (c *Clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+// SQLite returns a migrated SQLite store in a file of t.TempDir(), closed at
+// the test's end, and the file's path.
+func SQLite(t testing.TB) (*sqlite.Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "propusk.db")
+	s, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s, path
+}
+
+// Postgres returns a migrated PostgreSQL store on a fresh schema (see
+// pgtest.DSN: it skips loudly when PostgreSQL is absent, and fails under CI),
+// closed at the test's end, and its DSN.
+func Postgres(t testing.TB) (*postgres.Store, string) {
+	t.Helper()
+	dsn := pgtest.DSN(t)
+	s, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s, dsn
+}
