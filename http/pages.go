@@ -8,7 +8,6 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
@@ -145,12 +144,7 @@ func (s *Server) accountCreateToken(w http.ResponseWriter, r *http.Request) erro
 }
 
 func (s *Server) accountDeleteToken(w http.ResponseWriter, r *http.Request) error {
-	p := propusk.FromContext(r.Context())
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return propusk.Errorf(propusk.ENOTFOUND, "no such token")
-	}
-	if err := s.svc.DeleteToken(r.Context(), p.UserID, id); err != nil {
+	if err := s.deleteCallerToken(r); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/account", http.StatusSeeOther)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/auth"
 )
 
 // tokenBody is a personal access token as listed: never its secret or hash.
@@ -68,7 +69,7 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 
 // newToken creates a token from the fields name, abilities and expires_at
 // (RFC 3339, or empty for never).
-func (s *Server) newToken(r *http.Request, in input) (*tokenResult, error) {
+func (s *Server) newToken(r *http.Request, in input) (*auth.NewToken, error) {
 	p := propusk.FromContext(r.Context())
 	abilities, _ := in.list("abilities")
 	var exp time.Time
@@ -79,29 +80,25 @@ func (s *Server) newToken(r *http.Request, in input) (*tokenResult, error) {
 		}
 		exp = t
 	}
-	nt, err := s.svc.CreateToken(r.Context(), p, in.str("name"), abilities, exp)
-	if err != nil {
-		return nil, err
-	}
-	return &tokenResult{Token: nt.Token, PlainText: nt.PlainText}, nil
-}
-
-type tokenResult struct {
-	Token     *propusk.PersonalAccessToken
-	PlainText string
+	return s.svc.CreateToken(r.Context(), p, in.str("name"), abilities, exp)
 }
 
 func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) error {
+	if err := s.deleteCallerToken(r); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// deleteCallerToken deletes the caller's token named by the path's {id}.
+func (s *Server) deleteCallerToken(r *http.Request) error {
 	p := propusk.FromContext(r.Context())
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
 		return propusk.Errorf(propusk.ENOTFOUND, "no such token")
 	}
-	if err := s.svc.DeleteToken(r.Context(), p.UserID, id); err != nil {
-		return err
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
+	return s.svc.DeleteToken(r.Context(), p.UserID, id)
 }
 
 // reissue is the back end's hook for business events (course purchase,
