@@ -214,3 +214,36 @@ func jwtPart(t *testing.T, tok string, i int) map[string]any {
 	json.Unmarshal(b, &m)
 	return m
 }
+
+// TestEnvironment: every flag can come from PROPUSK_<NAME>, and a flag on
+// the command line wins over it.
+func TestEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("PROPUSK_DB", "sqlite:"+filepath.Join(dir, "env.db"))
+	t.Setenv("PROPUSK_ACCESS_TTL", "5m")
+	t.Setenv("PROPUSK_ISSUER", "from-env")
+	t.Setenv("PROPUSK_ADDR", "127.0.0.1:1") // overridden below
+	m := NewMain(nil, io.Discard, io.Discard)
+	if err := m.ParseFlags([]string{"serve", "--addr", "127.0.0.1:0", "--issuer", "from-flag"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	p := &proc{t: t, URL: "http://" + m.Addr()}
+	var pair tokenPair
+	if s := p.call("GET", "/api/v1/token.obtain", nil, "", &pair); s != 200 {
+		t.Fatalf("obtain: %d", s)
+	}
+	c := jwtClaims(t, pair.AccessToken)
+	if c["exp"].(float64)-c["iat"].(float64) != 300 || c["iss"] != "from-flag" {
+		t.Fatalf("claims %v: want a 5-minute token from PROPUSK_ACCESS_TTL and iss from the flag", c)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "env.db")); err != nil {
+		t.Fatalf("PROPUSK_DB was not used: %v", err)
+	}
+	if err := NewMain(nil, io.Discard, io.Discard).ParseFlags([]string{"serve", "--access-ttl", "soon"}); err == nil {
+		t.Fatal("a bad duration must be refused")
+	}
+}

@@ -1,0 +1,114 @@
+package http_test
+
+import (
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/propusk/propusk/auth"
+	phttp "github.com/propusk/propusk/http"
+	"github.com/propusk/propusk/pat"
+)
+
+// TestJWKSVerifies: a relying party holding only the JWKS verifies an access
+// token, and finds no key there that would verify a refresh token.
+func TestJWKSVerifies(t *testing.T) {
+	e := newEnv(t, storeKinds[0].open)
+	p := e.register("quinn", "password1")
+	r := e.do(req{method: "GET", path: "/.well-known/jwks.json"})
+	if r.StatusCode != 200 || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/jwk-set+json") {
+		t.Fatalf("%d %q", r.StatusCode, r.Header.Get("Content-Type"))
+	}
+	var set struct {
+		Keys []struct{ Kty, Crv, X, Kid, Alg, Use string }
+	}
+	if err := json.Unmarshal(r.body, &set); err != nil {
+		t.Fatal(err)
+	}
+	keys := map[string]ed25519.PublicKey{}
+	for _, k := range set.Keys {
+		if k.Kty != "OKP" || k.Crv != "Ed25519" || k.Alg != "EdDSA" || k.Use != "sig" {
+			t.Fatalf("key %+v", k)
+		}
+		x, err := base64.RawURLEncoding.DecodeString(k.X)
+		if err != nil || len(x) != ed25519.PublicKeySize {
+			t.Fatalf("key %s: bad x", k.Kid)
+		}
+		keys[k.Kid] = x
+	}
+	verify := func(tok string) bool {
+		i := strings.LastIndexByte(tok, '.')
+		sig, _ := base64.RawURLEncoding.DecodeString(tok[i+1:])
+		k, ok := keys[header(t, tok)["kid"].(string)]
+		return ok && ed25519.Verify(k, []byte(tok[:i]), sig)
+	}
+	if !verify(p.access) {
+		t.Fatal("the JWKS does not verify an access token")
+	}
+	if _, ok := keys[header(t, p.refresh)["kid"].(string)]; ok {
+		t.Fatal("the refresh token's key is published")
+	}
+}
+
+// TestConfigFlags: --issuer, --token-prefix and --cookie-secure do what they say.
+func TestConfigFlags(t *testing.T) {
+	e := newEnv(t, storeKinds[0].open, func(a *auth.Config, h *phttp.Config) {
+		a.Issuer = "https://id.example"
+		a.TokenPrefix = "pfx_"
+	})
+	p := e.register("rosa", "password1")
+	if iss := claims(t, p.access)["iss"]; iss != "https://id.example" {
+		t.Fatalf("iss %v", iss)
+	}
+	_, secret, _ := strings.Cut(p.api, "|")
+	if !strings.HasPrefix(secret, "pfx_") || len(secret) != len("pfx_")+48 {
+		t.Fatalf("api-token secret %q lacks the prefix", secret)
+	}
+	if _, _, err := pat.Parse(p.api, "pfx_"); err != nil {
+		t.Fatalf("prefixed token does not parse: %v", err)
+	}
+	if r := e.do(req{method: "GET", path: "/api/v1/user.me", header: withXHR(map[string]string{"Authorization": "Bearer " + p.api})}); r.StatusCode != 200 {
+		t.Fatalf("prefixed token refused: %d %s", r.StatusCode, r.body)
+	}
+
+	cases := []struct {
+		mode   string
+		tls    bool
+		secure bool
+	}{
+		{"auto", false, false}, {"auto", true, true},
+		{"true", false, true}, {"false", true, false},
+	}
+	for _, c := range cases {
+		t.Run("cookie-secure="+c.mode, func(t *testing.T) {
+			e := newEnv(t, storeKinds[0].open, func(_ *auth.Config, h *phttp.Config) { h.CookieSecure = c.mode })
+			ts := e.ts
+			client := http.DefaultClient
+			if c.tls {
+				ts = httptest.NewTLSServer(e.srv)
+				defer ts.Close()
+				client = ts.Client()
+			}
+			res, err := client.Get(ts.URL + "/api/v1/token.obtain")
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			for _, ck := range res.Cookies() {
+				if ck.Secure != c.secure {
+					t.Fatalf("cookie %s Secure=%v, want %v", ck.Name, ck.Secure, c.secure)
+				}
+			}
+			if len(res.Cookies()) < 2 {
+				t.Fatal("no cookies")
+			}
+		})
+	}
+	if _, err := phttp.New(phttp.Config{Service: e.svc, CookieSecure: "sometimes"}); err == nil {
+		t.Fatal("a bad --cookie-secure must be refused")
+	}
+}
