@@ -38,6 +38,15 @@ const AllBoards = "*"
 // AllAbilities in a token's abilities means every ability the user has.
 const AllAbilities = "*"
 
+// Abilities that propusk's own routes require of a personal access token
+// (an access token has every ability). A token without them can still call
+// the app's routes it was made for, but not manage the account.
+const (
+	AbilityTokensManage   = "tokens:manage"   // create and delete personal access tokens
+	AbilitySessionsManage = "sessions:manage" // end sessions
+	AbilityTokensReissue  = "tokens:reissue"  // the admin hook that reissues a user's api-token
+)
+
 // How a Principal authenticated; the values of user.me's "via".
 const (
 	ViaAccessToken = "access-token" // an access token in X-Access-Token or Authorization

@@ -164,6 +164,14 @@ func (s *Service) CreateToken(ctx context.Context, p *propusk.Principal, name st
 	if !expiresAt.IsZero() && !expiresAt.After(now) {
 		return nil, propusk.Errorf(propusk.EINVALID, "expires_at must be in the future")
 	}
+	if expiresAt.UTC().Year() > 9999 {
+		return nil, propusk.Errorf(propusk.EINVALID, "expires_at must be before the year 10000")
+	}
+	if p.Via == propusk.ViaAPIToken && !p.ExpiresAt.IsZero() && (expiresAt.IsZero() || expiresAt.After(p.ExpiresAt)) {
+		// Like abilities, a lifetime only narrows: a leaked short-lived
+		// token must not be able to mint a permanent one.
+		return nil, propusk.Errorf(propusk.EFORBIDDEN, "a token cannot outlive the token that creates it (expires_at at most %s)", p.ExpiresAt.UTC().Format(time.RFC3339))
+	}
 	secret, err := pat.NewSecret(s.cfg.Rand, s.cfg.TokenPrefix)
 	if err != nil {
 		return nil, err

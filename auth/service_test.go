@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -102,37 +103,72 @@ func TestKeysAtRest(t *testing.T) {
 func TestLoginLimiter(t *testing.T) {
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
 	l := newLimiter(LimitConfig{PerLogin: 3, PerIP: 5, Window: time.Minute})
-	cases := []struct {
-		name  string
-		login string
-		ip    string
-		fails int
-		want  bool
-	}{
-		{"ok/under-login-limit", "a", "1.1.1.1", 2, false},
-		{"fail/login-limit", "b", "2.2.2.2", 3, true},
-		{"ok/other-login-same-ip", "c", "2.2.2.2", 0, false},
-		{"fail/ip-limit-across-logins", "d", "3.3.3.3", 0, true},
+	tries := func(login, ip string, n int) (allowed int) {
+		for i := 0; i < n; i++ {
+			if l.attempt(login, ip, now) {
+				allowed++
+			}
+		}
+		return allowed
 	}
-	for i := 0; i < 5; i++ {
-		l.fail("spray"+string(rune('0'+i)), "3.3.3.3", now)
+	cases := []struct {
+		name      string
+		login, ip string
+		n, want   int
+	}{
+		{"ok/under-login-limit", "a", "1.1.1.1", 2, 2},
+		{"fail/login-limit", "b", "2.2.2.2", 5, 3},
+		{"ok/other-login-same-ip", "c", "2.2.2.2", 1, 1},
+		{"fail/ip-limit-across-logins", "d", "2.2.2.2", 3, 1}, // 3 for b, 1 for c, 1 left
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			for i := 0; i < c.fails; i++ {
-				l.fail(c.login, c.ip, now)
-			}
-			if got := l.blocked(c.login, c.ip, now); got != c.want {
-				t.Fatalf("blocked = %v", got)
+			if got := tries(c.login, c.ip, c.n); got != c.want {
+				t.Fatalf("%d of %d tries allowed, want %d", got, c.n, c.want)
 			}
 		})
 	}
-	if l.blocked("b", "9.9.9.9", now.Add(time.Minute)) {
+	if !l.attempt("b", "9.9.9.9", now.Add(time.Minute)) {
 		t.Fatal("the window did not end")
 	}
-	l.succeed("a")
-	if l.count("l:a", now) != 0 {
-		t.Fatal("success did not reset the login's count")
+	l.succeed("a", "1.1.1.1")
+	if l.count("l:a", now) != 0 || l.count("i:1.1.1.1", now) != 1 {
+		t.Fatalf("success: login count %d, address count %d", l.count("l:a", now), l.count("i:1.1.1.1", now))
+	}
+	l.release("e", "3.3.3.3")
+	if l.count("l:e", now) != 0 {
+		t.Fatal("release of an unknown key counted")
+	}
+}
+
+// TestLoginLimitConcurrent: guesses sent all at once cannot slip past the
+// limit while the first of them are still being hashed.
+func TestLoginLimitConcurrent(t *testing.T) {
+	svc, err := New(context.Background(), Config{Store: openSQLite(t), MasterKey: key(t), Argon2: Argon2Params{Memory: 1024, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateUser(context.Background(), "victim", "password1", propusk.LevelUser, nil); err != nil {
+		t.Fatal(err)
+	}
+	codes := make(chan string, 40)
+	var wg sync.WaitGroup
+	for i := 0; i < 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := svc.Login(context.Background(), "victim", "wrong guess", propusk.Client{IP: "6.6.6.6"})
+			codes <- propusk.ErrorCode(err)
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	n := map[string]int{}
+	for c := range codes {
+		n[c]++
+	}
+	if n[propusk.ECREDENTIALS] != 5 || n[propusk.ETOOMANY] != 35 {
+		t.Fatalf("40 concurrent guesses: %v, want 5 checked and 35 refused", n)
 	}
 }
 

@@ -170,8 +170,13 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 	if login == "" || password == "" || len(login) > 4*MaxLoginLen || len(password) > MaxPasswordLen {
 		return nil, propusk.Errorf(propusk.EINVALID, "login and password are required")
 	}
-	now := s.cfg.Now()
-	if s.limiter.blocked(login, c.IP, now) {
+	if validLogin(login) != nil || !utf8.ValidString(password) {
+		// No such user can exist; the store need not be asked (PostgreSQL
+		// would refuse a NUL byte or invalid UTF-8 with an error).
+		return nil, errCredentials
+	}
+	c = clean(c)
+	if !s.limiter.attempt(login, c.IP, s.cfg.Now()) {
 		return nil, errTooMany
 	}
 	u, err := s.store.UserByLogin(ctx, login)
@@ -180,17 +185,18 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 	case err == nil:
 		hash = u.PasswordHash
 	case propusk.ErrorCode(err) != propusk.ENOTFOUND:
+		s.limiter.release(login, c.IP)
 		return nil, fmt.Errorf("auth: login: %w", err)
 	}
 	ok, err := s.check(ctx, hash, password)
 	if err != nil {
+		s.limiter.release(login, c.IP)
 		return nil, err
 	}
 	if !ok || u == nil {
-		s.limiter.fail(login, c.IP, now)
-		return nil, errCredentials
+		return nil, errCredentials // the try stays counted
 	}
-	s.limiter.succeed(login)
+	s.limiter.succeed(login, c.IP)
 	return s.startSession(ctx, u, c, "login")
 }
 
@@ -235,6 +241,9 @@ func (s *Service) Logoff(ctx context.Context, sid string) error {
 // EndSession ends one of the user's sessions, as Logoff does. ENOTFOUND if
 // it is not theirs.
 func (s *Service) EndSession(ctx context.Context, userID int64, sid string) error {
+	if !plausibleID(sid) {
+		return propusk.Errorf(propusk.ENOTFOUND, "no such session")
+	}
 	if err := s.store.RevokeSession(ctx, sid, userID, s.cfg.Now()); err != nil {
 		if propusk.ErrorCode(err) == propusk.ENOTFOUND {
 			return propusk.Errorf(propusk.ENOTFOUND, "no such session")
@@ -324,16 +333,40 @@ func (s *Service) check(ctx context.Context, hash, password string) (bool, error
 	return ok, err
 }
 
+// errBusy answers a password check that could not start in time: under a
+// flood of logins, real users get a prompt "try again" instead of a queue
+// that grows as long as the flood lasts.
+var errBusy = propusk.Errorf(propusk.EUNAVAILABLE, "the server is busy checking passwords; try again shortly")
+
 func (s *Service) acquire(ctx context.Context) error {
+	wait := time.NewTimer(2 * time.Second)
+	defer wait.Stop()
 	select {
 	case s.hashing <- struct{}{}:
 		return nil
+	case <-wait.C:
+		return errBusy
 	case <-ctx.Done():
 		return fmt.Errorf("auth: waiting to hash: %w", ctx.Err())
 	}
 }
 
 func (s *Service) release() { <-s.hashing }
+
+// plausibleID reports whether id could be a session id (token.NewID's
+// URL-safe base64), so that garbage from a URL never reaches the store.
+func plausibleID(id string) bool {
+	if id == "" || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
 
 func validLogin(login string) error {
 	n := utf8.RuneCountInString(login)
@@ -353,16 +386,23 @@ func validPassword(p string) error {
 
 // clean bounds what a client says about itself before it is stored.
 func clean(c propusk.Client) propusk.Client {
-	ua := strings.ToValidUTF8(c.UserAgent, "")
-	if len(ua) > maxUserAgent {
-		ua = ua[:maxUserAgent]
-		for !utf8.ValidString(ua) {
-			ua = ua[:len(ua)-1]
+	return propusk.Client{UserAgent: printable(c.UserAgent, maxUserAgent), IP: printable(c.IP, 64)}
+}
+
+// printable returns s as valid UTF-8 without control characters, cut to at
+// most n bytes on a character boundary.
+func printable(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
+	if len(s) > n {
+		s = s[:n]
+		for !utf8.ValidString(s) {
+			s = s[:len(s)-1]
 		}
 	}
-	ip := c.IP
-	if len(ip) > 64 {
-		ip = ip[:64]
-	}
-	return propusk.Client{UserAgent: ua, IP: ip}
+	return s
 }

@@ -273,10 +273,32 @@ type window struct {
 
 func newLimiter(cfg LimitConfig) *limiter { return &limiter{cfg: cfg, m: map[string]*window{}} }
 
-func (l *limiter) blocked(login, ip string, now time.Time) bool {
+// attempt reserves one try for login from ip: it reports false when either
+// budget is spent, and otherwise counts the try before the password is
+// checked, so that concurrent guesses cannot all pass a check made while
+// none of them had failed yet.
+func (l *limiter) attempt(login, ip string, now time.Time) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return l.count("l:"+login, now) >= l.cfg.PerLogin || (ip != "" && l.count("i:"+ip, now) >= l.cfg.PerIP)
+	if l.count("l:"+login, now) >= l.cfg.PerLogin || (ip != "" && l.count("i:"+ip, now) >= l.cfg.PerIP) {
+		return false
+	}
+	for _, k := range l.keys(login, ip) {
+		w := l.m[k]
+		if w == nil || now.Sub(w.start) >= l.cfg.Window {
+			w = &window{start: now}
+			l.m[k] = w
+		}
+		w.n++
+	}
+	return true
+}
+
+func (l *limiter) keys(login, ip string) []string {
+	if ip == "" {
+		return []string{"l:" + login}
+	}
+	return []string{"l:" + login, "i:" + ip}
 }
 
 func (l *limiter) count(k string, now time.Time) int {
@@ -287,27 +309,29 @@ func (l *limiter) count(k string, now time.Time) int {
 	return w.n
 }
 
-func (l *limiter) fail(login, ip string, now time.Time) {
+// succeed forgets the login's failures and gives the address back the try
+// that turned out not to be a failure.
+func (l *limiter) succeed(login, ip string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	keys := []string{"l:" + login}
-	if ip != "" {
-		keys = append(keys, "i:"+ip)
-	}
-	for _, k := range keys {
-		w := l.m[k]
-		if w == nil || now.Sub(w.start) >= l.cfg.Window {
-			w = &window{start: now}
-			l.m[k] = w
-		}
-		w.n++
+	delete(l.m, "l:"+login)
+	l.giveBack("i:" + ip)
+}
+
+// release gives back a try that ended neither in success nor in a wrong
+// password (the store was down, the client went away).
+func (l *limiter) release(login, ip string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, k := range l.keys(login, ip) {
+		l.giveBack(k)
 	}
 }
 
-func (l *limiter) succeed(login string) {
-	l.mu.Lock()
-	delete(l.m, "l:"+login)
-	l.mu.Unlock()
+func (l *limiter) giveBack(k string) {
+	if w := l.m[k]; w != nil && w.n > 0 {
+		w.n--
+	}
 }
 
 func (l *limiter) prune(now time.Time) {

@@ -105,6 +105,15 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
 		// grace period, have the session revoked as stolen.
 		s.setPairCookies(w, r, p)
 	}
+	if !fromCookie && !isXHR(r) && s.foreign(r) {
+		// Another site's page handed this browser a refresh token: setting
+		// it as the browser's cookies would sign the visitor into the
+		// attacker's session (login CSRF). The pair goes back as JSON only.
+		writeJSON(w, http.StatusOK, pairBody{
+			AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, Expires: p.AccessExpiresAt.Unix(),
+		})
+		return nil
+	}
 	return s.answerPair(w, r, in, p, http.StatusOK)
 }
 

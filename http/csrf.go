@@ -118,6 +118,18 @@ func (s *Server) checkOrigin(r *http.Request) error {
 	return nil
 }
 
+// foreign reports whether a request, of any method, was sent by a page of a
+// site that is neither this server's origin nor a configured first-party
+// one, by the same test checkOrigin applies to state changes.
+func (s *Server) foreign(r *http.Request) bool {
+	if r.Header.Get("Sec-Fetch-Site") == "" && r.Header.Get("Origin") == "" {
+		return false
+	}
+	probe := r.Clone(r.Context())
+	probe.Method = http.MethodPost
+	return s.cop.Check(probe) != nil
+}
+
 func safeMethod(m string) bool {
 	return m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions
 }

@@ -1,7 +1,9 @@
 package http
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -50,7 +52,7 @@ type ErrorBody struct {
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	code := propusk.ErrorCode(err)
 	status := Status(err)
-	if code == propusk.EINTERNAL || code == propusk.EUNAVAILABLE {
+	if (code == propusk.EINTERNAL || code == propusk.EUNAVAILABLE) && !errors.Is(err, context.Canceled) {
 		if log != nil {
 			log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -111,5 +112,91 @@ func TestHostileTokensOverHTTP(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestNoLoginCSRFThroughRenew: another site's page cannot hand this browser
+// a refresh token of the attacker's session to keep as its cookies.
+func TestNoLoginCSRFThroughRenew(t *testing.T) {
+	e := newEnv(t, storeKinds[0].open)
+	attacker := e.register("attacker", "password1")
+	cases := []struct {
+		name    string
+		q       func(rt string) req
+		cookies bool
+	}{
+		{"fail/cross-site-link", func(rt string) req {
+			return req{method: "GET", path: "/api/v1/token.renew?redirect=%2Faccount&refreshToken=" + rt,
+				header: map[string]string{"Sec-Fetch-Site": "cross-site"}}
+		}, false},
+		{"fail/cross-site-form", func(rt string) req {
+			return req{method: "POST", path: "/api/v1/token.renew", form: url.Values{"refreshToken": {rt}, "redirect": {"/account"}},
+				header: map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}}
+		}, false},
+		{"ok/same-origin", func(rt string) req {
+			return req{method: "GET", path: "/api/v1/token.renew?refreshToken=" + rt,
+				header: map[string]string{"Sec-Fetch-Site": "same-origin"}}
+		}, true},
+		{"ok/no-fetch-metadata", func(rt string) req {
+			return req{method: "GET", path: "/api/v1/token.renew?refreshToken=" + rt}
+		}, true},
+	}
+	rt := attacker.refresh
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			r := e.do(c.q(rt))
+			if r.StatusCode != 200 && r.StatusCode != 302 {
+				t.Fatalf("renew: %d %s", r.StatusCode, r.body)
+			}
+			if got := r.cookie("refreshToken") != nil; got != c.cookies {
+				t.Fatalf("%d: cookies set %v, want %v", r.StatusCode, got, c.cookies)
+			}
+			rt = r.json(t)["refreshToken"].(string)
+		})
+	}
+}
+
+// TestUnstorableInput: bytes a database cannot store (NUL, invalid UTF-8)
+// in a login, a path or a header are a 4xx, never a 500, on both stores.
+func TestUnstorableInput(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(*testing.T) propusk.Store) {
+		e := newEnv(t, open)
+		p := e.register("sam", "password1")
+		cases := []struct {
+			name string
+			q    req
+			want int
+		}{
+			{"login-nul", req{method: "POST", path: "/api/v1/user.login", body: `{"login":"a\u0000b","password":"password1"}`, header: xhr}, 401},
+			{"session-id-bad-utf8", req{method: "DELETE", path: "/api/v1/sessions/%FF", header: withXHR(map[string]string{"X-Access-Token": p.access})}, 404},
+			{"session-id-nul", req{method: "DELETE", path: "/api/v1/sessions/a%00b", header: withXHR(map[string]string{"X-Access-Token": p.access})}, 404},
+			{"user-agent-control", req{method: "POST", path: "/api/v1/user.login", body: `{"login":"sam","password":"password1"}`, header: withXHR(map[string]string{"User-Agent": "x\xff\xfey"})}, 200},
+		}
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				if r := e.do(c.q); r.StatusCode != c.want {
+					t.Fatalf("%d, want %d: %s", r.StatusCode, c.want, r.body)
+				}
+			})
+		}
+	})
+}
+
+// TestMultipartBounded: a multipart body on a cookie-authenticated route is
+// cut at the body limit, not spooled to disk whole.
+func TestMultipartBounded(t *testing.T) {
+	e := newEnv(t, storeKinds[0].open)
+	anon := e.obtain()
+	body := "--x\r\nContent-Disposition: form-data; name=\"f\"; filename=\"f\"\r\n\r\n" + strings.Repeat("A", 1<<20) + "\r\n--x--\r\n"
+	r, _ := http.NewRequest("POST", e.ts.URL+"/account/tokens", strings.NewReader(body))
+	r.Header.Set("Content-Type", "multipart/form-data; boundary=x")
+	r.AddCookie(&http.Cookie{Name: "accessToken", Value: anon.access})
+	res, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode < 400 || res.StatusCode >= 500 {
+		t.Fatalf("status %d, want a 4xx", res.StatusCode)
 	}
 }

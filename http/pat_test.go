@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/propusk/propusk"
 	phttp "github.com/propusk/propusk/http"
@@ -184,13 +185,36 @@ func TestPersonalAccessTokensAPI(t *testing.T) {
 				wantError(t, e.do(req{method: "GET", path: "/api/v1/tokens", header: xhr}), 403, propusk.ETOKENREQUIRED)
 			}},
 			{"fail/abilities-never-widen", func(t *testing.T) {
-				reader := e.createToken(jwt, `{"name":"reader2","abilities":["read"]}`)["token"].(string)
+				reader := e.createToken(jwt, `{"name":"reader2","abilities":["read","tokens:manage"]}`)["token"].(string)
 				for _, body := range []string{`{"name":"x"}`, `{"name":"x","abilities":["*"]}`, `{"name":"x","abilities":["write"]}`} {
 					wantError(t, e.do(req{method: "POST", path: "/api/v1/tokens", body: body, header: bearerXHR(reader)}), 403, propusk.EFORBIDDEN)
 				}
 				if m := e.createToken(bearerXHR(reader), `{"name":"x","abilities":["read"]}`); fmt.Sprint(m["abilities"]) != "[read]" {
 					t.Fatalf("narrowed copy: %v", m)
 				}
+			}},
+			{"fail/account-management-needs-its-ability", func(t *testing.T) {
+				// A token made for an app's API cannot manage the account:
+				// not mint tokens, not delete them, not end sessions.
+				reader := e.createToken(jwt, `{"name":"reader3","abilities":["read"]}`)
+				tok, id := reader["token"].(string), fmt.Sprint(reader["id"])
+				wantError(t, e.do(req{method: "POST", path: "/api/v1/tokens", body: `{"name":"x","abilities":["read"]}`, header: bearerXHR(tok)}), 403, propusk.EFORBIDDEN)
+				wantError(t, e.do(req{method: "DELETE", path: "/api/v1/tokens/" + id, header: bearerXHR(tok)}), 403, propusk.EFORBIDDEN)
+				wantError(t, e.do(req{method: "DELETE", path: "/api/v1/sessions/" + claims(t, alice.access)["sid"].(string), header: bearerXHR(tok)}), 403, propusk.EFORBIDDEN)
+				if r := e.do(req{method: "GET", path: "/api/v1/tokens", header: bearerXHR(tok)}); r.StatusCode != 200 {
+					t.Fatalf("listing needs no extra ability: %d", r.StatusCode)
+				}
+			}},
+			{"fail/lifetime-never-widens", func(t *testing.T) {
+				exp := e.clock.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+				short := e.createToken(jwt, `{"name":"short","abilities":["*"],"expires_at":"`+exp+`"}`)["token"].(string)
+				later := e.clock.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
+				for _, body := range []string{`{"name":"forever"}`, `{"name":"later","expires_at":"` + later + `"}`} {
+					wantError(t, e.do(req{method: "POST", path: "/api/v1/tokens", body: body, header: bearerXHR(short)}), 403, propusk.EFORBIDDEN)
+				}
+				sooner := e.clock.Now().Add(30 * time.Minute).UTC().Format(time.RFC3339)
+				e.createToken(bearerXHR(short), `{"name":"sooner","expires_at":"`+sooner+`"}`)
+				wantError(t, e.do(req{method: "POST", path: "/api/v1/tokens", body: `{"name":"y10k","expires_at":"9999-12-31T23:59:59-23:59"}`, header: jwt}), 400, propusk.EINVALID)
 			}},
 			{"ok/ability-guard", func(t *testing.T) {
 				reader := e.createToken(jwt, `{"name":"r","abilities":["read"]}`)["token"].(string)

@@ -196,12 +196,12 @@ func (s *Server) routes() {
 	s.handle("POST /api/v1/user.logoff", s.logoff)
 	s.handle("GET /api/v1/user.me", s.me, anyone...)
 	s.handle("GET /api/v1/sessions", s.sessions, RequireUser())
-	s.handle("DELETE /api/v1/sessions/{id}", s.endSession, RequireUser())
+	s.handle("DELETE /api/v1/sessions/{id}", s.endSession, RequireUser(), RequireAbility(propusk.AbilitySessionsManage))
 
 	s.handle("GET /api/v1/tokens", s.listTokens, RequireUser())
-	s.handle("POST /api/v1/tokens", s.createToken, RequireUser())
-	s.handle("DELETE /api/v1/tokens/{id}", s.deleteToken, RequireUser())
-	s.handle("POST /api/v1/admin/users/{id}/api-token", s.reissue, RequireLevel(propusk.LevelAdmin), RequireAbility("tokens:reissue"))
+	s.handle("POST /api/v1/tokens", s.createToken, RequireUser(), RequireAbility(propusk.AbilityTokensManage))
+	s.handle("DELETE /api/v1/tokens/{id}", s.deleteToken, RequireUser(), RequireAbility(propusk.AbilityTokensManage))
+	s.handle("POST /api/v1/admin/users/{id}/api-token", s.reissue, RequireLevel(propusk.LevelAdmin), RequireAbility(propusk.AbilityTokensReissue))
 
 	s.handle("GET /sanctum/csrf-cookie", s.csrfCookie)
 	s.handle("POST /login", s.spaLogin)
@@ -210,9 +210,9 @@ func (s *Server) routes() {
 
 	s.handle("GET /account", s.account, anyone...)
 	s.handle("POST /account/login", s.accountLogin)
-	s.handle("POST /account/tokens", s.accountCreateToken, RequireUser())
-	s.handle("POST /account/tokens/{id}/delete", s.accountDeleteToken, RequireUser())
-	s.handle("POST /account/sessions/{id}/delete", s.accountEndSession, RequireUser())
+	s.handle("POST /account/tokens", s.accountCreateToken, RequireUser(), RequireAbility(propusk.AbilityTokensManage))
+	s.handle("POST /account/tokens/{id}/delete", s.accountDeleteToken, RequireUser(), RequireAbility(propusk.AbilityTokensManage))
+	s.handle("POST /account/sessions/{id}/delete", s.accountEndSession, RequireUser(), RequireAbility(propusk.AbilitySessionsManage))
 
 	s.handle("GET /.well-known/jwks.json", s.jwks)
 	s.handle("GET /assets/{name}", s.asset)
@@ -280,6 +280,10 @@ func csrfInput(r *http.Request, max int64) (input, error) {
 				return in, propusk.Errorf(propusk.EINVALID, "the form is malformed or too large")
 			}
 		case "multipart/form-data":
+			// ParseMultipartForm bounds memory only and spools the rest to
+			// disk: the body itself must be bounded, or anyone holding free
+			// anonymous cookies could fill the disk.
+			r.Body = http.MaxBytesReader(nil, r.Body, max)
 			if err := r.ParseMultipartForm(max); err != nil {
 				return in, propusk.Errorf(propusk.EINVALID, "the form is malformed or too large")
 			}
@@ -295,7 +299,10 @@ func csrfInput(r *http.Request, max int64) (input, error) {
 func (s *Server) clientOf(r *http.Request) propusk.Client {
 	ip := ""
 	if s.cfg.ClientIPHeader != "" {
-		ip = strings.TrimSpace(strings.Split(r.Header.Get(s.cfg.ClientIPHeader), ",")[0])
+		// The last entry is the one the trusted proxy added; earlier ones
+		// of an X-Forwarded-For chain are whatever the client claimed.
+		hops := strings.Split(r.Header.Get(s.cfg.ClientIPHeader), ",")
+		ip = strings.TrimSpace(hops[len(hops)-1])
 	}
 	if ip == "" {
 		ip, _, _ = net.SplitHostPort(r.RemoteAddr)

@@ -32,8 +32,17 @@ func wrap(op string, err error) error {
 		return fmt.Errorf("postgres: %s: %w: %w", op, &propusk.Error{Code: propusk.EUNAVAILABLE, Message: "the database is unavailable"}, err)
 	}
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" { // unique_violation
-		return fmt.Errorf("postgres: %s: %w: %w", op, &propusk.Error{Code: propusk.ECONFLICT, Message: "already exists"}, err)
+	if errors.As(err, &pgErr) {
+		switch pgErr.Code {
+		case "23505": // unique_violation
+			return fmt.Errorf("postgres: %s: %w: %w", op, &propusk.Error{Code: propusk.ECONFLICT, Message: "already exists"}, err)
+		case "22021", // character_not_in_repertoire: invalid UTF-8
+			"22P05", // untranslatable_character: a NUL byte in text
+			"22001": // string_data_right_truncation: longer than the column
+			// The service validates input before it gets here; this is the
+			// net under it, so a client's bytes never cause a 500.
+			return fmt.Errorf("postgres: %s: %w: %w", op, &propusk.Error{Code: propusk.EINVALID, Message: "the input contains text the database cannot store"}, err)
+		}
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
 }

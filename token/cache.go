@@ -51,4 +51,13 @@ func (c *cache) put(k string, v *AccessClaims) {
 	c.mu.Unlock()
 }
 
+func (c *cache) clear() {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	clear(c.m)
+	c.mu.Unlock()
+}
+
 func encodeID(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }

@@ -120,8 +120,21 @@ func New(ks *Keyset, cfg Config) *Tokens {
 	return t
 }
 
-// SetKeyset replaces the keys; tokens already cached stay valid until exp.
-func (t *Tokens) SetKeyset(ks *Keyset) { t.keys.Store(ks) }
+// SetKeyset replaces the keys. Tokens already cached stay valid until exp,
+// unless the key that signed them is gone: a key deleted (say, after a
+// compromise) must stop its tokens at once, so then the cache is emptied.
+func (t *Tokens) SetKeyset(ks *Keyset) {
+	old := t.keys.Swap(ks)
+	if old == nil {
+		return
+	}
+	for kid := range old.access {
+		if _, ok := ks.access[kid]; !ok {
+			t.cache.clear()
+			return
+		}
+	}
+}
 
 // Keyset returns the keys in use.
 func (t *Tokens) Keyset() *Keyset { return t.keys.Load() }
@@ -292,7 +305,7 @@ func (t *Tokens) reload() bool {
 	if err != nil || ks == nil {
 		return false
 	}
-	t.keys.Store(ks)
+	t.SetKeyset(ks)
 	return true
 }
 
