@@ -2,7 +2,6 @@ package http_test
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -11,30 +10,14 @@ import (
 	"time"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/testenv"
 )
 
 // claims decodes a JWT's payload without verifying it.
-func claims(t *testing.T, tok string) map[string]any { return jwtPart(t, tok, 1) }
+func claims(t *testing.T, tok string) map[string]any { return testenv.JWTClaims(t, tok) }
 
 // header decodes a JWT's header without verifying it.
-func header(t *testing.T, tok string) map[string]any { return jwtPart(t, tok, 0) }
-
-func jwtPart(t *testing.T, tok string, i int) map[string]any {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", tok)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[i])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
+func header(t *testing.T, tok string) map[string]any { return testenv.JWTHeader(t, tok) }
 
 func TestObtain(t *testing.T) {
 	forEachStore(t, func(t *testing.T, open func(*testing.T) propusk.Store) {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/postgres/pgtest"
 	"github.com/propusk/propusk/storetest"
@@ -249,27 +250,7 @@ func TestOpenUnreachable(t *testing.T) {
 
 func TestMigrateConcurrent(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	for i := range errs {
-		wg.Go(func() {
-			s, err := Open(t.Context(), dsn)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			defer s.Close()
-			if errs[i] = s.Migrate(t.Context()); errs[i] == nil {
-				errs[i] = s.Migrate(t.Context())
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	storetest.MigrateConcurrently(t, func(ctx context.Context) (storetest.Migrator, error) { return Open(ctx, dsn) })
 	s, err := Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)

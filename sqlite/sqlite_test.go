@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"io/fs"
@@ -68,28 +69,7 @@ func TestPragmas(t *testing.T) {
 
 func TestMigrateConcurrent(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "propusk.db")
-	var wg sync.WaitGroup
-	errs := make([]error, 4)
-	for i := range errs {
-		wg.Go(func() {
-			s, err := Open(t.Context(), path)
-			if err != nil {
-				errs[i] = err
-				return
-			}
-			defer s.Close()
-			// Twice: the second run must find nothing to do.
-			if errs[i] = s.Migrate(t.Context()); errs[i] == nil {
-				errs[i] = s.Migrate(t.Context())
-			}
-		})
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
+	storetest.MigrateConcurrently(t, func(ctx context.Context) (storetest.Migrator, error) { return Open(ctx, path) })
 	s2, err := Open(t.Context(), path)
 	if err != nil {
 		t.Fatal(err)

@@ -1105,3 +1105,37 @@ func testNotifier(t *testing.T, open OpenFunc) {
 		t.Fatal("Wait did not return after a feed entry was added")
 	}
 }
+
+// Migrator is a store whose schema can be created or upgraded.
+type Migrator interface {
+	Migrate(ctx context.Context) error
+	Close() error
+}
+
+// MigrateConcurrently opens four stores on one database with open and
+// migrates each twice at the same time, as processes starting together do:
+// every run must succeed, and the second must find nothing to do.
+func MigrateConcurrently(t *testing.T, open func(ctx context.Context) (Migrator, error)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			s, err := open(t.Context())
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer s.Close()
+			if errs[i] = s.Migrate(t.Context()); errs[i] == nil {
+				errs[i] = s.Migrate(t.Context())
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/propusk/propusk/internal/testenv"
 )
 
 // TestCrashKeepsTokens: a pair handed to a client survives SIGKILL of the
@@ -197,23 +197,8 @@ func TestCommands(t *testing.T) {
 	}
 }
 
-func jwtClaims(t *testing.T, tok string) map[string]any { return jwtPart(t, tok, 1) }
-func jwtHeader(t *testing.T, tok string) map[string]any { return jwtPart(t, tok, 0) }
-
-func jwtPart(t *testing.T, tok string, i int) map[string]any {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", tok)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[i])
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]any
-	json.Unmarshal(b, &m)
-	return m
-}
+func jwtClaims(t *testing.T, tok string) map[string]any { return testenv.JWTClaims(t, tok) }
+func jwtHeader(t *testing.T, tok string) map[string]any { return testenv.JWTHeader(t, tok) }
 
 // TestEnvironment: every flag can come from PROPUSK_<NAME>, and a flag on
 // the command line wins over it.

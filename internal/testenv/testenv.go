@@ -4,7 +4,10 @@ package testenv
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -74,4 +77,27 @@ func Postgres(t testing.TB) (*postgres.Store, string) {
 		t.Fatal(err)
 	}
 	return s, dsn
+}
+
+// JWTClaims decodes a JWT's payload without verifying it.
+func JWTClaims(t testing.TB, tok string) map[string]any { return jwtPart(t, tok, 1) }
+
+// JWTHeader decodes a JWT's header without verifying it.
+func JWTHeader(t testing.TB, tok string) map[string]any { return jwtPart(t, tok, 0) }
+
+func jwtPart(t testing.TB, tok string, i int) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("not a JWT: %q", tok)
+	}
+	b, err := base64.RawURLEncoding.DecodeString(parts[i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
