@@ -28,7 +28,7 @@ const (
 )
 
 var (
-	errPATMalformed = propusk.Errorf(propusk.ETOKENINVALID, "the personal access token is malformed")
+	errPATMalformed = propusk.Errorf(propusk.ETOKENINVALID, "the token is malformed: neither a JWT nor a personal access token (<id>|<secret>)")
 	errPATUnknown   = propusk.Errorf(propusk.ETOKENINVALID, "the personal access token is unknown or revoked")
 	errPATExpired   = propusk.Errorf(propusk.ETOKENINVALID, "the personal access token has expired")
 	errPATCookie    = propusk.Errorf(propusk.ETOKENINVALID, "a personal access token is accepted only in the Authorization header, not in a cookie")

@@ -233,6 +233,14 @@ func (s *Service) Run(ctx context.Context) error {
 	}
 }
 
+// Ping checks that the store answers, for health checks.
+func (s *Service) Ping(ctx context.Context) error {
+	if _, err := s.store.LastEvent(ctx); err != nil {
+		return fmt.Errorf("auth: ping: %w", err)
+	}
+	return nil
+}
+
 // Flush writes the coalesced last_used_at times of personal access tokens.
 func (s *Service) Flush(ctx context.Context) error {
 	used := s.touched.take()

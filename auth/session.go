@@ -283,6 +283,9 @@ func (s *Service) Authenticate(ctx context.Context, tok, via string) (*propusk.P
 		// it would come back as ViaAPIToken and skip the CSRF check that
 		// cookie authentication needs.
 		if via == propusk.ViaCookie {
+			if _, _, err := pat.Split(tok, s.cfg.TokenPrefix); err != nil {
+				return nil, errPATMalformed
+			}
 			return nil, errPATCookie
 		}
 		return s.authenticatePAT(ctx, tok)
@@ -371,8 +374,8 @@ func plausibleID(id string) bool {
 func validLogin(login string) error {
 	n := utf8.RuneCountInString(login)
 	if n == 0 || n > MaxLoginLen || !utf8.ValidString(login) || strings.TrimSpace(login) != login ||
-		strings.ContainsFunc(login, unicode.IsControl) {
-		return propusk.Errorf(propusk.EINVALID, "the login must be 1 to %d characters, without control characters or surrounding spaces", MaxLoginLen)
+		strings.ContainsFunc(login, func(r rune) bool { return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) }) {
+		return propusk.Errorf(propusk.EINVALID, "the login must be 1 to %d characters, without control or invisible characters or surrounding spaces", MaxLoginLen)
 	}
 	return nil
 }

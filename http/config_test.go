@@ -112,3 +112,42 @@ func TestConfigFlags(t *testing.T) {
 		t.Fatal("a bad --cookie-secure must be refused")
 	}
 }
+
+// TestSmallContracts: behaviours a client leans on that no bigger test shows.
+func TestSmallContracts(t *testing.T) {
+	e := newEnv(t, storeKinds[0].open)
+	t.Run("ok/root-sends-to-account", func(t *testing.T) {
+		if r := e.do(req{method: "GET", path: "/"}); r.StatusCode != 302 || r.Header.Get("Location") != "/account" {
+			t.Fatalf("%d %q", r.StatusCode, r.Header.Get("Location"))
+		}
+	})
+	t.Run("ok/empty-x-requested-with-is-a-script", func(t *testing.T) {
+		wantError(t, e.do(req{method: "GET", path: "/api/v1/user.me", header: map[string]string{"X-Requested-With": ""}}), 403, "token_required")
+	})
+	t.Run("ok/extra-fields-ignored", func(t *testing.T) {
+		r := e.do(req{method: "POST", path: "/api/v1/user.register", body: `{"login":"tess","password":"password1","remember":true,"age":3,"meta":{}}`, header: xhr})
+		if r.StatusCode != 201 {
+			t.Fatalf("%d %s", r.StatusCode, r.body)
+		}
+	})
+	t.Run("fail/invisible-characters-in-login", func(t *testing.T) {
+		for _, login := range []string{"adm\u202ein", "ad\u200bmin", "a\u2028b"} {
+			b, _ := json.Marshal(map[string]string{"login": login, "password": "password1"})
+			wantError(t, e.do(req{method: "POST", path: "/api/v1/user.register", body: string(b), header: xhr}), 400, "invalid_input")
+		}
+	})
+	t.Run("ok/healthz", func(t *testing.T) {
+		if r := e.do(req{method: "GET", path: "/healthz"}); r.StatusCode != 200 {
+			t.Fatalf("%d", r.StatusCode)
+		}
+	})
+	t.Run("fail/healthz-without-database", func(t *testing.T) {
+		e.store.Close()
+		wantError(t, e.do(req{method: "GET", path: "/healthz"}), 503, "store_unavailable")
+		// Verifying a token needs no database.
+		p := e.do(req{method: "GET", path: "/api/v1/token.obtain", header: xhr})
+		if p.StatusCode != 200 {
+			t.Fatalf("obtain without a database: %d", p.StatusCode)
+		}
+	})
+}

@@ -131,7 +131,10 @@ func fromJSON(in input, body []byte) (input, error) {
 			}
 			in.lists[k] = l
 		default:
-			return in, propusk.Errorf(propusk.EINVALID, "field %q must be a string", k)
+			// A number, a boolean or an object: no field propusk reads is
+			// one, so it is left out, and a client's extra fields
+			// ("remember": true) do no harm. A field propusk needs, sent
+			// so, is then missing and answered as such.
 		}
 	}
 	return in, nil

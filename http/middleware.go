@@ -174,4 +174,7 @@ func redirectBack(w http.ResponseWriter, r *http.Request, path string) {
 
 // isXHR reports whether the client says it is a script (and so can handle a
 // 403 by renewing), per Foxtan: any X-Requested-With header.
-func isXHR(r *http.Request) bool { return r.Header.Get("X-Requested-With") != "" }
+func isXHR(r *http.Request) bool {
+	_, ok := r.Header["X-Requested-With"]
+	return ok
+}

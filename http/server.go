@@ -23,6 +23,7 @@
 package http
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
@@ -34,6 +35,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
@@ -217,6 +219,7 @@ func (s *Server) routes() {
 	s.handle("GET /.well-known/jwks.json", s.jwks)
 	s.handle("GET /assets/{name}", s.asset)
 	s.handle("GET /healthz", s.healthz)
+	s.handle("GET /{$}", s.home)
 }
 
 // notFound answers an unrouted request: 405 when the path exists under
@@ -310,8 +313,28 @@ func (s *Server) clientOf(r *http.Request) propusk.Client {
 	return propusk.Client{UserAgent: r.UserAgent(), IP: ip}
 }
 
+// healthz answers 200 while the database answers, and 503
+// store_unavailable while it does not, so a load balancer can tell. Tokens
+// keep verifying meanwhile; the check is about what needs the database.
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.svc.Ping(ctx); err != nil {
+		if propusk.ErrorCode(err) == propusk.EINTERNAL {
+			s.log.Error("health check", "err", err)
+			err = propusk.Errorf(propusk.EUNAVAILABLE, "the database is unavailable")
+		}
+		return err
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// home sends a visitor of the bare server's root to the account page: the
+// place SafeRedirect falls back to should not be a 404. An app that mounts
+// the Server under its own mux serves its own "/".
+func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, "/account", http.StatusFound)
 	return nil
 }
 

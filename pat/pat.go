@@ -107,7 +107,7 @@ func Split(token, prefix string) (id int64, secret string, err error) {
 		secret = token[i+1:]
 	}
 	body := strings.TrimPrefix(secret, prefix)
-	if len(body) != entropyLen && len(body) != entropyLen+checksumLen {
+	if len(body) != entropyLen && len(body) != entropyLen+checksumLen && len(secret) <= entropyLen+checksumLen {
 		return 0, "", ErrMalformed
 	}
 	return id, secret, nil
@@ -124,7 +124,28 @@ func ChecksumOK(secret, prefix string) bool {
 	case entropyLen + checksumLen:
 		return isAlnum(body[:entropyLen]) && checksumIs(body[:entropyLen], body[entropyLen:])
 	}
+	if n := len(secret) - entropyLen - checksumLen; n > 0 && n <= maxPrefix && isPrefix(secret[:n]) {
+		// Another prefix than ours: a Sanctum app may have issued it under
+		// its own token_prefix. The tail must still be entropy and checksum.
+		tail := secret[n:]
+		return isAlnum(tail[:entropyLen]) && checksumIs(tail[:entropyLen], tail[entropyLen:])
+	}
 	return false
+}
+
+// maxPrefix bounds a foreign prefix, as Sanctum's are short words like "lara_".
+const maxPrefix = 32
+
+// isPrefix reports whether s could be a Sanctum token_prefix: letters,
+// digits, '_' and '-'.
+func isPrefix(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
 }
 
 // parseID parses a positive decimal id in canonical form (no sign, no

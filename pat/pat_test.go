@@ -184,7 +184,8 @@ func TestParse(t *testing.T) {
 		{"fail/wrong-checksum", "7|" + badSum, "", 0, ""},
 		{"fail/uppercase-checksum", "7|" + entropy40 + strings.ToUpper(crc32b(entropy40)), "", 0, ""},
 		{"fail/checksum-of-other", "7|" + entropy40 + crc32b("x"), "", 0, ""},
-		{"fail/wrong-prefix", "7|xx_" + good, "pk_", 0, ""},
+		{"ok/another-apps-prefix", "7|xx_" + good, "pk_", 7, "xx_" + good},
+		{"fail/prefix-with-bar", "7|x|" + good, "", 0, ""},
 		{"fail/empty", "", "", 0, ""},
 		{"fail/empty-secret", "7|", "", 0, ""},
 		{"fail/short", "7|" + entropy40[:39], "", 0, ""},
@@ -265,6 +266,15 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Parse(%q) = %d, %q: does not round-trip", token, id, secret)
 		}
 		body := strings.TrimPrefix(secret, prefix)
+		if n := len(secret) - 48; len(body) != 40 && len(body) != 48 && n > 0 {
+			// Another app's prefix: letters, digits, '_' and '-' only.
+			if strings.ContainsFunc(secret[:n], func(r rune) bool {
+				return !(r == '_' || r == '-' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+			}) {
+				t.Fatalf("Parse(%q) accepted the prefix %q", token, secret[:n])
+			}
+			body = secret[n:]
+		}
 		switch len(body) {
 		case 40:
 		case 48:

@@ -232,3 +232,28 @@ func TestEnvironment(t *testing.T) {
 		t.Fatal("a bad duration must be refused")
 	}
 }
+
+// TestUnopenableDatabase: a DSN that cannot be opened is an error that says
+// why, not a crash.
+func TestUnopenableDatabase(t *testing.T) {
+	for _, dsn := range []string{
+		"postgres://postgres@127.0.0.1:1/test?sslmode=disable&connect_timeout=2",
+		"sqlite:" + filepath.Join(t.TempDir(), "no", "such", "dir", "x.db"),
+		"sqlite:",
+		"mysql://x",
+	} {
+		for _, cmd := range [][]string{{"migrate"}, {"keys", "rotate"}, {"serve", "--addr", "127.0.0.1:0"}} {
+			m := NewMain(strings.NewReader(""), io.Discard, io.Discard)
+			if err := m.ParseFlags(append(cmd, "--db", dsn)); err != nil {
+				t.Fatal(err)
+			}
+			err := m.Run(context.Background())
+			if cerr := m.Close(); cerr != nil {
+				t.Fatalf("%v %s: Close: %v", cmd, dsn, cerr)
+			}
+			if err == nil {
+				t.Fatalf("%v %s: no error", cmd, dsn)
+			}
+		}
+	}
+}

@@ -294,13 +294,21 @@ func migrate(ctx context.Context, s propusk.Store) error {
 // openStore opens the database a DSN names: sqlite:PATH (or a bare path)
 // or postgres://….
 func openStore(ctx context.Context, dsn string) (propusk.Store, error) {
-	switch {
+	// Each case checks its own error: returning a nil *Store inside the
+	// interface would make the caller's nil check pass and Close panic.
+	switch path, isSQLite := strings.CutPrefix(dsn, "sqlite:"); {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		return postgres.Open(ctx, dsn)
-	case strings.HasPrefix(dsn, "sqlite:"):
-		return sqlite.Open(ctx, strings.TrimPrefix(dsn, "sqlite:"))
-	case dsn != "" && !strings.Contains(dsn, "://"):
-		return sqlite.Open(ctx, dsn)
+		s, err := postgres.Open(ctx, dsn)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", redactDSN(dsn), err)
+		}
+		return s, nil
+	case isSQLite && path != "", !isSQLite && dsn != "" && !strings.Contains(dsn, "://"):
+		s, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", dsn, err)
+		}
+		return s, nil
 	default:
 		return nil, fmt.Errorf("--db: want sqlite:PATH or postgres://…, not %q", redactDSN(dsn))
 	}
