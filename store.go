@@ -20,14 +20,19 @@ type User struct {
 	UpdatedAt time.Time
 }
 
-// Session is one signed-in device of a user: the chain of refresh tokens that
-// started at one login. Anonymous clients have no Session row.
+// Session is one signed-in device of a user: the refresh tokens that
+// descend from one login. Anonymous clients have no Session row.
+//
+// A session's refresh tokens form chains. A chain is a generation counter:
+// the refresh token usable now carries the chain's id ("fork", "" for the
+// session's first chain) and Generation ("gen"); spending it moves the chain
+// to Generation+1. Only counters are stored, never a token. When two
+// clients race to spend one token, the loser starts a new chain (a fork) at
+// the same generation, so each client's token keeps working on its own.
 type Session struct {
 	ID     string // random, URL-safe; the "sid" claim
 	UserID int64
-	// Generation counts the refresh tokens spent. The refresh token that is
-	// usable now carries Generation in its "gen" claim; spending it moves the
-	// session to Generation+1. Only this counter is stored, never a token.
+	// Generation is the first chain's counter; RotatedAt is when it last moved.
 	Generation int64
 	RotatedAt  time.Time // when Generation last moved
 	CreatedAt  time.Time
@@ -41,15 +46,40 @@ type Session struct {
 // Revoked reports whether the session has been ended.
 func (s *Session) Revoked() bool { return !s.RevokedAt.IsZero() }
 
+// MaxForks bounds the chains a session may fork into. Racing tabs need a
+// few; past the bound a race loser shares the chain it raced on.
+const MaxForks = 16
+
+// Spend names the refresh token a renewal spends.
+type Spend struct {
+	Session    string // the "sid" claim
+	Fork       string // the "fork" claim; "" for the session's first chain
+	Generation int64  // the "gen" claim
+	// NewFork is a fresh random chain id the store uses if the spend is a
+	// race loser's and the session may fork.
+	NewFork string
+}
+
+// Renewal is what spending a refresh token did, and what the new refresh
+// token must carry.
+type Renewal struct {
+	Outcome    RenewOutcome
+	Session    *Session // as it is afterwards; nil for RenewInvalid
+	User       *User    // for RenewRotated and RenewGrace
+	Fork       string   // the chain of the new refresh token
+	Generation int64    // its generation
+}
+
 // RenewOutcome says what spending a refresh token did.
 type RenewOutcome int
 
 const (
 	// RenewRotated: the token was the current one; the session moved on a generation.
 	RenewRotated RenewOutcome = iota + 1
-	// RenewGrace: the token was the previous generation, spent within the
-	// grace period (two tabs racing); the session is unchanged and the caller
-	// gets tokens of the current generation.
+	// RenewGrace: the token was the previous generation of its chain, spent
+	// within the grace period (two tabs racing): the caller gets a new chain
+	// of the same session (or, past MaxForks, the current generation of the
+	// raced chain), and the racer that won keeps its own.
 	RenewGrace
 	// RenewReused: the token was spent before, outside the grace period. The
 	// store has revoked the session and recorded the revocation.
@@ -129,14 +159,15 @@ type Store interface {
 	// UserSessions returns the user's sessions that are neither revoked nor
 	// expired at now, newest first.
 	UserSessions(ctx context.Context, userID int64, now time.Time) ([]*Session, error)
-	// RenewSession spends generation gen of session id at now, atomically:
-	// with one compare-and-swap, not a read then a write, so that of many
-	// concurrent spends of one generation, across processes, exactly one
-	// rotates. On RenewRotated it extends ExpiresAt to now+ttl and records c.
-	// On RenewReused it revokes the session and appends an EventSession.
-	// It returns the session as it is afterwards and its user (nil for
-	// RenewInvalid and RenewReused).
-	RenewSession(ctx context.Context, id string, gen int64, now time.Time, grace, ttl time.Duration, c Client) (RenewOutcome, *Session, *User, error)
+	// RenewSession spends the refresh token sp names at now, atomically:
+	// with one compare-and-swap on its chain, not a read then a write, so
+	// that of many concurrent spends of one generation, across processes,
+	// exactly one rotates. On RenewRotated it extends ExpiresAt to now+ttl
+	// and records c. On RenewGrace (Session.JudgeSpend decides) it forks the
+	// chain as sp.NewFork at the spent generation+1, unless the session has
+	// MaxForks forks. On RenewReused it revokes the session and appends an
+	// EventSession. A fork that does not exist is RenewInvalid.
+	RenewSession(ctx context.Context, sp Spend, now time.Time, grace, ttl time.Duration, c Client) (*Renewal, error)
 	// RevokeSession revokes the session at now and appends an EventSession, in
 	// one transaction. Revoking a revoked session changes nothing and is no error.
 	// ENOTFOUND if it does not exist or userID is not 0 and not its owner.

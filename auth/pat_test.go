@@ -544,9 +544,9 @@ func (c *countingStore) CreateSession(ctx context.Context, s *propusk.Session) e
 	c.w()
 	return c.Store.CreateSession(ctx, s)
 }
-func (c *countingStore) RenewSession(ctx context.Context, id string, gen int64, now time.Time, grace, ttl time.Duration, cl propusk.Client) (propusk.RenewOutcome, *propusk.Session, *propusk.User, error) {
+func (c *countingStore) RenewSession(ctx context.Context, sp propusk.Spend, now time.Time, grace, ttl time.Duration, cl propusk.Client) (*propusk.Renewal, error) {
 	c.w()
-	return c.Store.RenewSession(ctx, id, gen, now, grace, ttl, cl)
+	return c.Store.RenewSession(ctx, sp, now, grace, ttl, cl)
 }
 func (c *countingStore) RevokeSession(ctx context.Context, id string, userID int64, now time.Time) error {
 	c.w()

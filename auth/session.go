@@ -52,11 +52,13 @@ func (s *Service) Obtain(ctx context.Context) (*Pair, error) {
 		return nil, fmt.Errorf("auth: obtain: %w", err)
 	}
 	now := s.cfg.Now()
-	return s.issue(sid, nil, 0, now, now.Add(s.cfg.RefreshTTL))
+	return s.issue(sid, nil, "", 0, now, now.Add(s.cfg.RefreshTTL))
 }
 
 // issue signs a pair for session sid: anonymous when u is nil.
-func (s *Service) issue(sid string, u *propusk.User, gen int64, now, refreshExp time.Time) (*Pair, error) {
+// issue signs a pair for session sid: anonymous when u is nil; the refresh
+// token may spend generation gen of chain fork.
+func (s *Service) issue(sid string, u *propusk.User, fork string, gen int64, now, refreshExp time.Time) (*Pair, error) {
 	ac := &token.AccessClaims{
 		ExpiresAt: jwt.NewNumericDate(now.Add(s.cfg.AccessTTL)),
 		IssuedAt:  jwt.NewNumericDate(now),
@@ -64,7 +66,7 @@ func (s *Service) issue(sid string, u *propusk.User, gen int64, now, refreshExp 
 		Level:     propusk.LevelAnonymous,
 		Boards:    []string{propusk.AllBoards},
 	}
-	rc := &token.RefreshClaims{ExpiresAt: jwt.NewNumericDate(refreshExp), SessionID: sid, Generation: gen}
+	rc := &token.RefreshClaims{ExpiresAt: jwt.NewNumericDate(refreshExp), SessionID: sid, Fork: fork, Generation: gen}
 	if u != nil {
 		ac.UserID, ac.Level, ac.Boards = u.ID, u.Level, u.Boards
 		rc.UserID = u.ID
@@ -85,10 +87,12 @@ func (s *Service) issue(sid string, u *propusk.User, gen int64, now, refreshExp 
 }
 
 // Renew spends a refresh token and returns a fresh pair; both tokens are new.
-// A user's refresh token works once; again within the grace period it
-// returns tokens of the same session (two tabs racing), and after it the
-// session is revoked and the answer is ETOKENREUSED. An anonymous refresh
-// token is stateless: it yields a new anonymous pair with the same sid.
+// A user's refresh token works once. Spent again within the grace period
+// (two tabs racing) it returns tokens of the same session on a chain of
+// their own, so the refresh token each racer received keeps working; spent
+// again after it, the session is revoked and the answer is ETOKENREUSED. An
+// anonymous refresh token is stateless: it yields a new anonymous pair with
+// the same sid.
 func (s *Service) Renew(ctx context.Context, refresh string, c propusk.Client) (*Pair, error) {
 	rc, err := s.tokens.VerifyRefresh(refresh)
 	if err != nil {
@@ -96,18 +100,23 @@ func (s *Service) Renew(ctx context.Context, refresh string, c propusk.Client) (
 	}
 	now := s.cfg.Now()
 	if rc.UserID == 0 {
-		return s.issue(rc.SessionID, nil, 0, now, now.Add(s.cfg.RefreshTTL))
+		return s.issue(rc.SessionID, nil, "", 0, now, now.Add(s.cfg.RefreshTTL))
 	}
-	out, sess, u, err := s.store.RenewSession(ctx, rc.SessionID, rc.Generation, now, s.cfg.RenewGrace, s.cfg.RefreshTTL, clean(c))
+	fork, err := token.NewID(s.cfg.Rand)
 	if err != nil {
 		return nil, fmt.Errorf("auth: renew: %w", err)
 	}
-	switch out {
+	sp := propusk.Spend{Session: rc.SessionID, Fork: rc.Fork, Generation: rc.Generation, NewFork: fork}
+	r, err := s.store.RenewSession(ctx, sp, now, s.cfg.RenewGrace, s.cfg.RefreshTTL, clean(c))
+	if err != nil {
+		return nil, fmt.Errorf("auth: renew: %w", err)
+	}
+	switch r.Outcome {
 	case propusk.RenewRotated, propusk.RenewGrace:
-		if u == nil || u.ID != rc.UserID {
+		if r.User == nil || r.User.ID != rc.UserID {
 			return nil, errSessionEnded
 		}
-		return s.issue(sess.ID, u, sess.Generation, now, sess.ExpiresAt)
+		return s.issue(r.Session.ID, r.User, r.Fork, r.Generation, now, r.Session.ExpiresAt)
 	case propusk.RenewReused:
 		s.revoked.add(rc.SessionID, now)
 		s.log.Warn("refresh token reuse: session revoked", "sid", rc.SessionID, "user", rc.UserID)
@@ -214,7 +223,7 @@ func (s *Service) startSession(ctx context.Context, u *propusk.User, c propusk.C
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return nil, fmt.Errorf("auth: create session: %w", err)
 	}
-	p, err := s.issue(sid, u, sess.Generation, now, sess.ExpiresAt)
+	p, err := s.issue(sid, u, "", sess.Generation, now, sess.ExpiresAt)
 	if err != nil {
 		return nil, err
 	}

@@ -220,6 +220,40 @@ func TestRotation(t *testing.T) {
 				t.Fatalf("loser's refresh token: %d %s", r.StatusCode, r.body)
 			}
 		})
+		t.Run("ok/race-loser-renews-after-the-grace-period", func(t *testing.T) {
+			// SPEC: the refresh token each racer received keeps working,
+			// and neither logs the other out, however long they wait.
+			p := e.register("rot5", "password1")
+			_, a := e.renew(p.refresh)
+			e.clock.Advance(2 * time.Second)
+			_, b := e.renew(p.refresh)
+			if b.refresh == "" {
+				t.Fatal("race loser refused")
+			}
+			e.clock.Advance(time.Minute)
+			r, a2 := e.renew(a.refresh)
+			if r.StatusCode != 200 {
+				t.Fatalf("winner later: %d %s", r.StatusCode, r.body)
+			}
+			e.clock.Advance(time.Minute)
+			r, b2 := e.renew(b.refresh)
+			if r.StatusCode != 200 {
+				t.Fatalf("loser later: %d %s", r.StatusCode, r.body)
+			}
+			for name, x := range map[string]pair{"winner": a2, "loser": b2} {
+				if r := e.me(x.access); r.StatusCode != 200 {
+					t.Fatalf("%s's session: %d %s", name, r.StatusCode, r.body)
+				}
+			}
+			if claims(t, a2.access)["sid"] != claims(t, b2.access)["sid"] {
+				t.Fatal("racers ended in different sessions")
+			}
+			// Each is still one-time: the loser's spent token, replayed, is theft.
+			e.clock.Advance(time.Minute)
+			r, _ = e.renew(b.refresh)
+			wantError(t, r, 403, "token_reused")
+			wantError(t, e.me(a2.access), 403, "token_invalid")
+		})
 		t.Run("fail/reused-refresh", func(t *testing.T) {
 			p := e.register("rot3", "password1")
 			_, q := e.renew(p.refresh)

@@ -82,50 +82,100 @@ const revokeSQL = `WITH r AS (
 )
 SELECT e.seq FROM e, pg_notify(` + channelExpr + `, e.seq::text)`
 
-// RenewSession spends generation gen of session id at now. The common path,
-// a rotation, is one statement (rotateSQL). Otherwise a second statement
-// reads the session to tell grace from reuse from invalid, and a reuse takes
-// a third, which revokes the session and records it (revokeSQL).
-//
-// It returns the session afterwards for RenewRotated, RenewGrace and
-// RenewReused (revoked), nil for RenewInvalid; the user for RenewRotated and
-// RenewGrace only. Grace applies to the previous generation only, while
-// now-RotatedAt < grace.
-func (s *Store) RenewSession(ctx context.Context, id string, gen int64, now time.Time, grace, ttl time.Duration, c propusk.Client) (propusk.RenewOutcome, *propusk.Session, *propusk.User, error) {
+// rotateForkSQL is rotateSQL for a forked chain: the compare-and-swap on the
+// fork, and the renewal of its live session, in one statement.
+const rotateForkSQL = `WITH f AS (
+	UPDATE session_forks SET generation = generation + 1, rotated_at = $4
+	WHERE session_id = $1 AND fork = $2 AND generation = $3
+	AND EXISTS (SELECT 1 FROM sessions WHERE id = $1 AND revoked_at IS NULL AND expires_at > $4)
+	RETURNING session_id
+), s AS (
+	UPDATE sessions SET renewed_at = $4, expires_at = $5, user_agent = $6, ip = $7
+	WHERE id = (SELECT session_id FROM f)
+	RETURNING *
+)
+SELECT ` + sessionColumns + `, ` + userColumns + ` FROM s JOIN users u ON u.id = s.user_id`
+
+// judgeSQL reads what a spend that did not rotate is judged by: the session,
+// its user, the forked chain it named (NULLs for the first chain or a fork
+// that does not exist) and how many forks the session has.
+const judgeSQL = `SELECT ` + sessionColumns + `, ` + userColumns + `, f.generation, f.rotated_at,
+	(SELECT count(*) FROM session_forks WHERE session_id = $1)
+FROM sessions s JOIN users u ON u.id = s.user_id
+LEFT JOIN session_forks f ON f.session_id = s.id AND f.fork = $2
+WHERE s.id = $1`
+
+// RenewSession spends the refresh token sp names: see propusk.Store. The
+// common path, a rotation, is one statement (rotateSQL or rotateForkSQL).
+// Otherwise a second reads the session to tell grace from reuse from
+// invalid, and a third forks the chain (grace) or revokes the session and
+// records it (reuse, revokeSQL).
+func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Time, grace, ttl time.Duration, c propusk.Client) (*propusk.Renewal, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	now = propusk.TruncMillis(now)
-	sess, user, err := scanSessionUser(s.pool.QueryRow(ctx, rotateSQL, id, gen, now, now.Add(ttl), c.UserAgent, c.IP))
+	var row pgx.Row
+	if sp.Fork == "" {
+		row = s.pool.QueryRow(ctx, rotateSQL, sp.Session, sp.Generation, now, now.Add(ttl), c.UserAgent, c.IP)
+	} else {
+		row = s.pool.QueryRow(ctx, rotateForkSQL, sp.Session, sp.Fork, sp.Generation, now, now.Add(ttl), c.UserAgent, c.IP)
+	}
+	sess, user, err := scanSessionUser(row)
 	switch {
 	case err == nil:
-		return propusk.RenewRotated, sess, user, nil
+		return &propusk.Renewal{Outcome: propusk.RenewRotated, Session: sess, User: user, Fork: sp.Fork, Generation: sp.Generation + 1}, nil
 	case !errors.Is(err, pgx.ErrNoRows):
-		return 0, nil, nil, wrap("renew session", err)
+		return nil, wrap("renew session", err)
 	}
 
-	sess, user, err = scanSessionUser(s.pool.QueryRow(ctx, `SELECT `+sessionColumns+`, `+userColumns+`
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.id = $1`, id))
+	var (
+		sv, uv         = propusk.Session{}, propusk.User{}
+		forkGen        *int64
+		forkRotated    *time.Time
+		forks          int
+		sdest, sfinish = sessionDest(&sv)
+		udest, ufinish = userDest(&uv)
+	)
+	err = s.pool.QueryRow(ctx, judgeSQL, sp.Session, sp.Fork).Scan(append(append(sdest, udest...), &forkGen, &forkRotated, &forks)...)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return propusk.RenewInvalid, nil, nil, nil
+		return &propusk.Renewal{Outcome: propusk.RenewInvalid}, nil
 	case err != nil:
-		return 0, nil, nil, wrap("renew session", err)
+		return nil, wrap("renew session", err)
 	}
-	switch outcome := sess.JudgeSpend(gen, now, grace); outcome {
+	sfinish()
+	ufinish()
+	sess, user = &sv, &uv
+	chain := *sess
+	if sp.Fork != "" {
+		if forkGen == nil {
+			return &propusk.Renewal{Outcome: propusk.RenewInvalid}, nil
+		}
+		chain.Generation, chain.RotatedAt = *forkGen, forkRotated.UTC()
+	}
+	out := &propusk.Renewal{Outcome: chain.JudgeSpend(sp.Generation, now, grace)}
+	switch out.Outcome {
 	case propusk.RenewGrace:
-		return outcome, sess, user, nil
+		out.Session, out.User, out.Fork, out.Generation = sess, user, sp.Fork, chain.Generation
+		if forks < propusk.MaxForks && sp.NewFork != "" {
+			_, err := s.pool.Exec(ctx, `INSERT INTO session_forks (session_id, fork, generation, rotated_at) VALUES ($1, $2, $3, $4)`,
+				sp.Session, sp.NewFork, sp.Generation+1, now)
+			if err != nil {
+				return nil, wrap("renew session: fork", err)
+			}
+			out.Fork, out.Generation = sp.NewFork, sp.Generation+1
+		}
 	case propusk.RenewReused:
 		var seq int64
-		err := s.pool.QueryRow(ctx, revokeSQL, id, now, int64(0)).Scan(&seq)
+		err := s.pool.QueryRow(ctx, revokeSQL, sp.Session, now, int64(0)).Scan(&seq)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return 0, nil, nil, wrap("renew session", err)
+			return nil, wrap("renew session", err)
 		}
 		// No row: a concurrent spend revoked it first, and recorded it.
 		sess.RevokedAt = now
-		return outcome, sess, nil, nil
-	default:
-		return outcome, nil, nil, nil
+		out.Session = sess
 	}
+	return out, nil
 }
 
 // RevokeSession revokes the session at now and appends an EventSession, in

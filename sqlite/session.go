@@ -53,65 +53,106 @@ func (s *Store) UserSessions(ctx context.Context, userID int64, now time.Time) (
 	return list, wrap("user sessions", rows.Err())
 }
 
-// RenewSession spends generation gen of session id at now. The spend is one
-// UPDATE whose WHERE names the generation (a compare-and-swap); only when it
-// matches no row does a second read decide between grace, reuse and invalid.
-// The whole runs in one BEGIN IMMEDIATE transaction, so it is atomic across
-// processes too.
-//
-// It returns the session afterwards for RenewRotated, RenewGrace and
-// RenewReused (revoked), nil for RenewInvalid; the user for RenewRotated and
-// RenewGrace only. Grace applies to the previous generation only, while
-// now-RotatedAt < grace.
-func (s *Store) RenewSession(ctx context.Context, id string, gen int64, now time.Time, grace, ttl time.Duration, c propusk.Client) (propusk.RenewOutcome, *propusk.Session, *propusk.User, error) {
+// RenewSession spends the refresh token sp names: see propusk.Store. One
+// write transaction holds the compare-and-swap on the chain, the session's
+// renewal and, for a race loser, the fork, so the writers of this process
+// and of others sharing the file take turns.
+func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Time, grace, ttl time.Duration, c propusk.Client) (*propusk.Renewal, error) {
 	now = propusk.TruncMillis(now)
-	var (
-		outcome propusk.RenewOutcome
-		sess    *propusk.Session
-		user    *propusk.User
-	)
+	var out *propusk.Renewal
 	err := s.write(ctx, "renew session", func(tx *sql.Tx) error {
-		outcome, sess, user = 0, nil, nil
-		var err error
-		sess, err = scanSession(tx.QueryRowContext(ctx, `UPDATE sessions
-			SET generation = generation + 1, rotated_at = ?, renewed_at = ?, expires_at = ?, user_agent = ?, ip = ?
-			WHERE id = ? AND generation = ? AND revoked_at IS NULL AND expires_at > ?
-			RETURNING `+sessionColumns,
-			millis(now), millis(now), millis(now.Add(ttl)), c.UserAgent, c.IP, id, gen, millis(now)))
+		out = &propusk.Renewal{}
+		sess, err := rotate(ctx, tx, sp, now, ttl, c)
 		switch {
 		case err == nil:
-			outcome = propusk.RenewRotated
-			user, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, sess.UserID))
+			out.Outcome, out.Session, out.Fork, out.Generation = propusk.RenewRotated, sess, sp.Fork, sp.Generation+1
+			out.User, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, sess.UserID))
 			return err
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
 		}
 
-		sess, err = scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, id))
+		// Not the chain's current generation: judge the spend by the chain.
+		sess, err = scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, sp.Session))
 		if errors.Is(err, sql.ErrNoRows) {
-			outcome, sess = propusk.RenewInvalid, nil
+			out.Outcome = propusk.RenewInvalid
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		outcome = sess.JudgeSpend(gen, now, grace)
-		switch outcome {
+		chain := *sess
+		if sp.Fork != "" {
+			var rotated int64
+			err := tx.QueryRowContext(ctx, `SELECT generation, rotated_at FROM session_forks WHERE session_id = ? AND fork = ?`,
+				sp.Session, sp.Fork).Scan(&chain.Generation, &rotated)
+			if errors.Is(err, sql.ErrNoRows) {
+				out.Outcome = propusk.RenewInvalid
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			chain.RotatedAt = fromMillis(rotated)
+		}
+		out.Outcome = chain.JudgeSpend(sp.Generation, now, grace)
+		switch out.Outcome {
 		case propusk.RenewGrace:
-			user, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, sess.UserID))
+			out.Session = sess
+			out.Fork, out.Generation = sp.Fork, chain.Generation
+			var forks int
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM session_forks WHERE session_id = ?`, sp.Session).Scan(&forks); err != nil {
+				return err
+			}
+			if forks < propusk.MaxForks && sp.NewFork != "" {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO session_forks (session_id, fork, generation, rotated_at) VALUES (?, ?, ?, ?)`,
+					sp.Session, sp.NewFork, sp.Generation+1, millis(now)); err != nil {
+					return err
+				}
+				out.Fork, out.Generation = sp.NewFork, sp.Generation+1
+			}
+			out.User, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, sess.UserID))
 			return err
 		case propusk.RenewReused:
 			sess.RevokedAt = now
-			return revoke(ctx, tx, id, now)
+			out.Session = sess
+			return revoke(ctx, tx, sp.Session, now)
 		default:
-			sess = nil
 			return nil
 		}
 	})
 	if err != nil {
-		return 0, nil, nil, err
+		return nil, err
 	}
-	return outcome, sess, user, nil
+	return out, nil
+}
+
+// rotate is the compare-and-swap: it moves sp's chain from sp.Generation
+// on and renews the live session, or returns sql.ErrNoRows.
+func rotate(ctx context.Context, tx *sql.Tx, sp propusk.Spend, now time.Time, ttl time.Duration, c propusk.Client) (*propusk.Session, error) {
+	if sp.Fork == "" {
+		return scanSession(tx.QueryRowContext(ctx, `UPDATE sessions
+			SET generation = generation + 1, rotated_at = ?, renewed_at = ?, expires_at = ?, user_agent = ?, ip = ?
+			WHERE id = ? AND generation = ? AND revoked_at IS NULL AND expires_at > ?
+			RETURNING `+sessionColumns,
+			millis(now), millis(now), millis(now.Add(ttl)), c.UserAgent, c.IP, sp.Session, sp.Generation, millis(now)))
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE session_forks SET generation = generation + 1, rotated_at = ?
+		WHERE session_id = ? AND fork = ? AND generation = ?
+		AND EXISTS (SELECT 1 FROM sessions WHERE id = ? AND revoked_at IS NULL AND expires_at > ?)`,
+		millis(now), sp.Session, sp.Fork, sp.Generation, sp.Session, millis(now))
+	if err != nil {
+		return nil, err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		if err == nil {
+			err = sql.ErrNoRows
+		}
+		return nil, err
+	}
+	return scanSession(tx.QueryRowContext(ctx, `UPDATE sessions SET renewed_at = ?, expires_at = ?, user_agent = ?, ip = ?
+		WHERE id = ? RETURNING `+sessionColumns,
+		millis(now), millis(now.Add(ttl)), c.UserAgent, c.IP, sp.Session))
 }
 
 // revoke ends a live session and records it in the feed, inside tx.

@@ -47,6 +47,8 @@ func Run(t *testing.T, open OpenFunc) {
 		{"sessions", testSessions},
 		{"renew", testRenew},
 		{"renew-concurrent", testRenewConcurrent},
+		{"renew-forks", testRenewForks},
+		{"renew-forks-concurrent", testRenewForksConcurrent},
 		{"revoke", testRevoke},
 		{"tokens", testTokens},
 		{"replace-named-token", testReplaceNamedToken},
@@ -429,8 +431,9 @@ func testRenew(t *testing.T, open OpenFunc) {
 			must(t, "session before", err)
 			feedBefore := events(t, s)
 
-			out, sess, user, err := s.RenewSession(ctxOf(t), id, tc.spend.gen, tc.spend.at, grace, ttl, client)
+			r, err := s.RenewSession(ctxOf(t), propusk.Spend{Session: id, Generation: tc.spend.gen}, tc.spend.at, grace, ttl, client)
 			must(t, "renew", err)
+			out, sess, user := r.Outcome, r.Session, r.User
 			if out != tc.want {
 				t.Fatalf("outcome = %v, want %v", out, tc.want)
 			}
@@ -481,9 +484,9 @@ func testRenew(t *testing.T, open OpenFunc) {
 // renew spends gen at now with the suite's grace and ttl and checks the outcome.
 func renew(t *testing.T, s propusk.Store, gen int64, now time.Time, want propusk.RenewOutcome) {
 	t.Helper()
-	out, _, _, err := s.RenewSession(ctxOf(t), "sid", gen, now, 10*time.Second, 720*time.Hour, propusk.Client{})
+	r, err := s.RenewSession(ctxOf(t), propusk.Spend{Session: "sid", Generation: gen}, now, 10*time.Second, 720*time.Hour, propusk.Client{})
 	must(t, "renew", err)
-	if out != want {
+	if out := r.Outcome; out != want {
 		t.Fatalf("renew gen %d at %v: outcome %v, want %v", gen, now, out, want)
 	}
 }
@@ -506,7 +509,10 @@ func testRenewConcurrent(t *testing.T, open OpenFunc) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			outcomes[i], _, users[i], errs[i] = s.RenewSession(ctx, sess.ID, sess.Generation, now, 10*time.Second, time.Hour, propusk.Client{UserAgent: "tab " + strconv.Itoa(i)})
+			r, err := s.RenewSession(ctx, propusk.Spend{Session: sess.ID, Generation: sess.Generation}, now, 10*time.Second, time.Hour, propusk.Client{UserAgent: "tab " + strconv.Itoa(i)})
+			if errs[i] = err; err == nil {
+				outcomes[i], users[i] = r.Outcome, r.User
+			}
 		})
 	}
 	close(start)
@@ -1136,6 +1142,114 @@ func MigrateConcurrently(t *testing.T, open func(ctx context.Context) (Migrator,
 	for _, err := range errs {
 		if err != nil {
 			t.Fatal(err)
+		}
+	}
+}
+
+// spendAt spends (fork, gen) of session "sid" at now with the suite's grace.
+func spendAt(t *testing.T, s propusk.Store, fork string, gen int64, newFork string, now time.Time) *propusk.Renewal {
+	t.Helper()
+	r, err := s.RenewSession(ctxOf(t), propusk.Spend{Session: "sid", Fork: fork, Generation: gen, NewFork: newFork}, now, 10*time.Second, time.Hour, propusk.Client{})
+	must(t, "renew", err)
+	return r
+}
+
+// testRenewForks: the loser of a race gets a chain of its own, whose token
+// keeps working after the winner's has moved on, each one time only.
+func testRenewForks(t *testing.T, open OpenFunc) {
+	t.Run("ok/loser-keeps-working", func(t *testing.T) {
+		s := open(t)
+		_, sess := renewSetup(t, s)
+		g := sess.Generation
+		a := spendAt(t, s, "", g, "fork-a", t0.Add(time.Second))
+		b := spendAt(t, s, "", g, "fork-b", t0.Add(2*time.Second))
+		if a.Outcome != propusk.RenewRotated || a.Fork != "" || a.Generation != g+1 {
+			t.Fatalf("winner: %+v", a)
+		}
+		if b.Outcome != propusk.RenewGrace || b.Fork != "fork-b" || b.Generation != g+1 || b.User == nil || b.Session == nil {
+			t.Fatalf("loser: %+v", b)
+		}
+		// Long after the grace period, each spends its own token in turn.
+		if r := spendAt(t, s, a.Fork, a.Generation, "x", t0.Add(time.Minute)); r.Outcome != propusk.RenewRotated {
+			t.Fatalf("winner's next renew: %v", r.Outcome)
+		}
+		r := spendAt(t, s, b.Fork, b.Generation, "y", t0.Add(2*time.Minute))
+		if r.Outcome != propusk.RenewRotated || r.Fork != "fork-b" || r.Generation != g+2 {
+			t.Fatalf("loser's next renew: %+v", r)
+		}
+		// A fork's token is one-time too: replayed later, it revokes the session.
+		if r := spendAt(t, s, b.Fork, b.Generation, "z", t0.Add(3*time.Minute)); r.Outcome != propusk.RenewReused {
+			t.Fatalf("fork replay: %v", r.Outcome)
+		}
+		if r := spendAt(t, s, "", g+2, "w", t0.Add(4*time.Minute)); r.Outcome != propusk.RenewInvalid {
+			t.Fatalf("the first chain after its session was revoked: %v", r.Outcome)
+		}
+	})
+	t.Run("fail/unknown-fork", func(t *testing.T) {
+		s := open(t)
+		_, sess := renewSetup(t, s)
+		if r := spendAt(t, s, "no-such-fork", sess.Generation, "x", t0.Add(time.Second)); r.Outcome != propusk.RenewInvalid {
+			t.Fatalf("outcome %v", r.Outcome)
+		}
+	})
+	t.Run("ok/forks-bounded", func(t *testing.T) {
+		s := open(t)
+		_, sess := renewSetup(t, s)
+		g := sess.Generation
+		spendAt(t, s, "", g, "", t0.Add(time.Second))
+		forks := map[string]bool{}
+		for i := range propusk.MaxForks + 4 {
+			r := spendAt(t, s, "", g, "fork-"+strconv.Itoa(i), t0.Add(2*time.Second))
+			if r.Outcome != propusk.RenewGrace {
+				t.Fatalf("spend %d: %v", i, r.Outcome)
+			}
+			if r.Fork == "" && r.Generation != g+1 {
+				t.Fatalf("spend %d past the bound: generation %d, want the raced chain's %d", i, r.Generation, g+1)
+			}
+			forks[r.Fork] = true
+		}
+		if n := len(forks) - 1; n != propusk.MaxForks { // minus the shared first chain
+			t.Fatalf("%d forks, want %d", n, propusk.MaxForks)
+		}
+	})
+}
+
+// testRenewForksConcurrent races tabs on one token: one rotates, every
+// other forks, and afterwards every racer's token renews once.
+func testRenewForksConcurrent(t *testing.T, open OpenFunc) {
+	const n = 10 // under MaxForks: every loser gets a chain
+	s := open(t)
+	_, sess := renewSetup(t, s)
+	now := t0.Add(time.Second)
+	var (
+		wg    sync.WaitGroup
+		start = make(chan struct{})
+		got   = make([]*propusk.Renewal, n)
+		errs  = make([]error, n)
+	)
+	for i := range n {
+		wg.Go(func() {
+			<-start
+			got[i], errs[i] = s.RenewSession(ctxOf(t), propusk.Spend{Session: sess.ID, Generation: sess.Generation, NewFork: "tab-" + strconv.Itoa(i)},
+				now, 10*time.Second, time.Hour, propusk.Client{})
+		})
+	}
+	close(start)
+	wg.Wait()
+	rotated := 0
+	for i := range n {
+		must(t, "renew", errs[i])
+		if got[i].Outcome == propusk.RenewRotated {
+			rotated++
+		}
+	}
+	if rotated != 1 {
+		t.Fatalf("%d rotations, want 1", rotated)
+	}
+	for i, r := range got {
+		later := now.Add(time.Duration(i+1) * time.Minute) // each long past the grace period
+		if again := spendAt(t, s, r.Fork, r.Generation, "", later); again.Outcome != propusk.RenewRotated {
+			t.Fatalf("racer %d's token (fork %q, gen %d) later: %v", i, r.Fork, r.Generation, again.Outcome)
 		}
 	}
 }

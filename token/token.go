@@ -52,15 +52,17 @@ type AccessClaims struct {
 	Boards    []string         `json:"boards"`
 }
 
-// RefreshClaims are the claims of a refresh token. Generation is the session
-// generation the token may spend (see propusk.Session); 0 for anonymous
-// clients, whose refresh tokens are stateless.
+// RefreshClaims are the claims of a refresh token. Fork and Generation name
+// the chain and generation of its session the token may spend (see
+// propusk.Session); both are empty for anonymous clients, whose refresh
+// tokens are stateless.
 type RefreshClaims struct {
 	ExpiresAt  *jwt.NumericDate `json:"exp"`
 	ID         string           `json:"jti"`
 	SessionID  string           `json:"sid"`
 	Type       string           `json:"typ"`
 	UserID     int64            `json:"_id,omitempty"`
+	Fork       string           `json:"fork,omitempty"`
 	Generation int64            `json:"gen,omitempty"`
 }
 
