@@ -25,6 +25,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -120,6 +121,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	if cfg.AccessTTL < 0 || cfg.RefreshTTL < cfg.AccessTTL || cfg.APITokenTTL < 0 {
 		return nil, errors.New("auth: TTLs must be positive and the refresh TTL at least the access TTL")
+	}
+	if len(cfg.TokenPrefix) > 32 || strings.ContainsFunc(cfg.TokenPrefix, func(r rune) bool {
+		return !(r == '_' || r == '-' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
+	}) {
+		return nil, errors.New("auth: the token prefix must be at most 32 letters, digits, '_' or '-'")
 	}
 	if cfg.TokenableType == "" {
 		cfg.TokenableType = `App\Models\User`

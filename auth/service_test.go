@@ -287,3 +287,18 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+func TestConfigRefused(t *testing.T) {
+	store := openSQLite(t)
+	for name, cfg := range map[string]Config{
+		"prefix-with-bar":        {TokenPrefix: "a|b"},
+		"prefix-too-long":        {TokenPrefix: strings.Repeat("p", 33)},
+		"refresh-under-access":   {AccessTTL: time.Hour, RefreshTTL: time.Minute},
+		"negative-api-token-ttl": {APITokenTTL: -time.Second},
+	} {
+		cfg.Store, cfg.MasterKey = store, key(t)
+		if _, err := New(context.Background(), cfg); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
