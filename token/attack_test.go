@@ -113,8 +113,8 @@ func makeHostile(t *testing.T, tk *token.Tokens, k fixtureKey) []hostile {
 	}
 	return []hostile{
 		{"ok/genuine", good, "", ""},
-		{"fail/alg-none", b64(map[string]any{"alg": "none", "typ": "at+jwt", "kid": k.KID}) + "." + b64(claims) + ".", propusk.ETOKENINVALID, ""},
-		{"fail/alg-none-uppercase", b64(map[string]any{"alg": "NONE", "typ": "at+jwt", "kid": k.KID}) + "." + b64(claims) + ".", propusk.ETOKENINVALID, ""},
+		{"fail/alg-none", b64(map[string]any{"alg": "none", "typ": "at+jwt", "kid": k.KID}) + "." + b64(claims) + ".", propusk.ETOKENINVALID, "algorithm"},
+		{"fail/alg-none-uppercase", b64(map[string]any{"alg": "NONE", "typ": "at+jwt", "kid": k.KID}) + "." + b64(claims) + ".", propusk.ETOKENINVALID, "algorithm"},
 		{"fail/hs256-with-public-key", hs(map[string]any{"alg": "HS256", "typ": "at+jwt", "kid": k.KID}, priv.Public().(ed25519.PublicKey)), propusk.ETOKENINVALID, ""},
 		{"fail/hs256-with-refresh-key", hs(map[string]any{"alg": "HS256", "typ": "at+jwt", "kid": k.RefreshKID}, k.Refresh), propusk.ETOKENINVALID, ""},
 		{"fail/tampered-payload", parts[0] + "." + b64(admin) + "." + parts[2], propusk.ETOKENINVALID, "signature"},
@@ -123,7 +123,7 @@ func makeHostile(t *testing.T, tk *token.Tokens, k fixtureKey) []hostile {
 		{"fail/path-kid", sign(map[string]any{"alg": "EdDSA", "typ": "at+jwt", "kid": "../../../etc/passwd"}, claims, other), propusk.ETOKENINVALID, "unknown"},
 		{"fail/no-kid", sign(map[string]any{"alg": "EdDSA", "typ": "at+jwt"}, claims, priv), propusk.ETOKENINVALID, "unknown"},
 		{"fail/typ-jwt", sign(map[string]any{"alg": "EdDSA", "typ": "JWT", "kid": k.KID}, claims, priv), propusk.ETOKENINVALID, "access"},
-		{"fail/refresh-as-access", refresh, propusk.ETOKENINVALID, ""},
+		{"fail/refresh-as-access", refresh, propusk.ETOKENINVALID, "not an access token"},
 		{"fail/wrong-issuer", sign(map[string]any{"alg": "EdDSA", "typ": "at+jwt", "kid": k.KID}, wrongIss, priv), propusk.ETOKENINVALID, ""},
 		{"fail/expired", sign(map[string]any{"alg": "EdDSA", "typ": "at+jwt", "kid": k.KID}, expired, priv), propusk.ETOKENEXPIRED, "expired"},
 		{"fail/truncated", good[:len(good)-10], propusk.ETOKENINVALID, ""},

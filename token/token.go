@@ -16,9 +16,12 @@ package token
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -197,6 +200,7 @@ var (
 	errNotRefresh  = propusk.Errorf(propusk.ETOKENINVALID, "not a refresh token")
 	errBadClaims   = propusk.Errorf(propusk.ETOKENINVALID, "the token's claims are invalid")
 	errExpired     = propusk.Errorf(propusk.ETOKENEXPIRED, "the access token has expired")
+	errAlgorithm   = propusk.Errorf(propusk.ETOKENINVALID, "the token's algorithm is not accepted")
 	errRefreshGone = propusk.Errorf(propusk.ETOKENINVALID, "the refresh token has expired")
 )
 
@@ -220,7 +224,7 @@ func (t *Tokens) VerifyAccess(s string) (*AccessClaims, error) {
 		_, err = t.access.ParseWithClaims(s, c, t.accessKey)
 	}
 	if err != nil {
-		return nil, classify(err, errExpired)
+		return nil, classify(err, errExpired, s, "EdDSA", errNotAccess)
 	}
 	if c.SessionID == "" || c.ID == "" || c.Boards == nil || (c.UserID != 0 && c.Subject != strconv.FormatInt(c.UserID, 10)) {
 		return nil, errBadClaims
@@ -243,7 +247,7 @@ func (t *Tokens) VerifyRefresh(s string) (*RefreshClaims, error) {
 		_, err = t.refresh.ParseWithClaims(s, c, t.refreshKey)
 	}
 	if err != nil {
-		return nil, classify(err, errRefreshGone)
+		return nil, classify(err, errRefreshGone, s, "HS256", errNotRefresh)
 	}
 	if c.Type != RefreshType || c.SessionID == "" {
 		return nil, errNotRefresh
@@ -262,7 +266,7 @@ func (t *Tokens) ParseExpiredAccess(s string) (*AccessClaims, error) {
 	c = new(AccessClaims)
 	p := jwt.NewParser(jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithoutClaimsValidation())
 	if _, err := p.ParseWithClaims(s, c, t.accessKey); err != nil {
-		return nil, classify(err, errExpired)
+		return nil, classify(err, errExpired, s, "EdDSA", errNotAccess)
 	}
 	return c, nil
 }
@@ -312,7 +316,10 @@ func (t *Tokens) reload() bool {
 }
 
 // classify turns the parser's errors into propusk errors naming the failed check.
-func classify(err error, expired *propusk.Error) error {
+// A token whose alg is not the one this parser accepts is, nearly always,
+// the other kind of token (a refresh token sent as an access token), or an
+// attack (alg none, HS256 with a public key); wrongKind says which.
+func classify(err error, expired *propusk.Error, tok, alg string, wrongKind *propusk.Error) error {
 	var pe *propusk.Error
 	switch {
 	case errors.As(err, &pe):
@@ -320,12 +327,38 @@ func classify(err error, expired *propusk.Error) error {
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return expired
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
+		if h := headerAlg(tok); h != alg {
+			if h == "EdDSA" || h == "HS256" {
+				return wrongKind
+			}
+			return errAlgorithm
+		}
 		return errSignature
 	case errors.Is(err, jwt.ErrTokenMalformed):
 		return errMalformed
 	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		return propusk.Errorf(propusk.ETOKENINVALID, "the token's algorithm is not accepted")
+		return errAlgorithm
 	default:
 		return errBadClaims
 	}
+}
+
+// headerAlg returns the alg of a token's header, read without verifying
+// anything, for error messages only.
+func headerAlg(tok string) string {
+	head, _, ok := strings.Cut(tok, ".")
+	if !ok {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		Alg string `json:"alg"`
+	}
+	if json.Unmarshal(b, &h) != nil {
+		return ""
+	}
+	return h.Alg
 }
