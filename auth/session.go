@@ -312,6 +312,24 @@ func (s *Service) Authenticate(ctx context.Context, tok, via string) (*propusk.P
 	}, nil
 }
 
+// SignedIn reports whether refresh is a genuine refresh token of a user whose
+// session is still live (not revoked, not expired). Anonymous tokens are
+// never signed in.
+func (s *Service) SignedIn(ctx context.Context, refresh string) (bool, error) {
+	rc, err := s.tokens.VerifyRefresh(refresh)
+	if err != nil || rc.UserID == 0 {
+		return false, nil
+	}
+	sess, err := s.store.Session(ctx, rc.SessionID)
+	if propusk.ErrorCode(err) == propusk.ENOTFOUND {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("auth: signed in: %w", err)
+	}
+	return !sess.Revoked() && s.cfg.Now().Before(sess.ExpiresAt), nil
+}
+
 // SessionOf returns the session id of a genuine access or refresh token, even
 // an expired one, so a client whose access token lapsed can still log off.
 func (s *Service) SessionOf(tok string) (string, bool) {

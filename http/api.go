@@ -55,7 +55,31 @@ func (s *Server) obtain(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if !isXHR(r) && s.foreign(r) && s.signedIn(r) {
+		// A link on another site must not swap a signed-in visitor's
+		// cookies for anonymous ones (a logout by CSRF). The visitor is
+		// sent on, keeping the session it has.
+		if target, ok := redirectParam(r, input{}); ok {
+			w.Header().Set("Cache-Control", "no-store")
+			http.Redirect(w, r, SafeRedirect(target), http.StatusFound)
+			return nil
+		}
+		writeJSON(w, http.StatusOK, pairBody{AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, Expires: p.AccessExpiresAt.Unix()})
+		return nil
+	}
 	return s.answerPair(w, r, input{}, p, http.StatusOK)
+}
+
+// signedIn reports whether the browser's refresh cookie belongs to a live
+// user session. It reads the store, so it runs only for cross-site
+// requests that would otherwise replace that cookie.
+func (s *Server) signedIn(r *http.Request) bool {
+	rt := cookie(r, CookieRefresh)
+	if rt == "" {
+		return false
+	}
+	live, err := s.svc.SignedIn(r.Context(), rt)
+	return err == nil && live
 }
 
 // renew spends the refresh token from the query, the body or the cookie.

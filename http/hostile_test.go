@@ -200,3 +200,39 @@ func TestMultipartBounded(t *testing.T) {
 		t.Fatalf("status %d, want a 4xx", res.StatusCode)
 	}
 }
+
+// TestNoLogoutThroughObtain: a link on another site to token.obtain does not
+// replace a signed-in visitor's cookies with anonymous ones; a visitor whose
+// session ended still gets anonymous tokens, so the redirect flow never loops.
+func TestNoLogoutThroughObtain(t *testing.T) {
+	e := newEnv(t, storeKinds[0].open)
+	user := e.register("uma", "password1")
+	ended := e.register("vic", "password1")
+	e.do(req{method: "POST", path: "/api/v1/user.logoff", header: withXHR(map[string]string{"X-Access-Token": ended.access})})
+	cases := []struct {
+		name    string
+		refresh string
+		site    string
+		cookies bool
+	}{
+		{"ok/cross-site-signed-in-keeps-session", user.refresh, "cross-site", false},
+		{"ok/same-origin-gets-anonymous", user.refresh, "same-origin", true},
+		{"ok/cross-site-ended-session-gets-anonymous", ended.refresh, "cross-site", true},
+		{"ok/cross-site-no-cookie-gets-anonymous", "", "cross-site", true},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			q := req{method: "GET", path: "/api/v1/token.obtain?redirect=%2Faccount", header: map[string]string{"Sec-Fetch-Site": c.site}}
+			if c.refresh != "" {
+				q.cookies = []*http.Cookie{{Name: "refreshToken", Value: c.refresh}}
+			}
+			r := e.do(q)
+			if r.StatusCode != 302 || r.Header.Get("Location") != "/account" {
+				t.Fatalf("%d %q", r.StatusCode, r.Header.Get("Location"))
+			}
+			if got := r.cookie("refreshToken") != nil; got != c.cookies {
+				t.Fatalf("cookies set %v, want %v", got, c.cookies)
+			}
+		})
+	}
+}
