@@ -42,6 +42,17 @@ func wrap(op string, err error) error {
 	return fmt.Errorf("sqlite: %s: %w", op, err)
 }
 
+// busy reports whether err is SQLITE_BUSY or SQLITE_LOCKED: another
+// connection holds the lock.
+func busy(err error) bool {
+	var serr *sqlite.Error
+	if !errors.As(err, &serr) {
+		return false
+	}
+	code := serr.Code() & 0xff
+	return code == sqlite3.SQLITE_BUSY || code == sqlite3.SQLITE_LOCKED
+}
+
 // notFound is the ENOTFOUND of a method that learns of the absence otherwise
 // than through sql.ErrNoRows.
 func notFound(op string) error {

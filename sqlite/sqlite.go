@@ -68,18 +68,8 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("sqlite: open: invalid path %q", path)
 	}
-	db, err := sql.Open("sqlite", path+"?"+writeParams)
+	db, err := openWriter(ctx, path)
 	if err != nil {
-		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
-	}
-	db.SetMaxOpenConns(1)
-	db.SetMaxIdleConns(1)
-	db.SetConnMaxIdleTime(0)
-	db.SetConnMaxLifetime(0)
-	// The writer connects first: it creates the file and switches it to WAL,
-	// which the read-only connections could not do.
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	ro, err := sql.Open("sqlite", path+"?"+readParams)
@@ -96,6 +86,37 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	return &Store{Now: time.Now, db: db, ro: ro}, nil
+}
+
+// openWriter opens the one write connection. It connects first: it creates
+// the file and switches it to WAL, which the read-only connections could
+// not do. Switching the journal mode takes an exclusive lock for which
+// SQLite does not wait (busy_timeout does not apply), so processes starting
+// together on a new file retry it for a while.
+func openWriter(ctx context.Context, path string) (*sql.DB, error) {
+	for attempt := 0; ; attempt++ {
+		db, err := sql.Open("sqlite", path+"?"+writeParams)
+		if err != nil {
+			return nil, err
+		}
+		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxIdleTime(0)
+		db.SetConnMaxLifetime(0)
+		err = db.PingContext(ctx)
+		if err == nil {
+			return db, nil
+		}
+		db.Close()
+		if !busy(err) || attempt == 50 {
+			return nil, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Duration(10+attempt*10) * time.Millisecond):
+		}
+	}
 }
 
 // Close closes the database.
