@@ -230,3 +230,50 @@ func (s *Service) CSRFKey() []byte {
 	defer s.sealMu.RUnlock()
 	return s.seals.csrf
 }
+
+// keySkew is how much longer than a token's lifetime a superseded key is
+// kept, for clocks that disagree between processes.
+const keySkew = 10 * time.Minute
+
+// PruneKeys deletes signing keys that can no longer have a live token: an
+// access key superseded (a newer access key exists) for longer than
+// AccessTTL, a refresh key superseded for longer than RefreshTTL, plus a
+// margin for clock skew. Sealing keys are kept: sealed values name them.
+// Run calls it hourly; the deletion reaches every process through the feed.
+func (s *Service) PruneKeys(ctx context.Context) error {
+	stored, err := s.store.Keys(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: prune keys: %w", err)
+	}
+	newest := map[string]time.Time{}
+	for _, k := range stored {
+		if k.CreatedAt.After(newest[k.Use]) {
+			newest[k.Use] = k.CreatedAt
+		}
+	}
+	ttl := map[string]time.Duration{propusk.KeyUseAccess: s.cfg.AccessTTL, propusk.KeyUseRefresh: s.cfg.RefreshTTL}
+	now := s.cfg.Now()
+	var old []string
+	for _, k := range stored {
+		life, ok := ttl[k.Use]
+		if !ok || !k.CreatedAt.Before(newest[k.Use]) {
+			continue // a sealing key, or the newest of its use
+		}
+		if now.Sub(newest[k.Use]) > life+keySkew {
+			old = append(old, k.ID)
+		}
+	}
+	if len(old) == 0 {
+		return nil
+	}
+	if err := s.store.DeleteKeys(ctx, old...); err != nil {
+		return fmt.Errorf("auth: prune keys: %w", err)
+	}
+	ks, err := s.loadKeys(ctx, false)
+	if err != nil {
+		return err
+	}
+	s.tokens.SetKeyset(ks)
+	s.log.Info("pruned superseded signing keys", "count", len(old))
+	return nil
+}

@@ -235,6 +235,9 @@ func (s *Service) Run(ctx context.Context) error {
 			if err := s.store.Prune(ctx, s.cfg.Now().Add(-24*time.Hour-s.cfg.AccessTTL)); err != nil {
 				s.log.Warn("prune", "err", err)
 			}
+			if err := s.PruneKeys(ctx); err != nil {
+				s.log.Warn("prune keys", "err", err)
+			}
 		}
 	}
 }

@@ -302,3 +302,65 @@ func TestConfigRefused(t *testing.T) {
 		}
 	}
 }
+
+// TestPruneKeys: a rotated-out key is deleted once every token it signed
+// has expired, and not before; tokens it signed verify until then.
+func TestPruneKeys(t *testing.T) {
+	ctx := context.Background()
+	clk := testenv.NewClock(time.Time{})
+	store, mk := openSQLite(t), key(t)
+	svc, err := New(ctx, Config{Store: store, MasterKey: mk, Now: clk.Now, Argon2: Argon2Params{Memory: 64, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateUser(ctx, "wes", "password1", propusk.LevelUser, nil); err != nil {
+		t.Fatal(err)
+	}
+	before, err := svc.Login(ctx, "wes", "password1", propusk.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(time.Second)
+	if _, err := RotateKeys(ctx, store, mk, clk.Now(), rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SyncFeed(ctx); err != nil {
+		t.Fatal(err)
+	}
+	count := func(use string) int {
+		keys, _ := store.Keys(ctx)
+		n := 0
+		for _, k := range keys {
+			if k.Use == use {
+				n++
+			}
+		}
+		return n
+	}
+	steps := []struct {
+		name            string
+		advance         time.Duration
+		access, refresh int
+	}{
+		{"ok/kept-while-its-access-tokens-live", 10 * time.Minute, 2, 2},
+		{"ok/access-key-pruned", 20 * time.Minute, 1, 2},
+		{"ok/refresh-key-pruned", 721 * time.Hour, 1, 1},
+	}
+	for _, st := range steps {
+		clk.Advance(st.advance)
+		if err := svc.PruneKeys(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if a, r := count(propusk.KeyUseAccess), count(propusk.KeyUseRefresh); a != st.access || r != st.refresh {
+			t.Fatalf("%s: %d access and %d refresh keys, want %d and %d", st.name, a, r, st.access, st.refresh)
+		}
+		if st.name == "ok/kept-while-its-access-tokens-live" {
+			if _, err := svc.Authenticate(ctx, before.AccessToken, propusk.ViaAccessToken); err != nil {
+				t.Fatalf("a token of the old key before pruning: %v", err)
+			}
+		}
+	}
+	if count(propusk.KeyUseSeal) != 1 {
+		t.Fatal("the sealing key was pruned")
+	}
+}
