@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -393,5 +394,19 @@ func TestLaravelFormats(t *testing.T) {
 	}
 	if !slices.Equal(types, want) {
 		t.Errorf("column types = %q, want %q", types, want)
+	}
+}
+
+// TestSchemaMissing: a database without the schema is unavailable (503),
+// with a message that says what to do, not an internal error.
+func TestSchemaMissing(t *testing.T) {
+	s, err := Open(t.Context(), pgtest.DSN(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	_, err = s.UserByID(t.Context(), 1)
+	if propusk.ErrorCode(err) != propusk.EUNAVAILABLE || !strings.Contains(propusk.ErrorMessage(err), "migrate") {
+		t.Fatalf("%v (%s)", err, propusk.ErrorCode(err))
 	}
 }
