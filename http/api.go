@@ -31,11 +31,16 @@ func (s *Server) answerPair(w http.ResponseWriter, r *http.Request, in input, p 
 			return nil
 		}
 	}
+	writePair(w, status, p)
+	return nil
+}
+
+// writePair writes the JSON of a pair, with no cookies.
+func writePair(w http.ResponseWriter, status int, p *auth.Pair) {
 	writeJSON(w, status, pairBody{
 		AccessToken: p.AccessToken, RefreshToken: p.RefreshToken,
 		Expires: p.AccessExpiresAt.Unix(), APIToken: p.APIToken,
 	})
-	return nil
 }
 
 // redirectParam returns the redirect the client asked for, from the query
@@ -64,7 +69,7 @@ func (s *Server) obtain(w http.ResponseWriter, r *http.Request) error {
 			http.Redirect(w, r, SafeRedirect(target), http.StatusFound)
 			return nil
 		}
-		writeJSON(w, http.StatusOK, pairBody{AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, Expires: p.AccessExpiresAt.Unix()})
+		writePair(w, http.StatusOK, p)
 		return nil
 	}
 	return s.answerPair(w, r, input{}, p, http.StatusOK)
@@ -133,9 +138,7 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
 		// Another site's page handed this browser a refresh token: setting
 		// it as the browser's cookies would sign the visitor into the
 		// attacker's session (login CSRF). The pair goes back as JSON only.
-		writeJSON(w, http.StatusOK, pairBody{
-			AccessToken: p.AccessToken, RefreshToken: p.RefreshToken, Expires: p.AccessExpiresAt.Unix(),
-		})
+		writePair(w, http.StatusOK, p)
 		return nil
 	}
 	return s.answerPair(w, r, in, p, http.StatusOK)

@@ -27,14 +27,6 @@ func (s *Server) secure(r *http.Request) bool {
 	}
 }
 
-func (s *Server) setCookie(w http.ResponseWriter, r *http.Request, name, value string, expires time.Time, httpOnly bool) {
-	http.SetCookie(w, &http.Cookie{
-		Name: name, Value: value, Path: "/",
-		Expires: expires, MaxAge: max(1, int(time.Until(expires).Seconds())),
-		HttpOnly: httpOnly, Secure: s.secure(r), SameSite: http.SameSiteLaxMode,
-	})
-}
-
 // setPairCookies hands a browser its tokens, with lifetimes equal to the
 // tokens', and a CSRF token bound to the pair's session.
 func (s *Server) setPairCookies(w http.ResponseWriter, r *http.Request, p *auth.Pair) {

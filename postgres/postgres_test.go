@@ -142,9 +142,10 @@ func targetOf(t *testing.T, dsn string) string {
 	return net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
 }
 
-// TestUnavailable takes the database away under a working store: calls
-// fail fast with EUNAVAILABLE, Wait reports the loss, and all recovers.
-func TestUnavailable(t *testing.T) {
+// openProxied returns a migrated store on a fresh schema that reaches
+// PostgreSQL through a proxy the test controls, with a short Timeout.
+func openProxied(t *testing.T) (*Store, *proxy) {
+	t.Helper()
 	dsn := pgtest.DSN(t)
 	p := newProxy(t, targetOf(t, dsn))
 	s, err := Open(t.Context(), p.dsn(dsn))
@@ -156,6 +157,13 @@ func TestUnavailable(t *testing.T) {
 	if err := s.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	return s, p
+}
+
+// TestUnavailable takes the database away under a working store: calls
+// fail fast with EUNAVAILABLE, Wait reports the loss, and all recovers.
+func TestUnavailable(t *testing.T) {
+	s, p := openProxied(t)
 	ctx := t.Context()
 	if err := s.Wait(ctx); err != nil {
 		t.Fatalf("first wait: %v", err)
@@ -199,18 +207,8 @@ func TestUnavailable(t *testing.T) {
 // TestWaitNoticesSilentLink: a listening connection whose packets vanish
 // (no error, no close) is found out by the heartbeat, not minutes later by TCP.
 func TestWaitNoticesSilentLink(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	p := newProxy(t, targetOf(t, dsn))
-	s, err := Open(t.Context(), p.dsn(dsn))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	s.Timeout = 500 * time.Millisecond
+	s, p := openProxied(t)
 	s.Heartbeat = 300 * time.Millisecond
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	if err := s.Wait(t.Context()); err != nil {
 		t.Fatalf("first wait: %v", err)
 	}
@@ -220,7 +218,7 @@ func TestWaitNoticesSilentLink(t *testing.T) {
 	}
 	p.silent.Store(true)
 	start := time.Now()
-	err = s.Wait(t.Context())
+	err := s.Wait(t.Context())
 	if code := propusk.ErrorCode(err); code != propusk.EUNAVAILABLE {
 		t.Fatalf("silent link: %v (%s), want %s", err, code, propusk.EUNAVAILABLE)
 	}
@@ -338,32 +336,14 @@ func TestChannelPerSchema(t *testing.T) {
 func TestLaravelFormats(t *testing.T) {
 	s := openTest(t)
 	ctx := t.Context()
-	u := &propusk.User{Login: "alice", PasswordHash: "x"}
-	if err := s.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.pool.Exec(ctx, `INSERT INTO personal_access_tokens
+	u := storetest.LaravelRows(t, s, func(ctx context.Context, userID int64) error {
+		_, err := s.pool.Exec(ctx, `INSERT INTO personal_access_tokens
 		(tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
 		VALUES ('App\Models\User', $1, 'api-token', 'aaaa', '["*"]', NULL, NULL, '2024-05-06 07:08:09', '2024-05-06 07:08:09'),
 		       ('App\Models\User', $1, 'legacy', 'bbbb', NULL, '2024-05-07 00:00:00', '2025-01-01 00:00:00', '2024-05-06 07:08:10', '2024-05-06 07:08:10')`,
-		u.ID); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := s.TokenByHash(ctx, "aaaa")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC); !tok.CreatedAt.Equal(want) || !tok.ExpiresAt.IsZero() || !slices.Equal(tok.Abilities, []string{"*"}) {
-		t.Errorf("laravel row = %+v", tok)
-	}
-	tok, err = s.TokenByHash(ctx, "bbbb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(tok.Abilities, []string{"*"}) || !tok.ExpiresAt.Equal(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) ||
-		!tok.LastUsedAt.Equal(time.Date(2024, 5, 7, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("laravel row with NULL abilities = %+v", tok)
-	}
+			userID)
+		return err
+	})
 
 	ours := &propusk.PersonalAccessToken{TokenableType: `App\Models\User`, TokenableID: u.ID, Name: "ci", Hash: "cccc",
 		ExpiresAt: time.Date(2026, 1, 2, 3, 4, 5, 600_000_000, time.FixedZone("X", 3600)),
@@ -379,12 +359,11 @@ func TestLaravelFormats(t *testing.T) {
 	if created != "2025-01-02 03:04:05" || expires != "2026-01-02 02:04:05" || abilities != `["*"]` {
 		t.Errorf("stored created_at %q, expires_at %q, abilities %q; want Laravel's formats", created, expires, abilities)
 	}
-	var types []string
 	rows, _ := s.pool.Query(ctx, `SELECT column_name || ' ' || data_type || coalesce(' ' || datetime_precision, '')
 		FROM information_schema.columns
 		WHERE table_schema = current_schema() AND table_name = 'personal_access_tokens' AND column_name LIKE '%_at'
 		ORDER BY column_name`)
-	types, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	types, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		t.Fatal(err)
 	}

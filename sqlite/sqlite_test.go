@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"path/filepath"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -128,33 +127,15 @@ func TestWritersOfTwoProcesses(t *testing.T) {
 func TestLaravelFormats(t *testing.T) {
 	s := openTest(t)
 	ctx := t.Context()
-	u := &propusk.User{Login: "alice", PasswordHash: "x"}
-	if err := s.CreateUser(ctx, u); err != nil {
-		t.Fatal(err)
-	}
 	// As Laravel inserts: text timestamps, abilities JSON, and no expiry.
-	if _, err := s.db.Exec(`INSERT INTO personal_access_tokens
+	u := storetest.LaravelRows(t, s, func(ctx context.Context, userID int64) error {
+		_, err := s.db.ExecContext(ctx, `INSERT INTO personal_access_tokens
 		(tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
 		VALUES ('App\Models\User', ?, 'api-token', 'aaaa', '["*"]', NULL, NULL, '2024-05-06 07:08:09', '2024-05-06 07:08:09'),
 		       ('App\Models\User', ?, 'legacy', 'bbbb', NULL, '2024-05-07 00:00:00', '2025-01-01 00:00:00', '2024-05-06 07:08:10', '2024-05-06 07:08:10')`,
-		u.ID, u.ID); err != nil {
-		t.Fatal(err)
-	}
-	tok, err := s.TokenByHash(ctx, "aaaa")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC); !tok.CreatedAt.Equal(want) || !tok.ExpiresAt.IsZero() || !slices.Equal(tok.Abilities, []string{"*"}) {
-		t.Errorf("laravel row = %+v", tok)
-	}
-	tok, err = s.TokenByHash(ctx, "bbbb")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !slices.Equal(tok.Abilities, []string{"*"}) || !tok.ExpiresAt.Equal(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) ||
-		!tok.LastUsedAt.Equal(time.Date(2024, 5, 7, 0, 0, 0, 0, time.UTC)) {
-		t.Errorf("laravel row with NULL abilities = %+v", tok)
-	}
+			userID, userID)
+		return err
+	})
 
 	ours := &propusk.PersonalAccessToken{TokenableType: `App\Models\User`, TokenableID: u.ID, Name: "ci", Hash: "cccc",
 		ExpiresAt: time.Date(2026, 1, 2, 3, 4, 5, 600_000_000, time.FixedZone("X", 3600)),
