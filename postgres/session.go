@@ -105,6 +105,17 @@ FROM sessions s JOIN users u ON u.id = s.user_id
 LEFT JOIN session_forks f ON f.session_id = s.id AND f.fork = $2
 WHERE s.id = $1`
 
+// forkSQL forks a session's chain unless it has MaxForks ($5) forks, in one
+// statement. The cap is checked on the session row's counter by the UPDATE
+// that takes the row's lock: a racing fork waits for it and then re-checks
+// the newest count, so of any number of concurrent losers at most the
+// remaining few fork. judgeSQL's count only spares a full session the write.
+const forkSQL = `WITH c AS (
+	UPDATE sessions SET forks = forks + 1 WHERE id = $1 AND forks < $5 RETURNING id
+)
+INSERT INTO session_forks (session_id, fork, generation, rotated_at)
+SELECT id, $2, $3, $4 FROM c`
+
 // RenewSession spends the refresh token sp names: see propusk.Store. The
 // common path, a rotation, is one statement (rotateSQL or rotateForkSQL).
 // Otherwise a second reads the session to tell grace from reuse from
@@ -158,12 +169,13 @@ func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Tim
 	case propusk.RenewGrace:
 		out.Session, out.User, out.Fork, out.Generation = sess, user, sp.Fork, chain.Generation
 		if forks < propusk.MaxForks && sp.NewFork != "" {
-			_, err := s.pool.Exec(ctx, `INSERT INTO session_forks (session_id, fork, generation, rotated_at) VALUES ($1, $2, $3, $4)`,
-				sp.Session, sp.NewFork, sp.Generation+1, now)
+			tag, err := s.pool.Exec(ctx, forkSQL, sp.Session, sp.NewFork, sp.Generation+1, now, propusk.MaxForks)
 			if err != nil {
 				return nil, wrap("renew session: fork", err)
 			}
-			out.Fork, out.Generation = sp.NewFork, sp.Generation+1
+			if tag.RowsAffected() == 1 { // else concurrent losers took the last forks
+				out.Fork, out.Generation = sp.NewFork, sp.Generation+1
+			}
 		}
 	case propusk.RenewReused:
 		var seq int64

@@ -49,6 +49,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"renew-concurrent", testRenewConcurrent},
 		{"renew-forks", testRenewForks},
 		{"renew-forks-concurrent", testRenewForksConcurrent},
+		{"renew-fork-cap-concurrent", testForkCapConcurrent},
 		{"revoke", testRevoke},
 		{"tokens", testTokens},
 		{"replace-named-token", testReplaceNamedToken},
