@@ -147,6 +147,11 @@ type Store interface {
 	// CreateUser inserts u, setting u.ID, CreatedAt and UpdatedAt (from u.CreatedAt
 	// when it is set). ECONFLICT when the login is taken.
 	CreateUser(ctx context.Context, u *User) error
+	// Register writes r in one transaction: inserts r.User, then r.Session
+	// and r.Token for it, and sets the user's api_token to
+	// r.SealAPIToken(r.User.ID). On any error nothing is written.
+	// ECONFLICT when the login is taken.
+	Register(ctx context.Context, r *Registration) error
 	// UserByID returns the user or ENOTFOUND.
 	UserByID(ctx context.Context, id int64) (*User, error)
 	// UserByLogin returns the user with exactly this login, or ENOTFOUND.

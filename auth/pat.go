@@ -221,22 +221,13 @@ func (s *Service) ReissueAPIToken(ctx context.Context, userID int64, reason stri
 	}) {
 		return "", propusk.Errorf(propusk.EINVALID, "the reason must be 1 to 64 letters, digits, '_' or '-'")
 	}
-	secret, err := pat.NewSecret(s.cfg.Rand, s.cfg.TokenPrefix)
+	t, secret, err := s.newAPIToken(userID)
 	if err != nil {
 		return "", err
 	}
 	sealed, err := s.sealAPIToken(userID, secret)
 	if err != nil {
 		return "", err
-	}
-	now := s.cfg.Now()
-	t := &propusk.PersonalAccessToken{
-		TokenableType: s.cfg.TokenableType, TokenableID: userID, Name: APITokenName,
-		Hash: pat.Hash(secret), Abilities: []string{propusk.AllAbilities},
-		CreatedAt: now, UpdatedAt: now,
-	}
-	if s.cfg.APITokenTTL > 0 {
-		t.ExpiresAt = now.Add(s.cfg.APITokenTTL)
 	}
 	deleted, err := s.store.ReplaceNamedToken(ctx, t, sealed)
 	if err != nil {
@@ -250,6 +241,24 @@ func (s *Service) ReissueAPIToken(ctx context.Context, userID int64, reason stri
 	}
 	s.log.Info("api-token reissued", "user", userID, "reason", reason, "token_id", t.ID)
 	return pat.Format(t.ID, secret), nil
+}
+
+// newAPIToken is a new api-token of the user, not yet stored, and its secret.
+func (s *Service) newAPIToken(userID int64) (*propusk.PersonalAccessToken, string, error) {
+	secret, err := pat.NewSecret(s.cfg.Rand, s.cfg.TokenPrefix)
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.cfg.Now()
+	t := &propusk.PersonalAccessToken{
+		TokenableType: s.cfg.TokenableType, TokenableID: userID, Name: APITokenName,
+		Hash: pat.Hash(secret), Abilities: []string{propusk.AllAbilities},
+		CreatedAt: now, UpdatedAt: now,
+	}
+	if s.cfg.APITokenTTL > 0 {
+		t.ExpiresAt = now.Add(s.cfg.APITokenTTL)
+	}
+	return t, secret, nil
 }
 
 // APIToken returns the user's current api-token in plain text, for a page to

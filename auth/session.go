@@ -126,19 +126,21 @@ func (s *Service) Renew(ctx context.Context, refresh string, c propusk.Client) (
 	}
 }
 
-// Register creates a user with the default level and boards, signs them in
-// and issues their first api-token.
-func (s *Service) Register(ctx context.Context, login, password string, c propusk.Client) (*Pair, error) {
-	u, err := s.CreateUser(ctx, login, password, propusk.LevelUser, nil)
-	if err != nil {
-		return nil, err
-	}
-	return s.startSession(ctx, u, c, "registration")
-}
-
 // CreateUser validates and stores a user without signing them in. Boards
 // nil means every board.
 func (s *Service) CreateUser(ctx context.Context, login, password string, level int, boards []string) (*propusk.User, error) {
+	u, err := s.newUser(ctx, login, password, level, boards)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return nil, userError(err)
+	}
+	return u, nil
+}
+
+// newUser validates a new user and hashes their password.
+func (s *Service) newUser(ctx context.Context, login, password string, level int, boards []string) (*propusk.User, error) {
 	if err := validLogin(login); err != nil {
 		return nil, err
 	}
@@ -161,14 +163,15 @@ func (s *Service) CreateUser(ctx context.Context, login, password string, level 
 		return nil, err
 	}
 	now := s.cfg.Now()
-	u := &propusk.User{Login: login, PasswordHash: hash, Level: level, Boards: boards, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.CreateUser(ctx, u); err != nil {
-		if propusk.ErrorCode(err) == propusk.ECONFLICT {
-			return nil, propusk.Errorf(propusk.ELOGINTAKEN, "this login is taken")
-		}
-		return nil, fmt.Errorf("auth: create user: %w", err)
+	return &propusk.User{Login: login, PasswordHash: hash, Level: level, Boards: boards, CreatedAt: now, UpdatedAt: now}, nil
+}
+
+// userError is the error of a store's failure to create a user.
+func userError(err error) error {
+	if propusk.ErrorCode(err) == propusk.ECONFLICT {
+		return propusk.Errorf(propusk.ELOGINTAKEN, "this login is taken")
 	}
-	return u, nil
+	return fmt.Errorf("auth: create user: %w", err)
 }
 
 // Login checks the password and starts a new session for the user, with a
@@ -210,20 +213,14 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 }
 
 func (s *Service) startSession(ctx context.Context, u *propusk.User, c propusk.Client, reason string) (*Pair, error) {
-	sid, err := token.NewID(s.cfg.Rand)
+	sess, err := s.newSession(u.ID, c)
 	if err != nil {
 		return nil, err
-	}
-	now := s.cfg.Now()
-	c = clean(c)
-	sess := &propusk.Session{
-		ID: sid, UserID: u.ID, Generation: 1, RotatedAt: now, CreatedAt: now, RenewedAt: now,
-		ExpiresAt: now.Add(s.cfg.RefreshTTL), UserAgent: c.UserAgent, IP: c.IP,
 	}
 	if err := s.store.CreateSession(ctx, sess); err != nil {
 		return nil, fmt.Errorf("auth: create session: %w", err)
 	}
-	p, err := s.issue(sid, u, "", sess.Generation, now, sess.ExpiresAt)
+	p, err := s.issue(sess.ID, u, "", sess.Generation, sess.CreatedAt, sess.ExpiresAt)
 	if err != nil {
 		return nil, err
 	}
@@ -231,6 +228,20 @@ func (s *Service) startSession(ctx context.Context, u *propusk.User, c propusk.C
 		return nil, err
 	}
 	return p, nil
+}
+
+// newSession is a new signed-in session of the user, not yet stored.
+func (s *Service) newSession(userID int64, c propusk.Client) (*propusk.Session, error) {
+	sid, err := token.NewID(s.cfg.Rand)
+	if err != nil {
+		return nil, err
+	}
+	now := s.cfg.Now()
+	c = clean(c)
+	return &propusk.Session{
+		ID: sid, UserID: userID, Generation: 1, RotatedAt: now, CreatedAt: now, RenewedAt: now,
+		ExpiresAt: now.Add(s.cfg.RefreshTTL), UserAgent: c.UserAgent, IP: c.IP,
+	}, nil
 }
 
 // Logoff ends session sid: its refresh token and every access token of it

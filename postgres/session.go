@@ -17,12 +17,17 @@ func (s *Store) CreateSession(ctx context.Context, sess *propusk.Session) error 
 	sess.Prepare(s.now())
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	_, err := s.pool.Exec(ctx, `INSERT INTO sessions
+	return wrap("create session", insertSession(ctx, s.pool, sess))
+}
+
+// insertSession inserts the prepared sess through q.
+func insertSession(ctx context.Context, q execer, sess *propusk.Session) error {
+	_, err := q.Exec(ctx, `INSERT INTO sessions
 		(id, user_id, generation, rotated_at, created_at, renewed_at, expires_at, revoked_at, user_agent, ip)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		sess.ID, sess.UserID, sess.Generation, sess.RotatedAt, sess.CreatedAt,
 		sess.RenewedAt, sess.ExpiresAt, nullMillis(sess.RevokedAt), sess.UserAgent, sess.IP)
-	return wrap("create session", err)
+	return err
 }
 
 // Session returns the session or ENOTFOUND.

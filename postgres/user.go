@@ -18,11 +18,15 @@ func (s *Store) CreateUser(ctx context.Context, u *propusk.User) error {
 	u.Prepare(s.now())
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	err := s.pool.QueryRow(ctx, `INSERT INTO users (login, password_hash, level, boards, api_token, created_at, updated_at)
+	return wrap("create user", insertUser(ctx, s.pool, u))
+}
+
+// insertUser inserts the prepared u through q and sets u.ID.
+func insertUser(ctx context.Context, q querier, u *propusk.User) error {
+	return q.QueryRow(ctx, `INSERT INTO users (login, password_hash, level, boards, api_token, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 		u.Login, u.PasswordHash, u.Level, u.Boards, nullString(u.APIToken), u.CreatedAt, u.UpdatedAt,
 	).Scan(&u.ID)
-	return wrap("create user", err)
 }
 
 // UserByID returns the user or ENOTFOUND.

@@ -15,12 +15,15 @@ const sessionColumns = `id, user_id, generation, rotated_at, created_at, renewed
 // RotatedAt and RenewedAt become CreatedAt. ECONFLICT if the id exists.
 func (s *Store) CreateSession(ctx context.Context, sess *propusk.Session) error {
 	sess.Prepare(s.now())
-	return s.write(ctx, "create session", func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			sess.ID, sess.UserID, sess.Generation, millis(sess.RotatedAt), millis(sess.CreatedAt),
-			millis(sess.RenewedAt), millis(sess.ExpiresAt), nullMillis(sess.RevokedAt), sess.UserAgent, sess.IP)
-		return err
-	})
+	return s.write(ctx, "create session", func(tx *sql.Tx) error { return insertSession(ctx, tx, sess) })
+}
+
+// insertSession inserts the prepared sess inside tx.
+func insertSession(ctx context.Context, tx *sql.Tx, sess *propusk.Session) error {
+	_, err := tx.ExecContext(ctx, `INSERT INTO sessions (`+sessionColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		sess.ID, sess.UserID, sess.Generation, millis(sess.RotatedAt), millis(sess.CreatedAt),
+		millis(sess.RenewedAt), millis(sess.ExpiresAt), nullMillis(sess.RevokedAt), sess.UserAgent, sess.IP)
+	return err
 }
 
 // Session returns the session or ENOTFOUND.

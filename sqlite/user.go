@@ -17,16 +17,19 @@ const userColumns = `id, login, password_hash, level, boards, api_token, created
 // ECONFLICT when the login is taken.
 func (s *Store) CreateUser(ctx context.Context, u *propusk.User) error {
 	u.Prepare(s.now())
+	return s.write(ctx, "create user", func(tx *sql.Tx) error { return insertUser(ctx, tx, u) })
+}
+
+// insertUser inserts the prepared u inside tx and sets u.ID.
+func insertUser(ctx context.Context, tx *sql.Tx, u *propusk.User) error {
 	boards, err := json.Marshal(u.Boards)
 	if err != nil {
-		return fmt.Errorf("sqlite: create user: %w", err)
+		return fmt.Errorf("boards: %w", err)
 	}
-	return s.write(ctx, "create user", func(tx *sql.Tx) error {
-		return tx.QueryRowContext(ctx, `INSERT INTO users (login, password_hash, level, boards, api_token, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			u.Login, u.PasswordHash, u.Level, string(boards), nullString(u.APIToken), millis(u.CreatedAt), millis(u.UpdatedAt),
-		).Scan(&u.ID)
-	})
+	return tx.QueryRowContext(ctx, `INSERT INTO users (login, password_hash, level, boards, api_token, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Login, u.PasswordHash, u.Level, string(boards), nullString(u.APIToken), millis(u.CreatedAt), millis(u.UpdatedAt),
+	).Scan(&u.ID)
 }
 
 // UserByID returns the user or ENOTFOUND.

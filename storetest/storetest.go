@@ -44,6 +44,7 @@ func Run(t *testing.T, open OpenFunc) {
 		run  func(*testing.T, OpenFunc)
 	}{
 		{"users", testUsers},
+		{"register", testRegister},
 		{"sessions", testSessions},
 		{"renew", testRenew},
 		{"renew-concurrent", testRenewConcurrent},
