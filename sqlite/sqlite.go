@@ -49,8 +49,9 @@ type Store struct {
 	// AddKeys and DeleteKeys.
 	Now func() time.Time // time.Now
 
-	db *sql.DB // one connection: every write, and Migrate
-	ro *sql.DB // read-only connections
+	db   *sql.DB // one connection: every write, and Migrate
+	ro   *sql.DB // read-only connections
+	path string
 }
 
 var _ propusk.Store = (*Store)(nil)
@@ -63,10 +64,14 @@ const (
 )
 
 // Open opens the SQLite database at path, creating the file if it is
-// missing. Call Migrate before using the Store.
+// missing, readable and writable by its owner only (mode 0600, whatever the
+// umask; its -wal and -shm files follow). Call Migrate before using the Store.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || strings.ContainsRune(path, '?') {
 		return nil, fmt.Errorf("sqlite: open: invalid path %q", path)
+	}
+	if err := create(path); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	db, err := openWriter(ctx, path)
 	if err != nil {
@@ -85,7 +90,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		ro.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{Now: time.Now, db: db, ro: ro}, nil
+	return &Store{Now: time.Now, db: db, ro: ro, path: path}, nil
 }
 
 // openWriter opens the one write connection. It connects first: it creates

@@ -157,6 +157,11 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	if err := migrate(ctx, m.store); err != nil {
 		return err
 	}
+	if s, ok := m.store.(*sqlite.Store); ok {
+		for _, p := range s.Exposed() {
+			m.log.Warn("database file is readable by others; chmod 600 it", "path", p)
+		}
+	}
 	switch m.cmd {
 	case "migrate":
 		fmt.Fprintln(m.stdout, "schema is up to date")
