@@ -63,10 +63,13 @@ func unavailable(err error) bool {
 		case "57P01", // admin_shutdown
 			"57P02", // crash_shutdown
 			"57P03", // cannot_connect_now: starting up or in recovery
-			"53300": // too_many_connections
+			"58030": // io_error: a failing disk
 			return true
 		}
-		return strings.HasPrefix(pgErr.Code, "08") // connection_exception
+		return strings.HasPrefix(pgErr.Code, "08") || // connection_exception
+			// insufficient_resources: disk_full, out_of_memory,
+			// too_many_connections, configuration_limit_exceeded.
+			strings.HasPrefix(pgErr.Code, "53")
 	}
 	var (
 		connectErr *pgconn.ConnectError

@@ -37,6 +37,10 @@ func wrap(op string, err error) error {
 		switch code & 0xff {
 		case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
 			return fmt.Errorf("sqlite: %s: %w: %w", op, &propusk.Error{Code: propusk.EUNAVAILABLE, Message: "the database is busy"}, err)
+		case sqlite3.SQLITE_FULL, sqlite3.SQLITE_IOERR:
+			// A full or failing disk: no request is at fault, and a retry
+			// may succeed once an operator has made room.
+			return fmt.Errorf("sqlite: %s: %w: %w", op, &propusk.Error{Code: propusk.EUNAVAILABLE, Message: "the database cannot write"}, err)
 		}
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)
