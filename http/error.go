@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"sync"
+	"time"
 
 	"github.com/propusk/propusk"
 )
@@ -48,16 +50,94 @@ type ErrorBody struct {
 
 // Error writes err as a JSON error answer. Internal errors are logged with
 // their detail and answered with a generic message; client errors are not
-// logged, so a flood of bad tokens cannot flood the log.
+// logged, so a flood of bad tokens cannot flood the log. A Server logs
+// through an errorLog instead, which also bounds the rate of the lines.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
-	code := propusk.ErrorCode(err)
-	status := Status(err)
-	if (code == propusk.EINTERNAL || code == propusk.EUNAVAILABLE) && !errors.Is(err, context.Canceled) {
-		if log != nil {
-			log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-		}
+	if log != nil && logged(err) {
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	writeJSON(w, status, ErrorBody{Error: code, Message: propusk.ErrorMessage(err)})
+	writeError(w, err)
+}
+
+// fail is Error for the Server's own answers, logged through its errorLog.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if logged(err) {
+		s.errs.record(r, err)
+	}
+	writeError(w, err)
+}
+
+// logged reports whether a failed request's error goes to the log: the
+// server's failures, not the client's, and not a client that went away.
+func logged(err error) bool {
+	code := propusk.ErrorCode(err)
+	return (code == propusk.EINTERNAL || code == propusk.EUNAVAILABLE) && !errors.Is(err, context.Canceled)
+}
+
+func writeError(w http.ResponseWriter, err error) {
+	writeJSON(w, Status(err), ErrorBody{Error: propusk.ErrorCode(err), Message: propusk.ErrorMessage(err)})
+}
+
+// errorLogEvery is how often an errorLog logs one class of error after its
+// first occurrence.
+const errorLogEvery = 10 * time.Second
+
+// errorLogClasses bounds the classes an errorLog tracks; past it, the rest
+// share one.
+const errorLogClasses = 64
+
+// errorLog logs the errors of failed requests at a bounded rate per class
+// (code and client message: "store_unavailable: the database cannot
+// write"). A full disk fails every request, and one line per request would
+// bury the first, useful one and fill the disk the logs share. The first
+// occurrence of a class is logged at once; after it, at most one line per
+// errorLogEvery, carrying how many were suppressed since the last line.
+type errorLog struct {
+	log   *slog.Logger
+	now   func() time.Time
+	every time.Duration
+
+	mu      sync.Mutex
+	classes map[string]*errorClass
+}
+
+// errorClass is what an errorLog knows of one class of error.
+type errorClass struct {
+	next       time.Time // when the class may log again
+	suppressed int       // occurrences not logged since its last line
+}
+
+func newErrorLog(log *slog.Logger, now func() time.Time) *errorLog {
+	return &errorLog{log: log, now: now, every: errorLogEvery, classes: map[string]*errorClass{}}
+}
+
+// record logs err, or counts it when its class logged less than l.every ago.
+func (l *errorLog) record(r *http.Request, err error) {
+	key := propusk.ErrorCode(err) + ": " + propusk.ErrorMessage(err)
+	now := l.now()
+	l.mu.Lock()
+	c, ok := l.classes[key]
+	if !ok && len(l.classes) >= errorLogClasses {
+		key = "other"
+		c, ok = l.classes[key]
+	}
+	if !ok {
+		c = &errorClass{}
+		l.classes[key] = c
+	}
+	if now.Before(c.next) {
+		c.suppressed++
+		l.mu.Unlock()
+		return
+	}
+	suppressed := c.suppressed
+	c.next, c.suppressed = now.Add(l.every), 0
+	l.mu.Unlock()
+	args := []any{"method", r.Method, "path", r.URL.Path, "err", err}
+	if suppressed > 0 {
+		args = append(args, "suppressed", suppressed)
+	}
+	l.log.ErrorContext(r.Context(), "request failed", args...)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

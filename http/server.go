@@ -66,6 +66,7 @@ type Server struct {
 	mw   *Middleware
 	csrf *csrf
 	cop  *http.CrossOriginProtection
+	errs *errorLog
 }
 
 // New validates cfg and returns a Server.
@@ -87,6 +88,7 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxBodyBytes = 64 << 10
 	}
 	s := &Server{cfg: cfg, svc: cfg.Service, log: cfg.Logger, mux: http.NewServeMux()}
+	s.errs = newErrorLog(cfg.Logger, cfg.Service.Now)
 	s.cop = http.NewCrossOriginProtection()
 	for _, o := range cfg.StatefulOrigins {
 		if err := s.cop.AddTrustedOrigin(o); err != nil {
@@ -111,7 +113,7 @@ func New(cfg Config) (*Server, error) {
 		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
 			code := propusk.ErrorCode(err)
 			if code == propusk.EINTERNAL || code == propusk.EUNAVAILABLE {
-				Error(w, r, s.log, err)
+				s.fail(w, r, err)
 				return
 			}
 			DenyDefault(w, r, err)
@@ -135,7 +137,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err := overrideMethod(w, r, s.cfg.MaxBodyBytes); err != nil {
-		Error(w, r, s.log, err)
+		s.fail(w, r, err)
 		return
 	}
 	if _, pattern := s.mux.Handler(r); pattern == "" {
@@ -176,7 +178,7 @@ type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 func (s *Server) handle(pattern string, h handlerFunc, guards ...Guard) {
 	var hh http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := h(w, r); err != nil {
-			Error(w, r, s.log, err)
+			s.fail(w, r, err)
 		}
 	})
 	if guards != nil {
@@ -235,10 +237,10 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(allow) > 0 {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
-		Error(w, r, s.log, propusk.Errorf(propusk.EMETHOD, "%s is not served here; allowed: %s", r.Method, strings.Join(allow, ", ")))
+		s.fail(w, r, propusk.Errorf(propusk.EMETHOD, "%s is not served here; allowed: %s", r.Method, strings.Join(allow, ", ")))
 		return
 	}
-	Error(w, r, s.log, propusk.Errorf(propusk.ENOTFOUND, "no such endpoint"))
+	s.fail(w, r, propusk.Errorf(propusk.ENOTFOUND, "no such endpoint"))
 }
 
 // overrideMethod lets an HTML form, which can only GET or POST, ask for
