@@ -145,7 +145,9 @@ type Event struct {
 // everything else wrapped with context. Every method is safe for concurrent use.
 type Store interface {
 	// CreateUser inserts u, setting u.ID, CreatedAt and UpdatedAt (from u.CreatedAt
-	// when it is set). ECONFLICT when the login is taken.
+	// when it is set), and stores the login's canonical key (package logins)
+	// beside it. ECONFLICT when the login, or one with the same key, is
+	// taken; EINVALID when the login has no key.
 	CreateUser(ctx context.Context, u *User) error
 	// Register writes r in one transaction: inserts r.User, then r.Session
 	// and r.Token for it, and sets the user's api_token to
@@ -154,7 +156,9 @@ type Store interface {
 	Register(ctx context.Context, r *Registration) error
 	// UserByID returns the user or ENOTFOUND.
 	UserByID(ctx context.Context, id int64) (*User, error)
-	// UserByLogin returns the user with exactly this login, or ENOTFOUND.
+	// UserByLogin returns the user whose login has the same canonical key
+	// as login ("ADMIN" finds "admin"), or ENOTFOUND. A row written without
+	// a key (by another app sharing the table) matches its exact login only.
 	UserByLogin(ctx context.Context, login string) (*User, error)
 
 	// CreateSession inserts s. ECONFLICT if the id exists.

@@ -12,6 +12,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/logins"
 	"github.com/propusk/propusk/pat"
 	"github.com/propusk/propusk/token"
 )
@@ -30,9 +31,9 @@ type Pair struct {
 
 // Limits on what a client may send.
 const (
-	MaxLoginLen    = 64   // characters
-	MinPasswordLen = 8    // characters
-	MaxPasswordLen = 1024 // bytes; argon2 hashes whatever it is given
+	MaxLoginLen    = logins.MaxLen // characters, as typed
+	MinPasswordLen = 8             // characters
+	MaxPasswordLen = 1024          // bytes; argon2 hashes whatever it is given
 	maxUserAgent   = 256
 )
 
@@ -141,7 +142,7 @@ func (s *Service) CreateUser(ctx context.Context, login, password string, level 
 
 // newUser validates a new user and hashes their password.
 func (s *Service) newUser(ctx context.Context, login, password string, level int, boards []string) (*propusk.User, error) {
-	if err := validLogin(login); err != nil {
+	if _, err := logins.Canonical(login); err != nil {
 		return nil, err
 	}
 	if err := validPassword(password); err != nil {
@@ -182,13 +183,16 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 	if login == "" || password == "" || len(login) > 4*MaxLoginLen || len(password) > MaxPasswordLen {
 		return nil, propusk.Errorf(propusk.EINVALID, "login and password are required")
 	}
-	if validLogin(login) != nil || !utf8.ValidString(password) {
+	key, err := logins.Canonical(login)
+	if err != nil || !utf8.ValidString(password) {
 		// No such user can exist; the store need not be asked (PostgreSQL
 		// would refuse a NUL byte or invalid UTF-8 with an error).
 		return nil, errCredentials
 	}
+	// Failures count per canonical login: "Admin" and "ADMIN" are guesses
+	// at the same account.
 	c = clean(c)
-	if !s.limiter.attempt(login, c.IP, s.cfg.Now()) {
+	if !s.limiter.attempt(key, c.IP, s.cfg.Now()) {
 		return nil, errTooMany
 	}
 	u, err := s.store.UserByLogin(ctx, login)
@@ -197,18 +201,18 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 	case err == nil:
 		hash = u.PasswordHash
 	case propusk.ErrorCode(err) != propusk.ENOTFOUND:
-		s.limiter.release(login, c.IP)
+		s.limiter.release(key, c.IP)
 		return nil, fmt.Errorf("auth: login: %w", err)
 	}
 	ok, err := s.check(ctx, hash, password)
 	if err != nil {
-		s.limiter.release(login, c.IP)
+		s.limiter.release(key, c.IP)
 		return nil, err
 	}
 	if !ok || u == nil {
 		return nil, errCredentials // the try stays counted
 	}
-	s.limiter.succeed(login, c.IP)
+	s.limiter.succeed(key, c.IP)
 	return s.startSession(ctx, u, c, "login")
 }
 
@@ -407,15 +411,6 @@ func plausibleID(id string) bool {
 		}
 	}
 	return true
-}
-
-func validLogin(login string) error {
-	n := utf8.RuneCountInString(login)
-	if n == 0 || n > MaxLoginLen || !utf8.ValidString(login) || strings.TrimSpace(login) != login ||
-		strings.ContainsFunc(login, func(r rune) bool { return unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) }) {
-		return propusk.Errorf(propusk.EINVALID, "the login must be 1 to %d characters, without control or invisible characters or surrounding spaces", MaxLoginLen)
-	}
-	return nil
 }
 
 func validPassword(p string) error {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/logins"
 )
 
 const userColumns = `u.id, u.login, u.password_hash, u.level, u.boards, u.api_token, u.created_at, u.updated_at`
@@ -13,7 +14,8 @@ const userColumns = `u.id, u.login, u.password_hash, u.level, u.boards, u.api_to
 // CreateUser inserts u and sets its ID, CreatedAt and UpdatedAt. A zero
 // Level becomes propusk.LevelUser and nil Boards become ["*"], the column
 // defaults, because Go cannot tell them from values left unset.
-// ECONFLICT when the login is taken.
+// ECONFLICT when the login, or one that looks alike, is taken; EINVALID
+// when the login has no canonical form (logins.Canonical).
 func (s *Store) CreateUser(ctx context.Context, u *propusk.User) error {
 	u.Prepare(s.now())
 	ctx, cancel := s.bound(ctx)
@@ -21,11 +23,16 @@ func (s *Store) CreateUser(ctx context.Context, u *propusk.User) error {
 	return wrap("create user", insertUser(ctx, s.pool, u))
 }
 
-// insertUser inserts the prepared u through q and sets u.ID.
+// insertUser inserts the prepared u through q, with its canonical login
+// key, and sets u.ID. EINVALID when the login has no canonical form.
 func insertUser(ctx context.Context, q querier, u *propusk.User) error {
-	return q.QueryRow(ctx, `INSERT INTO users (login, password_hash, level, boards, api_token, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		u.Login, u.PasswordHash, u.Level, u.Boards, nullString(u.APIToken), u.CreatedAt, u.UpdatedAt,
+	key, err := logins.Canonical(u.Login)
+	if err != nil {
+		return err
+	}
+	return q.QueryRow(ctx, `INSERT INTO users (login, login_key, password_hash, level, boards, api_token, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
+		u.Login, key, u.PasswordHash, u.Level, u.Boards, nullString(u.APIToken), u.CreatedAt, u.UpdatedAt,
 	).Scan(&u.ID)
 }
 
@@ -40,11 +47,17 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*propusk.User, error) {
 	return u, nil
 }
 
-// UserByLogin returns the user with exactly this login, or ENOTFOUND.
+// UserByLogin returns the user whose login has login's canonical form, or
+// a row without a key whose login is exactly login; ENOTFOUND otherwise.
 func (s *Store) UserByLogin(ctx context.Context, login string) (*propusk.User, error) {
+	key, err := logins.Canonical(login)
+	if err != nil {
+		return nil, wrap("user by login", pgx.ErrNoRows) // no user can have it
+	}
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.login = $1`, login))
+	u, err := scanUser(s.pool.QueryRow(ctx, `SELECT `+userColumns+` FROM users u
+		WHERE u.login_key = $1 OR (u.login_key IS NULL AND u.login = $2) ORDER BY u.login_key IS NULL LIMIT 1`, key, login))
 	if err != nil {
 		return nil, wrap("user by login", err)
 	}

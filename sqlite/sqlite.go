@@ -170,6 +170,11 @@ func (s *Store) migrate(ctx context.Context, name string) error {
 		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
 			return err
 		}
+		if after := afterMigration[name]; after != nil {
+			if err := after(ctx, tx); err != nil {
+				return err
+			}
+		}
 		_, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, s.now().UnixMilli())
 		return err
 	})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/logins"
 )
 
 const userColumns = `id, login, password_hash, level, boards, api_token, created_at, updated_at`
@@ -14,21 +15,27 @@ const userColumns = `id, login, password_hash, level, boards, api_token, created
 // CreateUser inserts u and sets its ID, CreatedAt and UpdatedAt. A zero
 // Level becomes propusk.LevelUser and nil Boards become ["*"], the column
 // defaults, because Go cannot tell them from values left unset.
-// ECONFLICT when the login is taken.
+// ECONFLICT when the login, or one that looks alike, is taken; EINVALID
+// when the login has no canonical form (logins.Canonical).
 func (s *Store) CreateUser(ctx context.Context, u *propusk.User) error {
 	u.Prepare(s.now())
 	return s.write(ctx, "create user", func(tx *sql.Tx) error { return insertUser(ctx, tx, u) })
 }
 
-// insertUser inserts the prepared u inside tx and sets u.ID.
+// insertUser inserts the prepared u inside tx, with its canonical login
+// key, and sets u.ID. EINVALID when the login has no canonical form.
 func insertUser(ctx context.Context, tx *sql.Tx, u *propusk.User) error {
+	key, err := logins.Canonical(u.Login)
+	if err != nil {
+		return err
+	}
 	boards, err := json.Marshal(u.Boards)
 	if err != nil {
 		return fmt.Errorf("boards: %w", err)
 	}
-	return tx.QueryRowContext(ctx, `INSERT INTO users (login, password_hash, level, boards, api_token, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		u.Login, u.PasswordHash, u.Level, string(boards), nullString(u.APIToken), millis(u.CreatedAt), millis(u.UpdatedAt),
+	return tx.QueryRowContext(ctx, `INSERT INTO users (login, login_key, password_hash, level, boards, api_token, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.Login, key, u.PasswordHash, u.Level, string(boards), nullString(u.APIToken), millis(u.CreatedAt), millis(u.UpdatedAt),
 	).Scan(&u.ID)
 }
 
@@ -41,9 +48,15 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*propusk.User, error) {
 	return u, nil
 }
 
-// UserByLogin returns the user with exactly this login, or ENOTFOUND.
+// UserByLogin returns the user whose login has login's canonical form, or
+// a row without a key whose login is exactly login; ENOTFOUND otherwise.
 func (s *Store) UserByLogin(ctx context.Context, login string) (*propusk.User, error) {
-	u, err := scanUser(s.ro.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE login = ?`, login))
+	key, err := logins.Canonical(login)
+	if err != nil {
+		return nil, wrap("user by login", sql.ErrNoRows) // no user can have it
+	}
+	u, err := scanUser(s.ro.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users
+		WHERE login_key = ? OR (login_key IS NULL AND login = ?) ORDER BY login_key IS NULL LIMIT 1`, key, login))
 	if err != nil {
 		return nil, wrap("user by login", err)
 	}

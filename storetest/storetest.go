@@ -45,6 +45,7 @@ func Run(t *testing.T, open OpenFunc) {
 	}{
 		{"users", testUsers},
 		{"register", testRegister},
+		{"logins", testLogins},
 		{"sessions", testSessions},
 		{"renew", testRenew},
 		{"renew-concurrent", testRenewConcurrent},
@@ -253,7 +254,7 @@ func testUsers(t *testing.T, open OpenFunc) {
 		u := newUser(t, s, "alice")
 		_, err := s.UserByID(ctxOf(t), u.ID+1000)
 		wantCode(t, "unknown id", err, propusk.ENOTFOUND)
-		for _, login := range []string{"bob", "Alice", "alice ", ""} {
+		for _, login := range []string{"bob", "alice ", "\u0430lice", ""} {
 			_, err = s.UserByLogin(ctxOf(t), login)
 			wantCode(t, "login "+strconv.Quote(login), err, propusk.ENOTFOUND)
 		}
