@@ -46,18 +46,31 @@ type ErrorBody struct {
 	Message string `json:"message"`
 }
 
-// Error writes err as a JSON error answer. Internal errors are logged with
-// their detail and answered with a generic message; client errors are not
-// logged, so a flood of bad tokens cannot flood the log.
+// serverMessages are what clients read for the errors that are the server's,
+// not theirs. The detail of those (a missing schema and the command that
+// fixes it, a busy database) is for the operator and goes to the log only.
+var serverMessages = map[string]string{
+	propusk.EINTERNAL:    "internal error",
+	propusk.EUNAVAILABLE: "the service is temporarily unavailable; try again shortly",
+}
+
+// Error writes err as a JSON error answer. Internal and unavailable errors
+// are logged with their detail and answered with a generic message; client
+// errors are not logged, so a flood of bad tokens cannot flood the log. The
+// log names the route pattern, never the path, which may carry a token.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	code := propusk.ErrorCode(err)
 	status := Status(err)
-	if (code == propusk.EINTERNAL || code == propusk.EUNAVAILABLE) && !errors.Is(err, context.Canceled) {
+	msg, serverSide := serverMessages[code]
+	if serverSide && !errors.Is(err, context.Canceled) {
 		if log != nil {
-			log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+			log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", route(r), "err", err)
 		}
 	}
-	writeJSON(w, status, ErrorBody{Error: code, Message: propusk.ErrorMessage(err)})
+	if !serverSide {
+		msg = propusk.ErrorMessage(err)
+	}
+	writeJSON(w, status, ErrorBody{Error: code, Message: msg})
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
