@@ -60,13 +60,23 @@ func (s *Server) obtain(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !isXHR(r) && s.foreign(r) && s.signedIn(r) {
-		// A link on another site must not swap a signed-in visitor's
-		// cookies for anonymous ones (a logout by CSRF). The visitor is
-		// sent on, keeping the session it has.
+	if isXHR(r) {
+		return s.answerPair(w, r, input{}, p, http.StatusOK)
+	}
+	live, err := s.signedIn(r)
+	if err != nil {
+		return err
+	}
+	if live {
+		// Any page, of any site or of this one showing user content, can
+		// make a browser GET this URL (a link, an <img>): it must never
+		// swap a signed-in visitor's cookies for anonymous ones. A browser
+		// sent here with a redirect (its access cookie was refused) goes
+		// through token.renew instead, which refreshes its own session, so
+		// the redirect flow of protected routes cannot loop.
 		if target, ok := redirectParam(r, input{}); ok {
 			w.Header().Set("Cache-Control", "no-store")
-			http.Redirect(w, r, SafeRedirect(target), http.StatusFound)
+			http.Redirect(w, r, "/api/v1/token.renew?redirect="+url.QueryEscape(SafeRedirect(target)), http.StatusFound)
 			return nil
 		}
 		writePair(w, http.StatusOK, p)
@@ -76,15 +86,14 @@ func (s *Server) obtain(w http.ResponseWriter, r *http.Request) error {
 }
 
 // signedIn reports whether the browser's refresh cookie belongs to a live
-// user session. It reads the store, so it runs only for cross-site
-// requests that would otherwise replace that cookie.
-func (s *Server) signedIn(r *http.Request) bool {
-	rt := cookie(r, CookieRefresh)
+// user session. A store that cannot say is an error, not a no: guessing
+// "no" would log the visitor out during an outage.
+func (s *Server) signedIn(r *http.Request) (bool, error) {
+	rt := cookie(r, s.name(CookieRefresh))
 	if rt == "" {
-		return false
+		return false, nil
 	}
-	live, err := s.svc.SignedIn(r.Context(), rt)
-	return err == nil && live
+	return s.svc.SignedIn(r.Context(), rt)
 }
 
 // renew spends the refresh token from the query, the body or the cookie.
@@ -101,7 +110,7 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
 	}
 	fromCookie := false
 	if rt == "" {
-		if rt = cookie(r, CookieRefresh); rt != "" && !safeMethod(r.Method) {
+		if rt = cookie(r, s.name(CookieRefresh)); rt != "" && !safeMethod(r.Method) {
 			if err := s.cookieCSRF(r, in); err != nil {
 				return err
 			}
@@ -134,10 +143,12 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
 		// grace period, have the session revoked as stolen.
 		s.setPairCookies(w, r, p)
 	}
-	if !fromCookie && !isXHR(r) && s.foreign(r) {
-		// Another site's page handed this browser a refresh token: setting
-		// it as the browser's cookies would sign the visitor into the
-		// attacker's session (login CSRF). The pair goes back as JSON only.
+	if !fromCookie && !isXHR(r) && !s.origins.topLevelNavigation(r) {
+		// A refresh token from the URL or the body of anything but a
+		// same-origin page load (another site's link or form, an <img> on a
+		// page that shows user content) must not become the browser's
+		// cookies: that would sign the visitor into whoever's session the
+		// token is (login CSRF). The pair goes back as JSON only.
 		writePair(w, http.StatusOK, p)
 		return nil
 	}
@@ -150,7 +161,7 @@ func (s *Server) check(w http.ResponseWriter, r *http.Request) error {
 		IsActive bool   `json:"isActive"`
 		Expires  *int64 `json:"expires"`
 	}
-	tok, via := Extract(r)
+	tok, via := s.mw.extract(r)
 	if tok == "" {
 		writeJSON(w, http.StatusOK, body{})
 		return nil
@@ -225,28 +236,31 @@ func (s *Server) logoff(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sid, ok := "", false
-	tok, via := Extract(r)
-	if tok != "" {
+	if tok, via := s.mw.extract(r); tok != "" && via != propusk.ViaCookie {
 		sid, ok = s.svc.SessionOf(tok)
 	}
 	if !ok {
-		if rt := in.str("refreshToken"); rt != "" {
-			sid, ok = s.svc.SessionOf(rt)
-			via = ""
-		}
-	}
-	if !ok {
-		if rt := cookie(r, CookieRefresh); rt != "" {
-			sid, ok = s.svc.SessionOf(rt)
-			via = propusk.ViaCookie
-		}
-	}
-	if ok && via == propusk.ViaCookie {
+		// Without a header token (which no page of another site can make
+		// a browser send) this is a browser's request, and clearing its
+		// cookies is a state change like any other: a page of another site
+		// may not ask for it, and one of this site must prove it with the
+		// CSRF token of the session the cookies hold, whatever session a
+		// refresh token in the body names. A refused request changes
+		// nothing, cookies included.
 		if err := s.checkOrigin(r); err != nil {
 			return err
 		}
-		if err := s.checkCSRF(r, in, sid); err != nil {
-			return err
+		csid, hasCookies := s.cookieSession(r)
+		if hasCookies {
+			if err := s.checkCSRF(r, in, csid); err != nil {
+				return err
+			}
+		}
+		if rt := in.str("refreshToken"); rt != "" {
+			sid, ok = s.svc.SessionOf(rt)
+		}
+		if !ok && hasCookies {
+			sid, ok = csid, true
 		}
 	}
 	if ok {
@@ -335,7 +349,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) error {
 // when the access cookie has expired.
 func (s *Server) cookieSession(r *http.Request) (string, bool) {
 	for _, name := range []string{CookieAccess, CookieRefresh} {
-		if t := cookie(r, name); t != "" {
+		if t := cookie(r, s.name(name)); t != "" {
 			if sid, ok := s.svc.SessionOf(t); ok {
 				return sid, true
 			}

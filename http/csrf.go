@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/propusk/propusk"
@@ -69,6 +70,8 @@ func originError(r *http.Request) error {
 	what := "Sec-Fetch-Site: " + r.Header.Get("Sec-Fetch-Site")
 	if o := r.Header.Get("Origin"); o != "" {
 		what = "Origin " + o
+	} else if ref := r.Header.Get("Referer"); ref != "" && r.Header.Get("Sec-Fetch-Site") == "" {
+		what = "Referer " + refererOrigin(ref)
 	}
 	return propusk.Errorf(propusk.ECSRF, "origin not first-party: %.200q is neither this server's origin nor one of --stateful-origins; cookie authentication is refused", what)
 }
@@ -105,14 +108,14 @@ func (s *Server) checkCSRF(r *http.Request, in input, binding string) error {
 }
 
 // checkOrigin refuses a state-changing request sent by a page of another
-// site (by Sec-Fetch-Site or Origin), unless that origin is one of the
-// configured first-party origins. A request with neither header, such as
-// curl's, passes: it cannot be a cross-site browser request.
+// site (by Sec-Fetch-Site, Origin or, without both, Referer), unless that
+// origin is one of the configured first-party origins. A request with none
+// of them, such as curl's, passes: it cannot be a cross-site browser request.
 func (s *Server) checkOrigin(r *http.Request) error {
 	if safeMethod(r.Method) {
 		return nil
 	}
-	if err := s.cop.Check(r); err != nil {
+	if s.origins.site(r) == siteForeign {
 		return originError(r)
 	}
 	return nil
@@ -122,12 +125,17 @@ func (s *Server) checkOrigin(r *http.Request) error {
 // site that is neither this server's origin nor a configured first-party
 // one, by the same test checkOrigin applies to state changes.
 func (s *Server) foreign(r *http.Request) bool {
-	if r.Header.Get("Sec-Fetch-Site") == "" && r.Header.Get("Origin") == "" {
-		return false
+	return s.origins.site(r) == siteForeign
+}
+
+// refererOrigin is the origin part of a Referer, for an error message: its
+// path and query may carry anything, tokens included.
+func refererOrigin(ref string) string {
+	u, err := url.Parse(ref)
+	if err != nil || u.Host == "" {
+		return "(unparsable)"
 	}
-	probe := r.Clone(r.Context())
-	probe.Method = http.MethodPost
-	return s.cop.Check(probe) != nil
+	return u.Scheme + "://" + u.Host
 }
 
 func safeMethod(m string) bool {

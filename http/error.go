@@ -48,13 +48,14 @@ type ErrorBody struct {
 	Message string `json:"message"`
 }
 
-// Error writes err as a JSON error answer. Internal errors are logged with
-// their detail and answered with a generic message; client errors are not
-// logged, so a flood of bad tokens cannot flood the log. A Server logs
+// Error writes err as a JSON error answer. Internal and unavailable errors
+// are logged with their detail and answered with a generic message; client
+// errors are not logged, so a flood of bad tokens cannot flood the log. The
+// log names the route pattern, never the path, which may carry a token. A Server logs
 // through an errorLog instead, which also bounds the rate of the lines.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	if log != nil && logged(err) {
-		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", route(r), "err", err)
 	}
 	writeError(w, err)
 }
@@ -74,8 +75,23 @@ func logged(err error) bool {
 	return (code == propusk.EINTERNAL || code == propusk.EUNAVAILABLE) && !errors.Is(err, context.Canceled)
 }
 
+// serverMessages are what clients read for the errors that are the server's,
+// not theirs. The detail of those (a missing schema and the command that
+// fixes it, a busy database) is for the operator and goes to the log only.
+var serverMessages = map[string]string{
+	propusk.EINTERNAL:    "internal error",
+	propusk.EUNAVAILABLE: "the service is temporarily unavailable; try again shortly",
+}
+
+// writeError answers err as JSON: the client's own errors with their
+// message, the server's with a generic one.
 func writeError(w http.ResponseWriter, err error) {
-	writeJSON(w, Status(err), ErrorBody{Error: propusk.ErrorCode(err), Message: propusk.ErrorMessage(err)})
+	code := propusk.ErrorCode(err)
+	msg, serverSide := serverMessages[code]
+	if !serverSide {
+		msg = propusk.ErrorMessage(err)
+	}
+	writeJSON(w, Status(err), ErrorBody{Error: code, Message: msg})
 }
 
 // errorLogEvery is how often an errorLog logs one class of error after its
@@ -133,7 +149,7 @@ func (l *errorLog) record(r *http.Request, err error) {
 	suppressed := c.suppressed
 	c.next, c.suppressed = now.Add(l.every), 0
 	l.mu.Unlock()
-	args := []any{"method", r.Method, "path", r.URL.Path, "err", err}
+	args := []any{"method", r.Method, "route", route(r), "err", err}
 	if suppressed > 0 {
 		args = append(args, "suppressed", suppressed)
 	}

@@ -80,19 +80,27 @@ type Middleware struct {
 	// OnError writes a refusal; default: the JSON error of SPEC.md, or the
 	// redirects of the browser flow. Called with *propusk.Error values.
 	OnError func(w http.ResponseWriter, r *http.Request, err error)
+	// CookiePrefix is put before the token cookies' names (default none);
+	// Server sets "__Host-" when Config.HostCookies is on.
+	CookiePrefix string
 }
 
 // Extract returns the access token a request carries and how it came,
 // first match wins: X-Access-Token, then Authorization: Bearer, then the
 // accessToken cookie.
-func Extract(r *http.Request) (tok, via string) {
+func Extract(r *http.Request) (tok, via string) { return extract(r, "") }
+
+// extract is Extract under the Middleware's cookie prefix.
+func (m *Middleware) extract(r *http.Request) (tok, via string) { return extract(r, m.CookiePrefix) }
+
+func extract(r *http.Request, prefix string) (tok, via string) {
 	if t := r.Header.Get("X-Access-Token"); t != "" {
 		return t, propusk.ViaAccessToken
 	}
 	if a := r.Header.Get("Authorization"); len(a) > 7 && strings.EqualFold(a[:7], "Bearer ") {
 		return strings.TrimSpace(a[7:]), propusk.ViaAccessToken
 	}
-	if t := cookie(r, CookieAccess); t != "" {
+	if t := cookie(r, cookieName(prefix, CookieAccess)); t != "" {
 		return t, propusk.ViaCookie
 	}
 	return "", ""
@@ -106,9 +114,9 @@ var (
 // Identify authenticates r without guarding: it returns the caller, or the
 // reason there is none.
 func (m *Middleware) Identify(r *http.Request) (*propusk.Principal, error) {
-	tok, via := Extract(r)
+	tok, via := m.extract(r)
 	if tok == "" {
-		if cookie(r, CookieRefresh) != "" {
+		if cookie(r, cookieName(m.CookiePrefix, CookieRefresh)) != "" {
 			return nil, errCookieExpired
 		}
 		return nil, errTokenRequired

@@ -55,18 +55,24 @@ type Config struct {
 	// client's address (such as "X-Real-IP"); default none: the peer address.
 	ClientIPHeader string
 	MaxBodyBytes   int64 // default 64 KiB
+	// HostCookies names the token cookies __Host-accessToken and
+	// __Host-refreshToken, always Secure, Path=/ and without Domain
+	// (default false: accessToken, refreshToken). For deployments on
+	// HTTPS only: browsers refuse such cookies over plain HTTP. Cookies
+	// under the plain names are then ignored.
+	HostCookies bool
 }
 
 // Server is propusk's HTTP handler.
 type Server struct {
-	cfg  Config
-	svc  *auth.Service
-	log  *slog.Logger
-	mux  *http.ServeMux
-	mw   *Middleware
-	csrf *csrf
-	cop  *http.CrossOriginProtection
-	errs *errorLog
+	cfg     Config
+	svc     *auth.Service
+	log     *slog.Logger
+	mux     *http.ServeMux
+	mw      *Middleware
+	csrf    *csrf
+	origins *origins
+	errs    *errorLog
 }
 
 // New validates cfg and returns a Server.
@@ -84,22 +90,29 @@ func New(cfg Config) (*Server, error) {
 	default:
 		return nil, fmt.Errorf("http: CookieSecure must be auto, true or false, not %q", cfg.CookieSecure)
 	}
+	if cfg.HostCookies && cfg.CookieSecure == "false" {
+		return nil, errors.New("http: HostCookies needs Secure cookies; CookieSecure must not be false")
+	}
 	if cfg.MaxBodyBytes <= 0 {
 		cfg.MaxBodyBytes = 64 << 10
 	}
 	s := &Server{cfg: cfg, svc: cfg.Service, log: cfg.Logger, mux: http.NewServeMux()}
 	s.errs = newErrorLog(cfg.Logger, cfg.Service.Now)
-	s.cop = http.NewCrossOriginProtection()
-	for _, o := range cfg.StatefulOrigins {
-		if err := s.cop.AddTrustedOrigin(o); err != nil {
-			return nil, fmt.Errorf("http: stateful origin: %w", err)
-		}
+	o, err := newOrigins(cfg.StatefulOrigins)
+	if err != nil {
+		return nil, fmt.Errorf("http: stateful origin: %w", err)
 	}
+	s.origins = o
 	m := hmac.New(sha256.New, cfg.Service.CSRFKey())
 	m.Write([]byte("propusk http csrf v1"))
 	s.csrf = &csrf{key: m.Sum(nil), rand: cfg.Service.Config().Rand}
+	prefix := ""
+	if cfg.HostCookies {
+		prefix = hostPrefix
+	}
 	s.mw = &Middleware{
-		Auth: cfg.Service,
+		Auth:         cfg.Service,
+		CookiePrefix: prefix,
 		CSRF: func(r *http.Request, p *propusk.Principal) error {
 			in, err := csrfInput(r, cfg.MaxBodyBytes)
 			if err != nil {
@@ -133,6 +146,7 @@ func (s *Server) Protect(h http.Handler, guards ...Guard) http.Handler {
 
 // ServeHTTP serves propusk's routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w = &hardened{ResponseWriter: w}
 	if s.cors(w, r) {
 		return
 	}

@@ -39,6 +39,7 @@ type Main struct {
 	login, boards                                                             string
 	level                                                                     int
 	passwordStdin                                                             bool
+	hostCookies                                                               bool
 
 	log      *slog.Logger
 	store    propusk.Store
@@ -88,6 +89,7 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.DurationVar(&m.renewGrace, "renew-grace", 10*time.Second, "how long a spent refresh token still renews (racing tabs)")
 		fs.StringVar(&m.issuer, "issuer", "propusk", "iss of access tokens")
 		fs.StringVar(&m.cookieSecure, "cookie-secure", "auto", "auto, true or false")
+		fs.BoolVar(&m.hostCookies, "cookie-host-prefix", false, "name the token cookies __Host-accessToken and __Host-refreshToken (Secure, Path=/); HTTPS deployments only")
 		fs.StringVar(&m.origins, "stateful-origins", "", "comma-separated first-party origins for cookie login")
 		fs.StringVar(&m.prefix, "token-prefix", "", "prefix of new personal access tokens")
 		fs.DurationVar(&m.apiTokenTTL, "api-token-ttl", 0, "lifetime of api-tokens; 0 never expires")
@@ -233,7 +235,7 @@ func (m *Main) serve() error {
 	}
 	srv, err := phttp.New(phttp.Config{
 		Service: m.svc, Logger: m.log, CookieSecure: m.cookieSecure, StatefulOrigins: origins,
-		ClientIPHeader: m.clientIPHeader,
+		ClientIPHeader: m.clientIPHeader, HostCookies: m.hostCookies,
 	})
 	if err != nil {
 		return err
