@@ -72,7 +72,7 @@
   function apply() {
     var ax = window.axios;
     if (token && ax && ax.defaults && ax.interceptors) {
-      ax.defaults.headers.common['Authorization'] = bearer;
+      window.axios.defaults.headers.common['Authorization'] = bearer;
       guard(ax);
       return true;
     }
