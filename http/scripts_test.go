@@ -107,6 +107,13 @@ func newScriptsEnv(t *testing.T) *scriptsEnv {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write([]byte(page))
 	})
+	// axios loaded after bootstrap.js, which then sets it up on DOMContentLoaded.
+	late := strings.Replace(strings.Replace(page, `<script src="/axios.min.js"></script>`, "", 1),
+		`<script src="/assets/propusk.js"></script>`, `<script src="/axios.min.js"></script>`, 1)
+	mux.HandleFunc("GET /page-late", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(late))
+	})
 	mux.HandleFunc("GET /axios.min.js", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, filepath.Join(nm, "axios", "dist", "axios.min.js"))
 	})
@@ -237,6 +244,27 @@ func TestScriptsCredentialScope(t *testing.T) {
 	if got := se.eval(t, `axios.defaults.headers.common['Authorization']`); got != "Bearer "+pageAPIToken {
 		t.Errorf("axios.defaults.headers.common.Authorization = %q", got)
 	}
+
+	t.Run("axios-loaded-after-bootstrap", func(t *testing.T) {
+		if err := chromedp.Do(se.ctx, chromedp.Navigate(se.a+"/page-late")); err != nil {
+			t.Fatal(err)
+		}
+		for tag, want := range map[string]seen{
+			"late-own":   {host: host(se.a), authorization: "Bearer " + pageAPIToken},
+			"late-other": {host: host(se.b)},
+		} {
+			u := se.a
+			if want.host == host(se.b) {
+				u = se.b
+			}
+			if got := se.eval(t, `axios.get(`+jsQuote(u+"/echo/"+tag)+`).then(() => 'sent', e => 'error: ' + e)`); got != "sent" {
+				t.Fatalf("%s: %s", tag, got)
+			}
+			if got := se.rec.take(tag); len(got) != 1 || got[0].host != want.host || got[0].authorization != want.authorization {
+				t.Errorf("%s: received %+v, want %+v", tag, got, want)
+			}
+		}
+	})
 }
 
 // renewFault stands between the browser and propusk for token.renew and

@@ -49,8 +49,11 @@
   function guard(ax) {
     ax.interceptors.request.use(function (config) {
       var h = config.headers;
-      var url = ax.getUri ? ax.getUri(config) : config.url;
-      if (h && !trusted(url)) {
+      var ok = false;
+      try {
+        ok = trusted(ax.getUri ? ax.getUri(config) : config.url);
+      } catch (e) { /* a URL axios cannot build goes without the token */ }
+      if (h && !ok) {
         if (typeof h.get === 'function') {
           if (h.get('Authorization') === bearer) h.delete('Authorization');
         } else if (h.Authorization === bearer) {

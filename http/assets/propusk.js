@@ -297,6 +297,7 @@
     // none beyond this page's and base's).
     configure: function (o) {
       for (var k in o) opts[k] = o[k];
+      if (typeof opts.origins === 'string') opts.origins = opts.origins.split(/\s+/);
       current = null;
     },
     fetch: pfetch,
