@@ -86,7 +86,9 @@ type scriptsEnv struct {
 	ctx                 context.Context
 }
 
-func newScriptsEnv(t *testing.T) *scriptsEnv {
+// newScriptsEnv starts the servers, with wrap (when not nil) between the
+// browser and the page's server, and opens the page.
+func newScriptsEnv(t *testing.T, wrap func(http.Handler) http.Handler) *scriptsEnv {
 	nm := browsertest.NodeModules(t)
 	ctx := browsertest.New(t)
 	se := &scriptsEnv{env: newEnv(t, storeKinds[0].open), rec: &recorder{got: map[string][]seen{}}, ctx: ctx}
@@ -118,6 +120,9 @@ func newScriptsEnv(t *testing.T) *scriptsEnv {
 		http.ServeFile(w, r, filepath.Join(nm, "axios", "dist", "axios.min.js"))
 	})
 	se.ts.Config.Handler = mux
+	if wrap != nil {
+		se.ts.Config.Handler = wrap(mux)
+	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(se.a+"/page")); err != nil {
 		t.Fatal(err)
 	}
@@ -150,7 +155,7 @@ func (se *scriptsEnv) eval(t *testing.T, js string) string {
 // scripts send credentials (propusk.fetch, propuskFetch and axios after
 // bootstrap.js), in real Chromium; each server reports what it received.
 func TestScriptsCredentialScope(t *testing.T) {
-	se := newScriptsEnv(t)
+	se := newScriptsEnv(t, nil)
 	se.eval(t, `propusk.configure({origins: [`+jsQuote(se.c)+`]}), propusk.obtain().then(() => '')`)
 	access := se.eval(t, `propusk.tokens().accessToken`)
 	if access == "" {
@@ -350,10 +355,9 @@ func writeCut(w *bufio.ReadWriter, n int, part []byte) {
 // it gives up after three, and the next request (still within the grace
 // period) renews.
 func TestPropuskJSRenewalRetry(t *testing.T) {
-	se := newScriptsEnv(t)
-	se.register(alice, alicePwd)
 	var fault renewFault
-	se.ts.Config.Handler = fault.wrap(se.ts.Config.Handler)
+	se := newScriptsEnv(t, fault.wrap)
+	se.register(alice, alicePwd)
 	// One connection per request: Chromium resends a request by itself
 	// when a reused keep-alive connection closes, which would hide the
 	// script's own retry.
