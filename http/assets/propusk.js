@@ -13,6 +13,19 @@
 // must therefore be re-sendable (a string, URLSearchParams, FormData or Blob,
 // not a stream).
 //
+// Credential scope: the access token goes only to this page's origin, the
+// origin of configure's base, and the origins given to configure({origins}).
+// A request anywhere else (another port or host, '//host/…', a URL or Request
+// object pointing away) is sent as plain fetch would send it: no token, no
+// X-Requested-With, no renewal on its answers.
+//
+// Renewal and lost answers: the server spends a refresh token when it
+// answers, and honours it again only within --renew-grace; later, a spent
+// token is theft and ends the session. So when a renewal's answer is lost
+// (the connection failed, the body was cut, or a proxy answered 502, 503 or
+// 504 for a node that died), it is sent again at once, at most twice, before
+// any other request of the tab's origin goes out (they wait for the renewal).
+//
 // Tabs and renewal: a tab renews under a Web Lock, and first looks whether
 // another tab has renewed already; browsers without Web Locks may race, and
 // the server's grace period lets both racers keep a working pair. A pair
@@ -22,7 +35,7 @@
 (function (global) {
   'use strict';
 
-  var opts = { base: '', key: 'propusk.tokens' };
+  var opts = { base: '', key: 'propusk.tokens', origins: [] };
   var current = null; // {accessToken, refreshToken, expires}
   var obtaining = null; // in-flight promises, shared within the tab
   var renewing = null;
@@ -105,12 +118,51 @@
     return !!(p && claims(p.accessToken)._id);
   }
 
+  // target is where a request for url goes: a path ('/x') is on base; any
+  // other string ('//host/x', and '/\host/x', which browsers read the same),
+  // URL or Request is left to fetch to resolve.
+  function target(url) {
+    return typeof url === 'string' && /^\/(?![\/\\])/.test(url) ? opts.base + url : url;
+  }
+
+  // originOf returns the origin a fetch of url reaches, or '' when it has
+  // none worth trusting (an unparsable URL, or the opaque origin of data:,
+  // file: and the like).
+  function originOf(url) {
+    try {
+      var o = new URL(url instanceof Request ? url.url : String(url), global.document.baseURI).origin;
+      return o === 'null' ? '' : o;
+    } catch (e) {
+      return '';
+    }
+  }
+
+  // trusted reports whether the pair's access token may be sent to url:
+  // only to this page's origin, base's and the configured origins, because
+  // any other server could replay it as the user.
+  function trusted(url) {
+    var o = originOf(url);
+    if (!o) return false;
+    if (o === global.location.origin || (opts.base && o === originOf(opts.base))) return true;
+    for (var i = 0; i < opts.origins.length; i++) {
+      if (o === originOf(opts.origins[i])) return true;
+    }
+    return false;
+  }
+
+  // send fetches url with init, adding the access token of pair p (when
+  // there is one) only where trusted allows.
   function send(url, init, p) {
+    url = target(url);
     var i = {};
     for (var k in init) i[k] = init[k];
-    var h = new Headers(init.headers || {});
-    h.set('X-Requested-With', 'XMLHttpRequest');
-    if (p) h.set('X-Access-Token', p.accessToken);
+    // fetch(request, {headers}) drops the request's own headers: merge them.
+    var h = new Headers(url instanceof Request ? url.headers : undefined);
+    new Headers(init.headers || {}).forEach(function (v, k) { h.set(k, v); });
+    if (trusted(url)) {
+      h.set('X-Requested-With', 'XMLHttpRequest');
+      if (p) h.set('X-Access-Token', p.accessToken);
+    }
     var b = i.body;
     if (b && typeof b === 'object' && Object.getPrototypeOf(b) === Object.prototype) {
       i.body = JSON.stringify(b);
@@ -118,7 +170,8 @@
     }
     i.headers = h;
     if (!i.credentials) i.credentials = 'same-origin';
-    return global.fetch(typeof url === 'string' && url[0] === '/' ? opts.base + url : url, i);
+    // A Request's body can be read once: send a copy, so a retry can too.
+    return global.fetch(url instanceof Request ? url.clone() : url, i);
   }
 
   function failure(res) {
@@ -154,6 +207,33 @@
     return f();
   }
 
+  // lost reports whether a renewal's answer never arrived: a proxy says so
+  // with 502, 503 or 504 when the node it asked died or was unreachable.
+  function lost(status) {
+    return status === 502 || status === 503 || status === 504;
+  }
+
+  // renewal sends refresh to token.renew and resolves to {res, pair}; pair
+  // is set when the server renewed. An answer lost on the way is asked for
+  // again at once, up to retries times: the server may have spent the token
+  // already and accepts it again only within --renew-grace, so waiting (or
+  // leaving it to the next request) could turn this tab into a "thief" that
+  // ends its own session.
+  function renewal(refresh, retries) {
+    return send('/api/v1/token.renew', { method: 'POST', body: { refreshToken: refresh } }, null)
+      .then(function (res) {
+        if (!res.ok) return { res: res };
+        return res.json().then(function (b) { return { res: res, pair: b }; });
+      })
+      .then(function (r) {
+        if (!r.pair && lost(r.res.status) && retries > 0) return renewal(refresh, retries - 1);
+        return r;
+      }, function (err) {
+        if (retries > 0) return renewal(refresh, retries - 1);
+        throw err;
+      });
+  }
+
   // renew replaces the pair whose access token stale was refused as expired.
   function renew(stale) {
     if (!renewing) {
@@ -161,18 +241,18 @@
         var p = pair();
         if (p && p.accessToken !== stale) return p; // another tab renewed
         if (!p) return obtain();
-        return send('/api/v1/token.renew', { method: 'POST', body: { refreshToken: p.refreshToken } }, null)
-          .then(function (res) {
-            if (res.ok) return res.json().then(save);
-            var q = pair();
-            if (q && q.accessToken !== p.accessToken) return q;
-            if (res.status !== 403) return failure(res);
-            // The session is over (logged off elsewhere, revoked): carry
-            // on as an anonymous client, and say so.
-            clear();
-            global.dispatchEvent(new CustomEvent('propusk:ended'));
-            return obtain();
-          });
+        return renewal(p.refreshToken, 2).then(function (r) {
+          if (r.pair) return save(r.pair);
+          var res = r.res;
+          var q = pair();
+          if (q && q.accessToken !== p.accessToken) return q;
+          if (res.status !== 403) return failure(res);
+          // The session is over (logged off elsewhere, revoked): carry
+          // on as an anonymous client, and say so.
+          clear();
+          global.dispatchEvent(new CustomEvent('propusk:ended'));
+          return obtain();
+        });
       }).finally(function () { renewing = null; });
     }
     return renewing;
@@ -187,6 +267,7 @@
   // token_expired it renews once and sends it again.
   function pfetch(url, init) {
     init = init || {};
+    if (!trusted(target(url))) return send(url, init, null);
     return ensure().then(function (p) {
       return send(url, init, p).then(function (res) {
         return errorCode(res).then(function (code) {
@@ -210,10 +291,13 @@
   }
 
   global.propusk = {
-    // configure sets base (the propusk server's origin; default this page's)
-    // and key (the localStorage key; default "propusk.tokens").
+    // configure sets base (the propusk server's origin; default this page's),
+    // key (the localStorage key; default "propusk.tokens") and origins (more
+    // origins, like 'https://api.example', that get the access token; default
+    // none beyond this page's and base's).
     configure: function (o) {
       for (var k in o) opts[k] = o[k];
+      if (typeof opts.origins === 'string') opts.origins = opts.origins.split(/\s+/);
       current = null;
     },
     fetch: pfetch,
