@@ -96,6 +96,18 @@ func (s *Server) signedIn(r *http.Request) (bool, error) {
 	return s.svc.SignedIn(r.Context(), rt)
 }
 
+// otherSession reports whether the browser's refresh cookie is of a live
+// user session other than the one refresh token rt belongs to.
+func (s *Server) otherSession(r *http.Request, rt string) (bool, error) {
+	live, err := s.signedIn(r)
+	if err != nil || !live {
+		return false, err
+	}
+	mine, _ := s.svc.SessionOf(cookie(r, s.name(CookieRefresh)))
+	theirs, ok := s.svc.SessionOf(rt)
+	return !ok || theirs != mine, nil
+}
+
 // renew spends the refresh token from the query, the body or the cookie.
 // A browser whose refresh token is unusable is sent to token.obtain, and
 // then on to where it was going, as an anonymous client.
@@ -116,6 +128,18 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		fromCookie = rt != ""
+	}
+	// A token from the URL or body becomes cookies only on a same-origin
+	// page load, and even then never in place of another live session: a
+	// link posted on a page that shows user content is same-origin too, and
+	// must not sign the visitor out of their account and into the poster's.
+	cookies := fromCookie || isXHR(r)
+	if !cookies && rt != "" && s.origins.topLevelNavigation(r) {
+		other, err := s.otherSession(r, rt)
+		if err != nil {
+			return err
+		}
+		cookies = !other
 	}
 	var p *auth.Pair
 	if rt == "" {
@@ -143,12 +167,13 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
 		// grace period, have the session revoked as stolen.
 		s.setPairCookies(w, r, p)
 	}
-	if !fromCookie && !isXHR(r) && !s.origins.topLevelNavigation(r) {
+	if !cookies {
 		// A refresh token from the URL or the body of anything but a
 		// same-origin page load (another site's link or form, an <img> on a
-		// page that shows user content) must not become the browser's
-		// cookies: that would sign the visitor into whoever's session the
-		// token is (login CSRF). The pair goes back as JSON only.
+		// page that shows user content), or of another session than the
+		// browser's live one, must not become the browser's cookies: that
+		// would sign the visitor into whoever's session the token is (login
+		// CSRF). The pair goes back as JSON only.
 		writePair(w, http.StatusOK, p)
 		return nil
 	}

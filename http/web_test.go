@@ -221,6 +221,37 @@ func TestGETCookieRules(t *testing.T) {
 				})
 			}
 		})
+		t.Run("renew-over-a-live-session", func(t *testing.T) {
+			// A link posted on the board is a same-origin page load too: a
+			// signed-in visitor who follows one with the poster's token stays
+			// in their own session. The visitor's own token still works.
+			victim := e.register("vera", "password1")
+			attacker := e.register("mallory", "password1").refresh
+			cases := []struct {
+				name    string
+				token   *string
+				header  map[string]string
+				cookies bool
+			}{
+				{"fail/posted-link", &attacker, linkSameOrigin, false},
+				{"fail/posted-link-old-browser", &attacker, sameRef, false},
+				{"fail/posted-link-curl-jar", &attacker, nil, false},
+				{"ok/own-token", &victim.refresh, linkSameOrigin, true},
+			}
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					r := e.do(req{method: "GET", path: "/api/v1/token.renew?refreshToken=" + url.QueryEscape(*c.token), header: c.header,
+						cookies: []*http.Cookie{{Name: "refreshToken", Value: victim.refresh}}})
+					if r.StatusCode != 200 {
+						t.Fatalf("%d %s", r.StatusCode, r.body)
+					}
+					if got := r.cookie("refreshToken") != nil; got != c.cookies {
+						t.Fatalf("cookies set %v, want %v", got, c.cookies)
+					}
+					*c.token = r.json(t)["refreshToken"].(string)
+				})
+			}
+		})
 	})
 }
 
