@@ -38,7 +38,6 @@ const (
 
 var (
 	errCredentials  = propusk.Errorf(propusk.ECREDENTIALS, "the login or the password is wrong")
-	errTooMany      = propusk.Errorf(propusk.ETOOMANY, "too many failed logins; try again later")
 	errRevoked      = propusk.Errorf(propusk.ETOKENINVALID, "the token's session has been revoked")
 	errSessionEnded = propusk.Errorf(propusk.ETOKENINVALID, "the refresh token's session has ended")
 	errReused       = propusk.Errorf(propusk.ETOKENREUSED, "the refresh token was used before; its session has been revoked")
@@ -127,10 +126,28 @@ func (s *Service) Renew(ctx context.Context, refresh string, c propusk.Client) (
 }
 
 // Register creates a user with the default level and boards, signs them in
-// and issues their first api-token.
+// and issues their first api-token. Each client address may try
+// RegisterLimit.PerIP registrations per window, those that find the login
+// taken included, so ELOGINTAKEN is no unlimited oracle of which logins
+// exist; past that it answers ETOOMANY. Registrations hash passwords in
+// slots of their own, so they never take those logins need.
 func (s *Service) Register(ctx context.Context, login, password string, c propusk.Client) (*Pair, error) {
-	u, err := s.CreateUser(ctx, login, password, propusk.LevelUser, nil)
+	// Bad input is refused before it costs the address a registration.
+	if err := validLogin(login); err != nil {
+		return nil, err
+	}
+	if err := validPassword(password); err != nil {
+		return nil, err
+	}
+	c = clean(c)
+	if err := s.limiter.attemptRegister(ctx, c.IP, s.cfg.Now()); err != nil {
+		return nil, fmt.Errorf("auth: register: %w", err)
+	}
+	u, err := s.createUser(ctx, s.registering, login, password, propusk.LevelUser, nil)
 	if err != nil {
+		if propusk.ErrorCode(err) != propusk.ELOGINTAKEN {
+			s.releaseBudget("registration", s.limiter.releaseRegister(ctx, c.IP, s.cfg.Now()))
+		}
 		return nil, err
 	}
 	return s.startSession(ctx, u, c, "registration")
@@ -139,6 +156,11 @@ func (s *Service) Register(ctx context.Context, login, password string, c propus
 // CreateUser validates and stores a user without signing them in. Boards
 // nil means every board.
 func (s *Service) CreateUser(ctx context.Context, login, password string, level int, boards []string) (*propusk.User, error) {
+	return s.createUser(ctx, s.hashing, login, password, level, boards)
+}
+
+// createUser is CreateUser hashing in the slots of pool.
+func (s *Service) createUser(ctx context.Context, pool chan struct{}, login, password string, level int, boards []string) (*propusk.User, error) {
 	if err := validLogin(login); err != nil {
 		return nil, err
 	}
@@ -156,7 +178,7 @@ func (s *Service) CreateUser(ctx context.Context, login, password string, level 
 			return nil, propusk.Errorf(propusk.EINVALID, "a board name must be 1 to 64 printable characters")
 		}
 	}
-	hash, err := s.hash(ctx, password)
+	hash, err := s.hash(ctx, pool, password)
 	if err != nil {
 		return nil, err
 	}
@@ -185,8 +207,8 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 		return nil, errCredentials
 	}
 	c = clean(c)
-	if !s.limiter.attempt(login, c.IP, s.cfg.Now()) {
-		return nil, errTooMany
+	if err := s.limiter.attempt(ctx, login, c.IP, s.cfg.Now()); err != nil {
+		return nil, fmt.Errorf("auth: login: %w", err)
 	}
 	u, err := s.store.UserByLogin(ctx, login)
 	hash := s.dummy
@@ -194,18 +216,18 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 	case err == nil:
 		hash = u.PasswordHash
 	case propusk.ErrorCode(err) != propusk.ENOTFOUND:
-		s.limiter.release(login, c.IP)
+		s.releaseBudget("login", s.limiter.release(ctx, login, c.IP, s.cfg.Now()))
 		return nil, fmt.Errorf("auth: login: %w", err)
 	}
 	ok, err := s.check(ctx, hash, password)
 	if err != nil {
-		s.limiter.release(login, c.IP)
+		s.releaseBudget("login", s.limiter.release(ctx, login, c.IP, s.cfg.Now()))
 		return nil, err
 	}
 	if !ok || u == nil {
 		return nil, errCredentials // the try stays counted
 	}
-	s.limiter.succeed(login, c.IP)
+	s.releaseBudget("login", s.limiter.succeed(ctx, login, c.IP, s.cfg.Now()))
 	return s.startSession(ctx, u, c, "login")
 }
 
@@ -342,19 +364,27 @@ func (s *Service) SessionOf(tok string) (string, bool) {
 	return "", false
 }
 
-func (s *Service) hash(ctx context.Context, password string) (string, error) {
-	if err := s.acquire(ctx); err != nil {
+// releaseBudget logs a failure to give attempts back. The request goes on:
+// the attempts stay counted until their window ends, which errs on the safe side.
+func (s *Service) releaseBudget(what string, err error) {
+	if err != nil {
+		s.log.Warn("give back "+what+" attempt", "err", err)
+	}
+}
+
+func (s *Service) hash(ctx context.Context, pool chan struct{}, password string) (string, error) {
+	if err := acquire(ctx, pool); err != nil {
 		return "", err
 	}
-	defer s.release()
+	defer release(pool)
 	return hashPassword(s.cfg.Rand, s.cfg.Argon2, password)
 }
 
 func (s *Service) check(ctx context.Context, hash, password string) (bool, error) {
-	if err := s.acquire(ctx); err != nil {
+	if err := acquire(ctx, s.hashing); err != nil {
 		return false, err
 	}
-	defer s.release()
+	defer release(s.hashing)
 	ok, err := checkPassword(hash, password)
 	if errors.Is(err, errBadHash) {
 		s.log.Error("unreadable password hash in the store")
@@ -368,11 +398,12 @@ func (s *Service) check(ctx context.Context, hash, password string) (bool, error
 // that grows as long as the flood lasts.
 var errBusy = propusk.Errorf(propusk.EUNAVAILABLE, "the server is busy checking passwords; try again shortly")
 
-func (s *Service) acquire(ctx context.Context) error {
+// acquire takes a hashing slot of pool, waiting at most 2 s.
+func acquire(ctx context.Context, pool chan struct{}) error {
 	wait := time.NewTimer(2 * time.Second)
 	defer wait.Stop()
 	select {
-	case s.hashing <- struct{}{}:
+	case pool <- struct{}{}:
 		return nil
 	case <-wait.C:
 		return errBusy
@@ -381,7 +412,7 @@ func (s *Service) acquire(ctx context.Context) error {
 	}
 }
 
-func (s *Service) release() { <-s.hashing }
+func release(pool chan struct{}) { <-pool }
 
 // plausibleID reports whether id could be a session id (token.NewID's
 // URL-safe base64), so that garbage from a URL never reaches the store.
