@@ -6,6 +6,8 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/propusk/propusk"
 )
@@ -57,7 +59,18 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 			log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 		}
 	}
+	setRetryAfter(w, err)
 	writeJSON(w, status, ErrorBody{Error: code, Message: propusk.ErrorMessage(err)})
+}
+
+// setRetryAfter sets Retry-After when err says how long the client should
+// wait (a 429's budget window). It is whole seconds, rounded up, so a client
+// that waits that long is not refused again.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var e *propusk.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
