@@ -1,6 +1,7 @@
 package http
 
 import (
+	"errors"
 	"log/slog"
 	"net/netip"
 	"strings"
@@ -24,7 +25,9 @@ func ParseClientAddr(s string) (netip.Addr, bool) {
 		case perr == nil:
 			a, err = ap.Addr(), nil
 		case len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']':
-			a, err = netip.ParseAddr(s[1 : len(s)-1])
+			if a, err = netip.ParseAddr(s[1 : len(s)-1]); err == nil && !a.Is6() {
+				err = errors.New("brackets around an IPv4 address")
+			}
 		}
 	}
 	if err != nil || !a.IsValid() {
