@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -426,5 +427,46 @@ func TestPruneKeys(t *testing.T) {
 	}
 	if count(propusk.KeyUseSeal) != 1 {
 		t.Fatal("the sealing key was pruned")
+	}
+}
+
+// TestRegistrationsHashApart: registrations hash passwords in slots of their
+// own, so however many are in flight, logins still find theirs; and a
+// registration that finds its share taken answers busy rather than borrowing
+// a login's slot.
+func TestRegistrationsHashApart(t *testing.T) {
+	ctx := t.Context()
+	svc, err := New(ctx, Config{Store: openSQLite(t), MasterKey: key(t), MaxHashing: 4, Argon2: Argon2Params{Memory: 1024, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateUser(ctx, "ann", "password1", propusk.LevelUser, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Registrations in flight hold every slot registrations may have.
+	for len(svc.registering) < cap(svc.registering) {
+		svc.registering <- struct{}{}
+	}
+	if cap(svc.registering) >= cap(svc.hashing) {
+		t.Fatalf("registrations may hash %d at once, logins %d", cap(svc.registering), cap(svc.hashing))
+	}
+	if _, err := svc.Login(ctx, "ann", "password1", propusk.Client{IP: "192.0.2.1"}); err != nil {
+		t.Fatalf("a login while registrations hold their slots: %v", err)
+	}
+	_, err = svc.Register(ctx, "bob", "password1", propusk.Client{IP: "192.0.2.2"})
+	if propusk.ErrorCode(err) != propusk.EUNAVAILABLE {
+		t.Fatalf("a registration beyond its share: %v, want busy", err)
+	}
+	// Its try was given back: the address may register its whole budget.
+	for len(svc.registering) > 0 {
+		<-svc.registering
+	}
+	for i := range 30 {
+		if _, err := svc.Register(ctx, fmt.Sprintf("user%d", i), "password1", propusk.Client{IP: "192.0.2.2"}); err != nil {
+			t.Fatalf("registration %d: %v", i+1, err)
+		}
+	}
+	if _, err := svc.Register(ctx, "one-more", "password1", propusk.Client{IP: "192.0.2.2"}); propusk.ErrorCode(err) != propusk.ETOOMANY {
+		t.Fatalf("registration 31 in an hour: %v, want too_many_attempts", err)
 	}
 }
