@@ -19,8 +19,8 @@ type Budget struct {
 // a key's window starts at its first attempt and ends Window later, when
 // the key's count starts again from zero.
 type Budgets interface {
-	// ReserveBudgets takes one attempt from each budget at now, all or
-	// none, atomically across processes: of many concurrent reservations
+	// ReserveBudgets takes one attempt from each budget (of distinct keys)
+	// at now, all or none, atomically across processes: of many concurrent reservations
 	// no more are admitted than the budgets allow. When a budget is spent it
 	// takes nothing and returns ok false and the end of the latest spent
 	// window, when a retry may succeed.
