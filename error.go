@@ -3,6 +3,7 @@ package propusk
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes. Each is the value of the "error" field of a JSON error answer,
@@ -56,6 +57,9 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// RetryAfter, when positive, is how long the client should wait before
+	// trying again (an ETOOMANY answer's Retry-After header).
+	RetryAfter time.Duration
 }
 
 // Error implements the error interface.

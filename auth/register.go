@@ -2,8 +2,10 @@ package auth
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/logins"
 	"github.com/propusk/propusk/pat"
 )
 
@@ -11,8 +13,34 @@ import (
 // and issues their first api-token. The user, the session and the
 // api-token are written in one store transaction: if any write fails,
 // nothing is left, and the same registration can be retried.
+//
+// Each client address may try RegisterLimit.PerIP registrations per window,
+// those that find the login taken included, so ELOGINTAKEN is no unlimited
+// oracle of which logins exist; past that it answers ETOOMANY.
+// Registrations hash passwords in slots of their own, so they never take
+// those logins need.
 func (s *Service) Register(ctx context.Context, login, password string, c propusk.Client) (*Pair, error) {
-	u, err := s.newUser(ctx, login, password, propusk.LevelUser, nil)
+	// Bad input is refused before it costs the address a registration.
+	if _, err := logins.Canonical(login); err != nil {
+		return nil, err
+	}
+	if err := validPassword(password); err != nil {
+		return nil, err
+	}
+	c = clean(c)
+	if err := s.limiter.attemptRegister(ctx, c.IP, s.cfg.Now()); err != nil {
+		return nil, fmt.Errorf("auth: register: %w", err)
+	}
+	p, err := s.register(ctx, login, password, c)
+	if err != nil && propusk.ErrorCode(err) != propusk.ELOGINTAKEN {
+		s.releaseBudget("registration", s.limiter.releaseRegister(ctx, c.IP, s.cfg.Now()))
+	}
+	return p, err
+}
+
+// register is Register once the address's budget has admitted it.
+func (s *Service) register(ctx context.Context, login, password string, c propusk.Client) (*Pair, error) {
+	u, err := s.newUser(ctx, s.registering, login, password, propusk.LevelUser, nil)
 	if err != nil {
 		return nil, err
 	}

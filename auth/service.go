@@ -56,8 +56,14 @@ type Config struct {
 	// MaxHashing bounds concurrent argon2 computations, each of which takes
 	// Argon2.Memory: without it a login flood would exhaust memory. Default 2×GOMAXPROCS.
 	MaxHashing int
+	// RegisterHashing bounds concurrent argon2 computations of
+	// registrations. They have slots of their own, apart from MaxHashing's,
+	// so a registration flood can never take the slots logins need.
+	// Default MaxHashing/4, at least 1.
+	RegisterHashing int
 
-	LoginLimit LimitConfig // default 5 failures per login and 50 per address in 15 minutes
+	LoginLimit    LimitConfig         // default 5 failures per login and 50 per address in 15 minutes
+	RegisterLimit RegisterLimitConfig // default 30 registrations per address in an hour
 
 	PollInterval  time.Duration // how often to read the feed when the store cannot push; default 500ms
 	SafetyPoll    time.Duration // how often to read it anyway when it can; default 5s
@@ -75,16 +81,18 @@ type Service struct {
 	sealMu sync.RWMutex
 	seals  sealKeys
 
-	coarse   *coarseClock // nil when Config.Now was given
-	revoked  *revokedSet
-	pats     *patCache
-	touched  *touchLog
-	limiter  *limiter
-	hashing  chan struct{}
-	dummy    string     // a hash to check unknown logins against, so they cost the same
-	feedMu   sync.Mutex // serialises SyncFeed; guards lastSeq
-	lastSeq  int64
-	feedWake chan struct{}
+	coarse  *coarseClock // nil when Config.Now was given
+	revoked *revokedSet
+	pats    *patCache
+	touched *touchLog
+	limiter *limiter
+	hashing chan struct{}
+	// registering holds the hashing slots of registrations, apart from hashing's.
+	registering chan struct{}
+	dummy       string     // a hash to check unknown logins against, so they cost the same
+	feedMu      sync.Mutex // serialises SyncFeed; guards lastSeq
+	lastSeq     int64
+	feedWake    chan struct{}
 }
 
 // New validates cfg, loads the keys (creating them on first start) and the
@@ -134,7 +142,11 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if cfg.MaxHashing <= 0 {
 		cfg.MaxHashing = 2 * runtime.GOMAXPROCS(0)
 	}
+	if cfg.RegisterHashing <= 0 {
+		cfg.RegisterHashing = max(1, cfg.MaxHashing/4)
+	}
 	cfg.LoginLimit.fill()
+	cfg.RegisterLimit.fill()
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 500 * time.Millisecond
 	}
@@ -152,17 +164,18 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("auth: master key: %w", err)
 	}
 	s := &Service{
-		cfg:      cfg,
-		store:    cfg.Store,
-		log:      cfg.Logger,
-		master:   master,
-		coarse:   coarse,
-		revoked:  newRevokedSet(),
-		pats:     newPATCache(1 << 16),
-		touched:  newTouchLog(),
-		limiter:  newLimiter(cfg.LoginLimit),
-		hashing:  make(chan struct{}, cfg.MaxHashing),
-		feedWake: make(chan struct{}, 1),
+		cfg:         cfg,
+		store:       cfg.Store,
+		log:         cfg.Logger,
+		master:      master,
+		coarse:      coarse,
+		revoked:     newRevokedSet(),
+		pats:        newPATCache(1 << 16),
+		touched:     newTouchLog(),
+		limiter:     newLimiter(cfg.LoginLimit, cfg.RegisterLimit, cfg.Store),
+		hashing:     make(chan struct{}, cfg.MaxHashing),
+		registering: make(chan struct{}, cfg.RegisterHashing),
+		feedWake:    make(chan struct{}, 1),
 	}
 	if err := s.checkMaster(ctx); err != nil {
 		return nil, err
@@ -231,7 +244,9 @@ func (s *Service) Run(ctx context.Context) error {
 			}
 		case <-prune.C:
 			s.revoked.prune(s.cfg.Now().Add(-2 * s.cfg.AccessTTL))
-			s.limiter.prune(s.cfg.Now())
+			if err := s.limiter.prune(ctx, s.cfg.Now()); err != nil {
+				s.log.Warn("prune attempt budgets", "err", err)
+			}
 			if err := s.store.Prune(ctx, s.cfg.Now().Add(-24*time.Hour-s.cfg.AccessTTL)); err != nil {
 				s.log.Warn("prune", "err", err)
 			}

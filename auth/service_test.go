@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"crypto/rand"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,13 +102,48 @@ func TestKeysAtRest(t *testing.T) {
 	}
 }
 
+// budgetStores are the places attempts are counted: this process's memory
+// (stores without propusk.Budgets) and the database, shared by processes.
+func budgetStores() []struct {
+	name string
+	open func(t *testing.T) propusk.Store
+} {
+	return []struct {
+		name string
+		open func(t *testing.T) propusk.Store
+	}{
+		{"memory", func(t *testing.T) propusk.Store { return nil }},
+		{"sqlite", openSQLite},
+		{"postgres", func(t *testing.T) propusk.Store { s, _ := testenv.Postgres(t); return s }},
+	}
+}
+
 func TestLoginLimiter(t *testing.T) {
+	for _, st := range budgetStores() {
+		t.Run(st.name, func(t *testing.T) {
+			t.Parallel()
+			testLoginLimiter(t, st.open(t))
+		})
+	}
+}
+
+func testLoginLimiter(t *testing.T, store propusk.Store) {
+	ctx := t.Context()
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	l := newLimiter(LimitConfig{PerLogin: 3, PerIP: 5, Window: time.Minute})
+	l := newLimiter(LimitConfig{PerLogin: 3, PerIP: 5, Window: time.Minute}, RegisterLimitConfig{PerIP: 2, Window: time.Hour}, store)
 	tries := func(login, ip string, n int) (allowed int) {
 		for i := 0; i < n; i++ {
-			if l.attempt(login, ip, now) {
+			err := l.attempt(ctx, login, ip, now)
+			switch propusk.ErrorCode(err) {
+			case "":
 				allowed++
+			case propusk.ETOOMANY:
+				var e *propusk.Error
+				if errors.As(err, &e); e.RetryAfter <= 0 || e.RetryAfter > time.Minute {
+					t.Fatalf("refused with Retry-After %v, want within the window", e.RetryAfter)
+				}
+			default:
+				t.Fatal(err)
 			}
 		}
 		return allowed
@@ -120,24 +157,52 @@ func TestLoginLimiter(t *testing.T) {
 		{"fail/login-limit", "b", "2.2.2.2", 5, 3},
 		{"ok/other-login-same-ip", "c", "2.2.2.2", 1, 1},
 		{"fail/ip-limit-across-logins", "d", "2.2.2.2", 3, 1}, // 3 for b, 1 for c, 1 left
+		{"fail/ip-limit-mapped-spelling", "e", "::ffff:2.2.2.2", 1, 0},
+		{"ok/ipv6", "f", "2001:db8:1:2::1", 3, 3},
+		{"fail/ipv6-same-64", "g", "2001:db8:1:2:ffff::7", 3, 2}, // 3 for f, 5 per /64
+		{"ok/ipv6-next-64", "h", "2001:db8:1:3::1", 3, 3},
 	}
 	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if got := tries(c.login, c.ip, c.n); got != c.want {
-				t.Fatalf("%d of %d tries allowed, want %d", got, c.n, c.want)
-			}
-		})
+		if got := tries(c.login, c.ip, c.n); got != c.want {
+			t.Fatalf("%s: %d of %d tries allowed, want %d", c.name, got, c.n, c.want)
+		}
 	}
-	if !l.attempt("b", "9.9.9.9", now.Add(time.Minute)) {
-		t.Fatal("the window did not end")
+	if err := l.attempt(ctx, "b", "9.9.9.9", now.Add(time.Minute)); err != nil {
+		t.Fatalf("the window did not end: %v", err)
 	}
-	l.succeed("a", "1.1.1.1")
-	if l.count("l:a", now) != 0 || l.count("i:1.1.1.1", now) != 1 {
-		t.Fatalf("success: login count %d, address count %d", l.count("l:a", now), l.count("i:1.1.1.1", now))
+	// A success forgets the login's failures and gives the address its try back.
+	must(t, l.succeed(ctx, "a", "1.1.1.1", now))
+	if got := tries("a", "1.1.1.1", 5); got != 3 {
+		t.Fatalf("after a success %d tries allowed, want the login's 3", got)
 	}
-	l.release("e", "3.3.3.3")
-	if l.count("l:e", now) != 0 {
-		t.Fatal("release of an unknown key counted")
+	if got := tries("z", "1.1.1.1", 5); got != 1 {
+		t.Fatalf("after a success %d tries allowed from the address, want 1 (5 - 1 - 3)", got)
+	}
+	// A release gives back what was taken, and nothing that was not.
+	must(t, l.release(ctx, "y", "3.3.3.3", now))
+	if got := tries("y", "3.3.3.3", 4); got != 3 {
+		t.Fatalf("release of an unknown key counted: %d tries allowed, want 3", got)
+	}
+	// Registrations have a budget of their own per address.
+	for i, want := range []string{"", "", propusk.ETOOMANY} {
+		if err := l.attemptRegister(ctx, "4.4.4.4", now); propusk.ErrorCode(err) != want {
+			t.Fatalf("registration %d: %v, want %q", i+1, err, want)
+		}
+	}
+	must(t, l.releaseRegister(ctx, "4.4.4.4", now))
+	if err := l.attemptRegister(ctx, "4.4.4.4", now); err != nil {
+		t.Fatalf("a released registration was not given back: %v", err)
+	}
+	must(t, l.prune(ctx, now.Add(2*time.Hour)))
+	if err := l.attemptRegister(ctx, "4.4.4.4", now.Add(2*time.Hour)); err != nil {
+		t.Fatalf("after the window: %v", err)
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -362,5 +427,46 @@ func TestPruneKeys(t *testing.T) {
 	}
 	if count(propusk.KeyUseSeal) != 1 {
 		t.Fatal("the sealing key was pruned")
+	}
+}
+
+// TestRegistrationsHashApart: registrations hash passwords in slots of their
+// own, so however many are in flight, logins still find theirs; and a
+// registration that finds its share taken answers busy rather than borrowing
+// a login's slot.
+func TestRegistrationsHashApart(t *testing.T) {
+	ctx := t.Context()
+	svc, err := New(ctx, Config{Store: openSQLite(t), MasterKey: key(t), MaxHashing: 4, Argon2: Argon2Params{Memory: 1024, Time: 1, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.CreateUser(ctx, "ann", "password1", propusk.LevelUser, nil); err != nil {
+		t.Fatal(err)
+	}
+	// Registrations in flight hold every slot registrations may have.
+	for len(svc.registering) < cap(svc.registering) {
+		svc.registering <- struct{}{}
+	}
+	if cap(svc.registering) >= cap(svc.hashing) {
+		t.Fatalf("registrations may hash %d at once, logins %d", cap(svc.registering), cap(svc.hashing))
+	}
+	if _, err := svc.Login(ctx, "ann", "password1", propusk.Client{IP: "192.0.2.1"}); err != nil {
+		t.Fatalf("a login while registrations hold their slots: %v", err)
+	}
+	_, err = svc.Register(ctx, "bob", "password1", propusk.Client{IP: "192.0.2.2"})
+	if propusk.ErrorCode(err) != propusk.EUNAVAILABLE {
+		t.Fatalf("a registration beyond its share: %v, want busy", err)
+	}
+	// Its try was given back: the address may register its whole budget.
+	for len(svc.registering) > 0 {
+		<-svc.registering
+	}
+	for i := range 30 {
+		if _, err := svc.Register(ctx, fmt.Sprintf("user%d", i), "password1", propusk.Client{IP: "192.0.2.2"}); err != nil {
+			t.Fatalf("registration %d: %v", i+1, err)
+		}
+	}
+	if _, err := svc.Register(ctx, "one-more", "password1", propusk.Client{IP: "192.0.2.2"}); propusk.ErrorCode(err) != propusk.ETOOMANY {
+		t.Fatalf("registration 31 in an hour: %v, want too_many_attempts", err)
 	}
 }

@@ -39,7 +39,6 @@ const (
 
 var (
 	errCredentials  = propusk.Errorf(propusk.ECREDENTIALS, "the login or the password is wrong")
-	errTooMany      = propusk.Errorf(propusk.ETOOMANY, "too many failed logins; try again later")
 	errRevoked      = propusk.Errorf(propusk.ETOKENINVALID, "the token's session has been revoked")
 	errSessionEnded = propusk.Errorf(propusk.ETOKENINVALID, "the refresh token's session has ended")
 	errReused       = propusk.Errorf(propusk.ETOKENREUSED, "the refresh token was used before; its session has been revoked")
@@ -130,7 +129,7 @@ func (s *Service) Renew(ctx context.Context, refresh string, c propusk.Client) (
 // CreateUser validates and stores a user without signing them in. Boards
 // nil means every board.
 func (s *Service) CreateUser(ctx context.Context, login, password string, level int, boards []string) (*propusk.User, error) {
-	u, err := s.newUser(ctx, login, password, level, boards)
+	u, err := s.newUser(ctx, s.hashing, login, password, level, boards)
 	if err != nil {
 		return nil, err
 	}
@@ -140,8 +139,9 @@ func (s *Service) CreateUser(ctx context.Context, login, password string, level 
 	return u, nil
 }
 
-// newUser validates a new user and hashes their password.
-func (s *Service) newUser(ctx context.Context, login, password string, level int, boards []string) (*propusk.User, error) {
+// newUser validates a new user and hashes their password in the slots of
+// pool.
+func (s *Service) newUser(ctx context.Context, pool chan struct{}, login, password string, level int, boards []string) (*propusk.User, error) {
 	if _, err := logins.Canonical(login); err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func (s *Service) newUser(ctx context.Context, login, password string, level int
 			return nil, propusk.Errorf(propusk.EINVALID, "a board name must be 1 to 64 printable characters")
 		}
 	}
-	hash, err := s.hash(ctx, password)
+	hash, err := s.hash(ctx, pool, password)
 	if err != nil {
 		return nil, err
 	}
@@ -192,8 +192,8 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 	// Failures count per canonical login: "Admin" and "ADMIN" are guesses
 	// at the same account.
 	c = clean(c)
-	if !s.limiter.attempt(key, c.IP, s.cfg.Now()) {
-		return nil, errTooMany
+	if err := s.limiter.attempt(ctx, key, c.IP, s.cfg.Now()); err != nil {
+		return nil, fmt.Errorf("auth: login: %w", err)
 	}
 	u, err := s.store.UserByLogin(ctx, login)
 	hash := s.dummy
@@ -201,18 +201,18 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 	case err == nil:
 		hash = u.PasswordHash
 	case propusk.ErrorCode(err) != propusk.ENOTFOUND:
-		s.limiter.release(key, c.IP)
+		s.releaseBudget("login", s.limiter.release(ctx, key, c.IP, s.cfg.Now()))
 		return nil, fmt.Errorf("auth: login: %w", err)
 	}
 	ok, err := s.check(ctx, hash, password)
 	if err != nil {
-		s.limiter.release(key, c.IP)
+		s.releaseBudget("login", s.limiter.release(ctx, key, c.IP, s.cfg.Now()))
 		return nil, err
 	}
 	if !ok || u == nil {
 		return nil, errCredentials // the try stays counted
 	}
-	s.limiter.succeed(key, c.IP)
+	s.releaseBudget("login", s.limiter.succeed(ctx, key, c.IP, s.cfg.Now()))
 	return s.startSession(ctx, u, c, "login")
 }
 
@@ -357,19 +357,27 @@ func (s *Service) SessionOf(tok string) (string, bool) {
 	return "", false
 }
 
-func (s *Service) hash(ctx context.Context, password string) (string, error) {
-	if err := s.acquire(ctx); err != nil {
+// releaseBudget logs a failure to give attempts back. The request goes on:
+// the attempts stay counted until their window ends, which errs on the safe side.
+func (s *Service) releaseBudget(what string, err error) {
+	if err != nil {
+		s.log.Warn("give back "+what+" attempt", "err", err)
+	}
+}
+
+func (s *Service) hash(ctx context.Context, pool chan struct{}, password string) (string, error) {
+	if err := acquire(ctx, pool); err != nil {
 		return "", err
 	}
-	defer s.release()
+	defer release(pool)
 	return hashPassword(s.cfg.Rand, s.cfg.Argon2, password)
 }
 
 func (s *Service) check(ctx context.Context, hash, password string) (bool, error) {
-	if err := s.acquire(ctx); err != nil {
+	if err := acquire(ctx, s.hashing); err != nil {
 		return false, err
 	}
-	defer s.release()
+	defer release(s.hashing)
 	ok, err := checkPassword(hash, password)
 	if errors.Is(err, errBadHash) {
 		s.log.Error("unreadable password hash in the store")
@@ -383,11 +391,12 @@ func (s *Service) check(ctx context.Context, hash, password string) (bool, error
 // that grows as long as the flood lasts.
 var errBusy = propusk.Errorf(propusk.EUNAVAILABLE, "the server is busy checking passwords; try again shortly")
 
-func (s *Service) acquire(ctx context.Context) error {
+// acquire takes a hashing slot of pool, waiting at most 2 s.
+func acquire(ctx context.Context, pool chan struct{}) error {
 	wait := time.NewTimer(2 * time.Second)
 	defer wait.Stop()
 	select {
-	case s.hashing <- struct{}{}:
+	case pool <- struct{}{}:
 		return nil
 	case <-wait.C:
 		return errBusy
@@ -396,7 +405,7 @@ func (s *Service) acquire(ctx context.Context) error {
 	}
 }
 
-func (s *Service) release() { <-s.hashing }
+func release(pool chan struct{}) { <-pool }
 
 // plausibleID reports whether id could be a session id (token.NewID's
 // URL-safe base64), so that garbage from a URL never reaches the store.

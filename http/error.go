@@ -6,6 +6,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -51,8 +52,9 @@ type ErrorBody struct {
 // Error writes err as a JSON error answer. Internal and unavailable errors
 // are logged with their detail and answered with a generic message; client
 // errors are not logged, so a flood of bad tokens cannot flood the log. The
-// log names the route pattern, never the path, which may carry a token. A Server logs
-// through an errorLog instead, which also bounds the rate of the lines.
+// log names the route pattern, never the path, which may carry a token. A
+// Server logs through an errorLog instead, which also bounds the rate of
+// the lines.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	if log != nil && logged(err) {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", route(r), "err", err)
@@ -91,6 +93,7 @@ func writeError(w http.ResponseWriter, err error) {
 	if !serverSide {
 		msg = propusk.ErrorMessage(err)
 	}
+	setRetryAfter(w, err)
 	writeJSON(w, Status(err), ErrorBody{Error: code, Message: msg})
 }
 
@@ -154,6 +157,16 @@ func (l *errorLog) record(r *http.Request, err error) {
 		args = append(args, "suppressed", suppressed)
 	}
 	l.log.ErrorContext(r.Context(), "request failed", args...)
+}
+
+// setRetryAfter sets Retry-After when err says how long the client should
+// wait (a 429's budget window). It is whole seconds, rounded up, so a client
+// that waits that long is not refused again.
+func setRetryAfter(w http.ResponseWriter, err error) {
+	var e *propusk.Error
+	if errors.As(err, &e) && e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.FormatInt(int64((e.RetryAfter+time.Second-1)/time.Second), 10))
+	}
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

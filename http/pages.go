@@ -104,6 +104,7 @@ func (s *Server) accountLogin(w http.ResponseWriter, r *http.Request) error {
 		if code != propusk.ECREDENTIALS && code != propusk.ETOOMANY && code != propusk.EINVALID {
 			return err
 		}
+		setRetryAfter(w, err)
 		return s.renderAccount(w, r, Status(err), accountPage{Error: propusk.ErrorMessage(err)})
 	}
 	s.setPairCookies(w, r, p)

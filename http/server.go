@@ -30,7 +30,6 @@ import (
 	"fmt"
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -73,6 +72,8 @@ type Server struct {
 	csrf    *csrf
 	origins *origins
 	errs    *errorLog
+	// badAddr bounds the log of client address headers that do not parse.
+	badAddr rateLog
 }
 
 // New validates cfg and returns a Server.
@@ -314,19 +315,10 @@ func csrfInput(r *http.Request, max int64) (input, error) {
 	return in, nil
 }
 
-// clientOf describes the client for the sessions list.
+// clientOf describes the client for the sessions list and the budgets of
+// attempts; see clientAddr.
 func (s *Server) clientOf(r *http.Request) propusk.Client {
-	ip := ""
-	if s.cfg.ClientIPHeader != "" {
-		// The last entry is the one the trusted proxy added; earlier ones
-		// of an X-Forwarded-For chain are whatever the client claimed.
-		hops := strings.Split(r.Header.Get(s.cfg.ClientIPHeader), ",")
-		ip = strings.TrimSpace(hops[len(hops)-1])
-	}
-	if ip == "" {
-		ip, _, _ = net.SplitHostPort(r.RemoteAddr)
-	}
-	return propusk.Client{UserAgent: r.UserAgent(), IP: ip}
+	return propusk.Client{UserAgent: r.UserAgent(), IP: s.clientAddr(r.Header.Get(s.cfg.ClientIPHeader), r.RemoteAddr)}
 }
 
 // healthz answers 200 while the database answers, and 503

@@ -56,6 +56,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"tokens", testTokens},
 		{"replace-named-token", testReplaceNamedToken},
 		{"touch-tokens", testTouchTokens},
+		{"budgets", testBudgets},
 		{"keys", testKeys},
 		{"events", testEvents},
 		{"prune", testPrune},

@@ -38,6 +38,7 @@ type Main struct {
 	accessTTL, refreshTTL, renewGrace, apiTokenTTL                            time.Duration
 	login, boards                                                             string
 	level                                                                     int
+	registerLimit                                                             int
 	passwordStdin                                                             bool
 	hostCookies                                                               bool
 
@@ -94,6 +95,7 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.StringVar(&m.prefix, "token-prefix", "", "prefix of new personal access tokens")
 		fs.DurationVar(&m.apiTokenTTL, "api-token-ttl", 0, "lifetime of api-tokens; 0 never expires")
 		fs.StringVar(&m.clientIPHeader, "client-ip-header", "", "header in which a trusted reverse proxy passes the client's address (such as X-Real-IP); default: the peer address")
+		fs.IntVar(&m.registerLimit, "register-limit", 30, "registrations a client address may try per hour, login_taken answers included")
 	case "migrate", "keys rotate":
 	case "user add":
 		fs.StringVar(&m.login, "login", "", "login of the new user")
@@ -125,6 +127,9 @@ func (m *Main) ParseFlags(args []string) error {
 	})
 	if err != nil {
 		return err
+	}
+	if m.cmd == "serve" && m.registerLimit < 1 {
+		return fmt.Errorf("--register-limit must be at least 1, not %d", m.registerLimit)
 	}
 	var h slog.Handler = slog.NewTextHandler(m.stderr, nil)
 	if m.logFormat == "json" {
@@ -188,6 +193,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Store: m.store, MasterKey: key, Logger: m.log, Issuer: m.issuer,
 		AccessTTL: m.accessTTL, RefreshTTL: m.refreshTTL, RenewGrace: m.renewGrace,
 		APITokenTTL: m.apiTokenTTL, TokenPrefix: m.prefix,
+		RegisterLimit: auth.RegisterLimitConfig{PerIP: m.registerLimit},
 	}
 	if m.renewGrace == 0 && m.cmd == "serve" {
 		cfg.RenewGrace = -1 // --renew-grace 0 means none, not the default
