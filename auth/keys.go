@@ -58,12 +58,11 @@ func (s *Service) loadKeys(ctx context.Context, create bool) (*token.Keyset, err
 		if err != nil {
 			return nil, err
 		}
+		// Processes starting together on an empty database each generate
+		// keys; the store keeps one set, and every process loads that one.
 		if len(missing) > 0 {
-			if err := s.store.AddKeys(ctx, missing...); err != nil {
+			if stored, err = s.store.AddMissingKeys(ctx, missing...); err != nil {
 				return nil, fmt.Errorf("auth: store new keys: %w", err)
-			}
-			if stored, err = s.store.Keys(ctx); err != nil {
-				return nil, fmt.Errorf("auth: load keys: %w", err)
 			}
 		}
 	}

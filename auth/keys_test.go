@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/internal/testenv"
+	"github.com/propusk/propusk/postgres"
+	"github.com/propusk/propusk/sqlite"
 	"github.com/propusk/propusk/token"
 )
 
@@ -149,5 +152,74 @@ func keysMust(t *testing.T, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestFirstStartTogether: services starting at once on one empty database,
+// each on its own connection as separate processes are, end up with one
+// key set: the same JWKS and the same CSRF key everywhere.
+func TestFirstStartTogether(t *testing.T) {
+	opens := []struct {
+		name string
+		open func(t *testing.T) func() propusk.Store // a migrated database; each call connects anew
+	}{
+		{"sqlite", func(t *testing.T) func() propusk.Store {
+			_, path := testenv.SQLite(t)
+			return func() propusk.Store {
+				s, err := sqlite.Open(context.Background(), path)
+				keysMust(t, err)
+				t.Cleanup(func() { s.Close() })
+				return s
+			}
+		}},
+		{"postgres", func(t *testing.T) func() propusk.Store {
+			_, dsn := testenv.Postgres(t)
+			return func() propusk.Store {
+				s, err := postgres.Open(context.Background(), dsn)
+				keysMust(t, err)
+				t.Cleanup(func() { s.Close() })
+				return s
+			}
+		}},
+	}
+	for _, o := range opens {
+		t.Run(o.name, func(t *testing.T) {
+			connect := o.open(t)
+			mk := key(t)
+			const n = 6
+			svcs := make([]*Service, n)
+			stores := make([]propusk.Store, n)
+			for i := range stores {
+				stores[i] = connect()
+			}
+			var wg sync.WaitGroup
+			errs := make([]error, n)
+			for i := range n {
+				wg.Go(func() {
+					svcs[i], errs[i] = New(t.Context(), Config{Store: stores[i], MasterKey: mk, Argon2: Argon2Params{Memory: 64, Time: 1, Threads: 1}})
+				})
+			}
+			wg.Wait()
+			for i := range n {
+				keysMust(t, errs[i])
+				if string(svcs[i].JWKS()) != string(svcs[0].JWKS()) || string(svcs[i].CSRFKey()) != string(svcs[0].CSRFKey()) {
+					t.Fatalf("services 0 and %d started together and disagree on keys:\n%s\n%s", i, svcs[0].JWKS(), svcs[i].JWKS())
+				}
+			}
+			stored, err := stores[0].Keys(t.Context())
+			keysMust(t, err)
+			if len(stored) != 3 {
+				t.Fatalf("%d keys stored after %d starts at once, want one access, one refresh, one seal", len(stored), n)
+			}
+			// Each accepts the tokens of every other at once.
+			for i := range n {
+				tok := signAccess(t, svcs[i])
+				for j := range n {
+					if _, err := svcs[j].Signer().VerifyAccess(tok); err != nil {
+						t.Fatalf("service %d refuses a token of service %d: %v", j, i, err)
+					}
+				}
+			}
+		})
 	}
 }

@@ -54,6 +54,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"replace-named-token", testReplaceNamedToken},
 		{"touch-tokens", testTouchTokens},
 		{"keys", testKeys},
+		{"missing-keys", testMissingKeys},
 		{"events", testEvents},
 		{"prune", testPrune},
 		{"meta", testMeta},
