@@ -209,6 +209,12 @@ type Store interface {
 	AddKeys(ctx context.Context, keys ...*Key) error
 	// DeleteKeys deletes the keys by id and appends one EventKeys.
 	DeleteKeys(ctx context.Context, ids ...string) error
+	// AddMissingKeys inserts each of keys whose use has no stored key yet
+	// (appending one EventKeys if it inserted any) and returns every stored
+	// key, oldest first, in one transaction that excludes every other
+	// AddMissingKeys: however many processes start at once on an empty
+	// database, one key of each use is stored, and all of them get it.
+	AddMissingKeys(ctx context.Context, keys ...*Key) ([]*Key, error)
 
 	// Events returns the feed entries with Seq > after, in order, at most limit.
 	Events(ctx context.Context, after int64, limit int) ([]Event, error)

@@ -58,22 +58,15 @@ func (s *Service) loadKeys(ctx context.Context, create bool) (*token.Keyset, err
 		if err != nil {
 			return nil, err
 		}
+		// Processes starting together on an empty database each generate
+		// keys; the store keeps one set, and every process loads that one.
 		if len(missing) > 0 {
-			if err := s.store.AddKeys(ctx, missing...); err != nil {
+			if stored, err = s.store.AddMissingKeys(ctx, missing...); err != nil {
 				return nil, fmt.Errorf("auth: store new keys: %w", err)
-			}
-			if stored, err = s.store.Keys(ctx); err != nil {
-				return nil, fmt.Errorf("auth: load keys: %w", err)
 			}
 		}
 	}
-	// Oldest first, ties by id: every process derives the same CSRF key.
-	slices.SortStableFunc(stored, func(a, b *propusk.Key) int {
-		if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
-			return c
-		}
-		return strings.Compare(a.ID, b.ID)
-	})
+	slices.SortStableFunc(stored, compareKeys)
 	var access []token.AccessKey
 	var refresh []token.RefreshKey
 	seals := sealKeys{keys: map[string]*seal.Key{}}
@@ -113,7 +106,61 @@ func (s *Service) loadKeys(ctx context.Context, create bool) (*token.Keyset, err
 		return nil, errors.New("auth: no sealing key stored")
 	}
 	s.setSeals(seals)
+	s.keyIDs = keyIDs(stored)
 	return ks, nil
+}
+
+// keyIDs names a key set by its ids, in the order loadKeys sorts them.
+func keyIDs(stored []*propusk.Key) string {
+	var b strings.Builder
+	for _, k := range stored {
+		b.WriteString(k.ID)
+		b.WriteByte(' ')
+	}
+	return b.String()
+}
+
+// reloadKeys reads the keys and installs them. After New, every install
+// goes through it, one at a time, so the keys in use are those of the
+// latest read: a slow read that began before a key was deleted can never
+// be installed after the read that saw the deletion.
+func (s *Service) reloadKeys(ctx context.Context) error {
+	s.keysMu.Lock()
+	defer s.keysMu.Unlock()
+	ks, err := s.loadKeys(ctx, false)
+	if err != nil {
+		return fmt.Errorf("auth: reload keys: %w", err)
+	}
+	s.tokens.SetKeyset(ks)
+	return nil
+}
+
+// checkKeys reloads the keys if the stored set differs from the one in use.
+// The safety poll runs it, so a change whose feed event was missed (or
+// made by hand in the database) still takes effect.
+func (s *Service) checkKeys(ctx context.Context) error {
+	stored, err := s.store.Keys(ctx)
+	if err != nil {
+		return fmt.Errorf("auth: check keys: %w", err)
+	}
+	slices.SortStableFunc(stored, compareKeys)
+	s.keysMu.Lock()
+	same := keyIDs(stored) == s.keyIDs
+	s.keysMu.Unlock()
+	if same {
+		return nil
+	}
+	s.log.Info("signing keys changed without a feed event; reloading")
+	return s.reloadKeys(ctx)
+}
+
+// compareKeys orders keys oldest first, ties by id: every process derives
+// the same CSRF key from the first sealing key.
+func compareKeys(a, b *propusk.Key) int {
+	if c := a.CreatedAt.Compare(b.CreatedAt); c != 0 {
+		return c
+	}
+	return strings.Compare(a.ID, b.ID)
 }
 
 // missingKeys generates one key of each use that has none.
@@ -269,11 +316,9 @@ func (s *Service) PruneKeys(ctx context.Context) error {
 	if err := s.store.DeleteKeys(ctx, old...); err != nil {
 		return fmt.Errorf("auth: prune keys: %w", err)
 	}
-	ks, err := s.loadKeys(ctx, false)
-	if err != nil {
+	if err := s.reloadKeys(ctx); err != nil {
 		return err
 	}
-	s.tokens.SetKeyset(ks)
 	s.log.Info("pruned superseded signing keys", "count", len(old))
 	return nil
 }

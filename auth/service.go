@@ -93,6 +93,11 @@ type Service struct {
 	feedMu      sync.Mutex // serialises SyncFeed; guards lastSeq
 	lastSeq     int64
 	feedWake    chan struct{}
+
+	keysStale bool // under feedMu: a keys event was read, the keys not yet reloaded
+
+	keysMu sync.Mutex // serialises reading and installing keys; guards keyIDs
+	keyIDs string     // the ids of the keys in use, to notice a change
 }
 
 // New validates cfg, loads the keys (creating them on first start) and the
@@ -186,7 +191,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s.tokens = token.New(ks, token.Config{
 		Issuer: cfg.Issuer, Now: cfg.Now, Rand: cfg.Rand,
-		Reload: func(ctx context.Context) (*token.Keyset, error) { return s.loadKeys(ctx, false) },
+		Reload: s.reloadKeys,
 	})
 	if s.dummy, err = hashPassword(cfg.Rand, cfg.Argon2, "propusk dummy password"); err != nil {
 		return nil, err
@@ -315,15 +320,39 @@ func (s *Service) followFeed(ctx context.Context) {
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	safety := time.NewTicker(s.cfg.SafetyPoll)
+	defer safety.Stop()
+	// A failed catch-up is retried soon, not at the next event: the keys
+	// event it could not apply may be the deletion of a compromised key.
+	var retry <-chan time.Time
+	backoff, failures := 50*time.Millisecond, 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		case <-s.feedWake:
+		case <-retry:
+		case <-safety.C:
+			if err := s.checkKeys(ctx); err != nil && ctx.Err() == nil {
+				s.log.Warn("signing keys: safety check", "err", err)
+			}
 		}
-		if err := s.SyncFeed(ctx); err != nil && ctx.Err() == nil {
-			s.log.Warn("revocation feed: catching up", "err", err)
+		err := s.SyncFeed(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			if failures++; failures == 1 {
+				s.log.Warn("revocation feed: catching up; retrying", "err", err)
+			}
+			retry = time.After(backoff)
+			backoff = min(2*backoff, 500*time.Millisecond)
+		default:
+			if failures > 0 {
+				s.log.Info("revocation feed: caught up", "failures", failures)
+			}
+			retry, backoff, failures = nil, 50*time.Millisecond, 0
 		}
 	}
 }
@@ -338,7 +367,6 @@ func (s *Service) SyncFeed(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		keys := false
 		for _, e := range events {
 			switch e.Kind {
 			case propusk.EventSession:
@@ -346,16 +374,17 @@ func (s *Service) SyncFeed(ctx context.Context) error {
 			case propusk.EventPAT:
 				s.pats.evictRef(e.Ref)
 			case propusk.EventKeys:
-				keys = true
+				s.keysStale = true
 			}
 			s.lastSeq = e.Seq
 		}
-		if keys {
-			ks, err := s.loadKeys(ctx, false)
-			if err != nil {
+		// The cursor has moved past the keys event, so keysStale, not the
+		// feed, remembers the reload until one succeeds.
+		if s.keysStale {
+			if err := s.reloadKeys(ctx); err != nil {
 				return err
 			}
-			s.tokens.SetKeyset(ks)
+			s.keysStale = false
 		}
 		if len(events) == 0 {
 			return s.checkFeedRegression(ctx)
@@ -384,11 +413,10 @@ func (s *Service) checkFeedRegression(ctx context.Context) error {
 	for _, id := range ids {
 		s.revoked.add(id, s.cfg.Now())
 	}
-	ks, err := s.loadKeys(ctx, false)
-	if err != nil {
+	if err := s.reloadKeys(ctx); err != nil {
 		return err
 	}
-	s.tokens.SetKeyset(ks)
+	s.keysStale = false
 	s.pats.clear()
 	s.lastSeq = last
 	return nil

@@ -58,6 +58,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"touch-tokens", testTouchTokens},
 		{"budgets", testBudgets},
 		{"keys", testKeys},
+		{"missing-keys", testMissingKeys},
 		{"events", testEvents},
 		{"prune", testPrune},
 		{"meta", testMeta},

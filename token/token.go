@@ -75,11 +75,17 @@ type Config struct {
 	Now       func() time.Time // default time.Now
 	Rand      io.Reader        // required: jti and nothing else
 	CacheSize int              // verified access tokens kept; default 65536, negative disables
-	// Reload, when set, is called on a token whose kid is unknown, at most
-	// once per ReloadInterval across all callers, so a key added by another
-	// process verifies at once while a flood of made-up kids costs nothing.
-	Reload         func(context.Context) (*Keyset, error)
+	// Reload, when set, is called for tokens whose kid is unknown, at most
+	// once per ReloadInterval and one call at a time, so a key added by
+	// another process verifies at once while a flood of made-up kids costs
+	// nothing. It reads the keys and installs them with SetKeyset, so the
+	// embedder orders installs and a slow read never puts back a deleted
+	// key. A token that needs a Reload waits for one that started after it
+	// arrived, then is checked again: it is never refused because another
+	// request got to the Reload first.
+	Reload         func(context.Context) error
 	ReloadInterval time.Duration // default 1s
+	ReloadWait     time.Duration // how long one Reload may take; default 3s
 }
 
 // Tokens issues and verifies tokens with the current Keyset. It is safe for
@@ -91,8 +97,19 @@ type Tokens struct {
 	refresh *jwt.Parser
 	cache   *cache
 
-	reloadMu   sync.Mutex
-	lastReload time.Time
+	reloadMu   sync.Mutex  // guards lastReload, pending and running
+	lastReload time.Time   // when the last Reload started
+	pending    *reloadCall // the Reload that has not started yet, or nil
+	running    *reloadCall // the Reload reading now, or nil
+	runMu      sync.Mutex  // held while a Reload runs: one at a time
+}
+
+// reloadCall is one Reload, shared by every caller that asked for it before
+// it started; done is closed when it ends, and err, its outcome, may be read
+// after that.
+type reloadCall struct {
+	done chan struct{}
+	err  error
 }
 
 // New returns Tokens using ks.
@@ -105,6 +122,9 @@ func New(ks *Keyset, cfg Config) *Tokens {
 	}
 	if cfg.ReloadInterval == 0 {
 		cfg.ReloadInterval = time.Second
+	}
+	if cfg.ReloadWait <= 0 {
+		cfg.ReloadWait = 3 * time.Second
 	}
 	if cfg.CacheSize == 0 {
 		cfg.CacheSize = 1 << 16
@@ -219,9 +239,11 @@ func (t *Tokens) VerifyAccess(s string) (*AccessClaims, error) {
 	}
 	c := new(AccessClaims)
 	_, err := t.access.ParseWithClaims(s, c, t.accessKey)
-	if errors.Is(err, errUnknownKey) && t.reload() {
-		c = new(AccessClaims)
-		_, err = t.access.ParseWithClaims(s, c, t.accessKey)
+	if errors.Is(err, errUnknownKey) {
+		if err = t.reload(s, accessKnown); err == nil {
+			c = new(AccessClaims)
+			_, err = t.access.ParseWithClaims(s, c, t.accessKey)
+		}
 	}
 	if err != nil {
 		return nil, classify(err, errExpired, s, "EdDSA", errNotAccess)
@@ -242,9 +264,11 @@ func (t *Tokens) VerifyRefresh(s string) (*RefreshClaims, error) {
 	}
 	c := new(RefreshClaims)
 	_, err := t.refresh.ParseWithClaims(s, c, t.refreshKey)
-	if errors.Is(err, errUnknownKey) && t.reload() {
-		c = new(RefreshClaims)
-		_, err = t.refresh.ParseWithClaims(s, c, t.refreshKey)
+	if errors.Is(err, errUnknownKey) {
+		if err = t.reload(s, refreshKnown); err == nil {
+			c = new(RefreshClaims)
+			_, err = t.refresh.ParseWithClaims(s, c, t.refreshKey)
+		}
 	}
 	if err != nil {
 		return nil, classify(err, errRefreshGone, s, "HS256", errNotRefresh)
@@ -292,27 +316,107 @@ func (t *Tokens) refreshKey(tok *jwt.Token) (any, error) {
 	return k, nil
 }
 
-// reload fetches the keys again unless that was done within ReloadInterval.
-// It reports whether the keys may have changed.
-func (t *Tokens) reload() bool {
+// errReloading answers a token whose kid may be new while the keys cannot
+// be read: "try again", not "invalid", so a client keeps its tokens.
+var errReloading = propusk.Errorf(propusk.EUNAVAILABLE, "the signing keys cannot be read right now")
+
+// reload brings the keys up to date for tok, whose kid is unknown. It
+// returns nil once keys in which known finds the kid are installed, or a
+// Reload that started after the call has installed the keys, so the token
+// is worth checking again; errReloading when that Reload failed or took
+// longer than ReloadWait.
+//
+// A Reload reading while the call arrives is waited for first: in a
+// rotation, it is the one that finds the new key. If the kid is still
+// unknown, the call waits for a Reload that reads the store after it
+// arrived, so a key that existed when its token was presented is always
+// found (a key is stored before anything signs with it). Callers that
+// arrive before a Reload starts share it; one starts at most once per
+// ReloadInterval, so a flood of made-up kids costs one read a second.
+func (t *Tokens) reload(tok string, known func(ks *Keyset, kid string) bool) error {
 	if t.cfg.Reload == nil {
-		return false
+		return errUnknownKey
+	}
+	kid := headerKid(tok)
+	if known(t.keys.Load(), kid) {
+		return nil
+	}
+	timer := time.NewTimer(t.cfg.ReloadInterval + 2*t.cfg.ReloadWait)
+	defer timer.Stop()
+	t.reloadMu.Lock()
+	running := t.running
+	t.reloadMu.Unlock()
+	if running != nil {
+		select {
+		case <-running.done:
+		case <-timer.C:
+			return errReloading
+		}
+		if known(t.keys.Load(), kid) {
+			return nil
+		}
 	}
 	t.reloadMu.Lock()
-	defer t.reloadMu.Unlock()
-	now := t.cfg.Now()
-	if now.Sub(t.lastReload) < t.cfg.ReloadInterval {
-		return false
+	call := t.pending
+	if call == nil {
+		call = &reloadCall{done: make(chan struct{})}
+		t.pending = call
+		go t.runReload(call)
 	}
-	t.lastReload = now
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	ks, err := t.cfg.Reload(ctx)
-	if err != nil || ks == nil {
-		return false
+	t.reloadMu.Unlock()
+	select {
+	case <-call.done:
+		if call.err != nil {
+			return errReloading
+		}
+		return nil
+	case <-timer.C:
+		return errReloading
 	}
-	t.SetKeyset(ks)
-	return true
+}
+
+// runReload runs call once the Reload before it has ended and ReloadInterval
+// has passed since that one started.
+func (t *Tokens) runReload(call *reloadCall) {
+	t.runMu.Lock()
+	defer t.runMu.Unlock()
+	t.reloadMu.Lock()
+	wait := t.cfg.ReloadInterval - t.cfg.Now().Sub(t.lastReload)
+	t.reloadMu.Unlock()
+	if wait > 0 {
+		time.Sleep(wait)
+	}
+	t.reloadMu.Lock()
+	t.pending, t.running = nil, call // callers from now on need a later read
+	t.lastReload = t.cfg.Now()
+	t.reloadMu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), t.cfg.ReloadWait)
+	call.err = t.cfg.Reload(ctx)
+	cancel()
+	t.reloadMu.Lock()
+	t.running = nil
+	t.reloadMu.Unlock()
+	close(call.done)
+}
+
+func accessKnown(ks *Keyset, kid string) bool  { _, ok := ks.access[kid]; return ok }
+func refreshKnown(ks *Keyset, kid string) bool { _, ok := ks.refresh[kid]; return ok }
+
+// headerKid returns the kid of a token's header, read without verifying
+// anything, to tell whether a reload found it.
+func headerKid(tok string) string {
+	head, _, _ := strings.Cut(tok, ".")
+	b, err := base64.RawURLEncoding.DecodeString(head)
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	if json.Unmarshal(b, &h) != nil {
+		return ""
+	}
+	return h.Kid
 }
 
 // classify turns the parser's errors into propusk errors naming the failed check.
