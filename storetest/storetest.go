@@ -53,6 +53,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"tokens", testTokens},
 		{"replace-named-token", testReplaceNamedToken},
 		{"touch-tokens", testTouchTokens},
+		{"last-token-id", testLastTokenID},
 		{"keys", testKeys},
 		{"events", testEvents},
 		{"prune", testPrune},
