@@ -78,6 +78,7 @@ type Service struct {
 	coarse   *coarseClock // nil when Config.Now was given
 	revoked  *revokedSet
 	pats     *patCache
+	patMiss  *patMisses
 	touched  *touchLog
 	limiter  *limiter
 	hashing  chan struct{}
@@ -159,6 +160,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		coarse:   coarse,
 		revoked:  newRevokedSet(),
 		pats:     newPATCache(1 << 16),
+		patMiss:  newPATMisses(1 << 16),
 		touched:  newTouchLog(),
 		limiter:  newLimiter(cfg.LoginLimit),
 		hashing:  make(chan struct{}, cfg.MaxHashing),

@@ -196,6 +196,127 @@ func (c *patCache) evictRef(ref string) {
 	}
 }
 
+// patMissTTL is how long an unknown personal access token id is taken for
+// unknown without asking the store, and how stale the store's highest id
+// may be. A token created by another process is refused here for at most
+// this long after its creation, as a deleted one works elsewhere for about
+// as long through the feed.
+const patMissTTL = time.Second
+
+// patMisses answers "this id does not exist" without a database read, so a
+// flood of made-up personal access tokens (with a valid checksum, which
+// anyone can compute) costs the store nothing.
+//
+// Ids come from a sequence and are never reused. An id above the store's
+// highest (last, read at most once per patMissTTL whatever the flood) has
+// not been issued: no entry is kept for it, so a flood of distinct made-up
+// ids takes no memory. An id at or below it that the store did not have
+// (deleted, or a gap the sequence skipped) is remembered for patMissTTL, in
+// a map bounded like the other caches. Ids can be created behind a
+// remembered miss only by an insert that had not committed when it was
+// read, hence the short TTL; a token created in this process clears its id
+// at once (created).
+type patMisses struct {
+	mu      sync.Mutex
+	last    int64     // the highest token id known to exist
+	checked time.Time // when the store last said so; zero: never asked
+	ids     map[int64]time.Time
+	max     int
+
+	// refreshMu lets one caller read the store's highest id while the
+	// others wait for its answer instead of each reading it.
+	refreshMu sync.Mutex
+}
+
+func newPATMisses(max int) *patMisses {
+	return &patMisses{ids: map[int64]time.Time{}, max: max}
+}
+
+// lastTokenIDer is the part of the store patMisses asks: an interface, not a
+// method value, so that the request path does not allocate a closure.
+type lastTokenIDer interface {
+	LastTokenID(ctx context.Context) (int64, error)
+}
+
+// missing reports whether token id is known not to exist at now. It asks
+// the store only when id is above the highest id and that was
+// read patMissTTL or more ago. On an error it reports false, so the lookup
+// that follows meets and reports the store's failure.
+func (m *patMisses) missing(ctx context.Context, id int64, now time.Time, store lastTokenIDer) bool {
+	m.mu.Lock()
+	if at, ok := m.ids[id]; ok {
+		if now.Sub(at) < patMissTTL {
+			m.mu.Unlock()
+			return true
+		}
+		delete(m.ids, id)
+	}
+	above, fresh := id > m.last, m.fresh(now)
+	m.mu.Unlock()
+	if !above || fresh {
+		return above
+	}
+	m.refreshMu.Lock()
+	defer m.refreshMu.Unlock()
+	m.mu.Lock()
+	if m.fresh(now) { // read by a caller we waited for
+		defer m.mu.Unlock()
+		return id > m.last
+	}
+	m.mu.Unlock()
+	n, err := store.LastTokenID(ctx)
+	if err != nil {
+		return false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// max: a token created here while the read was on its way is newer
+	// than what the read saw.
+	m.last, m.checked = max(m.last, n), now
+	return id > m.last
+}
+
+// fresh reports whether last was read from the store within patMissTTL;
+// the caller holds m.mu.
+func (m *patMisses) fresh(now time.Time) bool {
+	return !m.checked.IsZero() && now.Sub(m.checked) < patMissTTL && !now.Before(m.checked)
+}
+
+// note remembers that the store has no usable token id at now.
+func (m *patMisses) note(id int64, now time.Time) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if id > m.last {
+		return // the highest id already answers for it
+	}
+	if len(m.ids) >= m.max {
+		drop := m.max/8 + 1
+		for k := range m.ids {
+			delete(m.ids, k)
+			if drop--; drop == 0 {
+				break
+			}
+		}
+	}
+	m.ids[id] = now
+}
+
+// created records a token this process has just inserted, so it works here
+// at once.
+func (m *patMisses) created(id int64) {
+	m.mu.Lock()
+	delete(m.ids, id)
+	m.last = max(m.last, id)
+	m.mu.Unlock()
+}
+
+// size returns the number of ids remembered, for tests.
+func (m *patMisses) size() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.ids)
+}
+
 // touchLog coalesces last_used_at per token until the next flush, so a
 // thousand requests with one token cost one row update, off the request path.
 type touchLog struct {
