@@ -179,6 +179,9 @@ func (s *Service) CreateToken(ctx context.Context, p *propusk.Principal, name st
 		// token must not be able to mint a permanent one.
 		return nil, propusk.Errorf(propusk.EFORBIDDEN, "a token cannot outlive the token that creates it (expires_at at most %s)", p.ExpiresAt.UTC().Format(time.RFC3339))
 	}
+	if err := s.checkTokenCap(ctx, p.UserID); err != nil {
+		return nil, err
+	}
 	secret, err := pat.NewSecret(s.cfg.Rand, s.cfg.TokenPrefix)
 	if err != nil {
 		return nil, err

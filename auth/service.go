@@ -59,6 +59,11 @@ type Config struct {
 
 	LoginLimit LimitConfig // default 5 failures per login and 50 per address in 15 minutes
 
+	// Caps on what one user holds; past them CreateToken and Login answer
+	// ECONFLICT. Negative: no cap.
+	MaxTokensPerUser   int // personal access tokens; default 1000
+	MaxSessionsPerUser int // live sessions (signed-in devices); default 1000
+
 	PollInterval  time.Duration // how often to read the feed when the store cannot push; default 500ms
 	SafetyPoll    time.Duration // how often to read it anyway when it can; default 5s
 	TouchInterval time.Duration // how often last_used_at is flushed; default 10s
@@ -136,6 +141,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.MaxHashing = 2 * runtime.GOMAXPROCS(0)
 	}
 	cfg.LoginLimit.fill()
+	if cfg.MaxTokensPerUser == 0 {
+		cfg.MaxTokensPerUser = DefaultMaxTokensPerUser
+	}
+	if cfg.MaxSessionsPerUser == 0 {
+		cfg.MaxSessionsPerUser = DefaultMaxSessionsPerUser
+	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 500 * time.Millisecond
 	}

@@ -204,6 +204,9 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 		return nil, errCredentials // the try stays counted
 	}
 	s.limiter.succeed(login, c.IP)
+	if err := s.checkSessionCap(ctx, u.ID); err != nil {
+		return nil, err
+	}
 	return s.startSession(ctx, u, c, "login")
 }
 
