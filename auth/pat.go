@@ -75,13 +75,17 @@ func (s *Service) authenticatePAT(ctx context.Context, tok string) (*propusk.Pri
 		if fresh {
 			return nil, errPATUnknown // a known id with another secret
 		}
-		if id != 0 && s.patMiss.missing(ctx, id, now, s.store) {
+		if id != 0 && s.patMiss.missing(ctx, id, now, s.store) || id == 0 && s.patMiss.missingHash(sum, now) {
 			return nil, errPATUnknown // made up, or deleted a moment ago
 		}
 		asked := id
 		if id, e, err = s.fetchPAT(ctx, id, hex.EncodeToString(sum[:]), now); err != nil {
-			if err == errPATUnknown && asked != 0 {
+			switch {
+			case err != errPATUnknown:
+			case asked != 0:
 				s.patMiss.note(asked, now)
+			default:
+				s.patMiss.noteHash(sum, now)
 			}
 			return nil, err
 		}
@@ -194,7 +198,7 @@ func (s *Service) CreateToken(ctx context.Context, p *propusk.Principal, name st
 	if err := s.store.CreateToken(ctx, t); err != nil {
 		return nil, fmt.Errorf("auth: create token: %w", err)
 	}
-	s.patMiss.created(t.ID)
+	s.patMiss.created(t.ID, sha256.Sum256([]byte(secret)))
 	return &NewToken{Token: t, PlainText: pat.Format(t.ID, secret)}, nil
 }
 
@@ -256,7 +260,7 @@ func (s *Service) ReissueAPIToken(ctx context.Context, userID int64, reason stri
 		}
 		return "", fmt.Errorf("auth: reissue api-token: %w", err)
 	}
-	s.patMiss.created(t.ID)
+	s.patMiss.created(t.ID, sha256.Sum256([]byte(secret)))
 	for _, id := range deleted {
 		s.pats.evict(id)
 	}

@@ -624,7 +624,8 @@ func madeUp(t testing.TB, id int64) string {
 // checksum and an id that does not exist costs no database read after the
 // first, whatever ids it uses: far above the highest, the very next ones to
 // be issued, or the same one over and over. A deleted id costs one read,
-// then none. Over time the store is asked at most once a second.
+// then none, and so does one bare secret (no "<id>|") sent over and over.
+// Over time the store is asked at most once a second.
 func TestMadeUpTokensNoReads(t *testing.T) {
 	forEachStore(t, func(t *testing.T, d *db) {
 		ctx := context.Background()
@@ -649,6 +650,15 @@ func TestMadeUpTokensNoReads(t *testing.T) {
 			deleted = append(deleted, nt.Token.ID)
 			next = nt.Token.ID + 1
 		}
+		// A deleted token still in use, sent without its "<id>|".
+		gone, err := svc.CreateToken(ctx, alice, "gone-bare", nil, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.DeleteToken(ctx, alice.UserID, gone.Token.ID); err != nil {
+			t.Fatal(err)
+		}
+		next = gone.Token.ID + 1
 		same := madeUp(t, next+7)
 
 		floods := []struct {
@@ -661,6 +671,8 @@ func TestMadeUpTokensNoReads(t *testing.T) {
 			{"same-id", func(int) string { return same }, 1},
 			{"huge-id", func(i int) string { return madeUp(t, math.MaxInt64-int64(i)) }, 1},
 			{"deleted-ids", func(i int) string { return madeUp(t, deleted[i%len(deleted)]) }, int64(len(deleted))},
+			{"same-bare-secret", func(int) string { return secretOf(same) }, 1},
+			{"deleted-bare-secret", func(int) string { return secretOf(gone.PlainText) }, 1},
 		}
 		for _, f := range floods {
 			clk.Advance(time.Minute) // nothing remembered from the flood before

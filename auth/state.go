@@ -203,25 +203,28 @@ func (c *patCache) evictRef(ref string) {
 // as long through the feed.
 const patMissTTL = time.Second
 
-// patMisses answers "this id does not exist" without a database read, so a
-// flood of made-up personal access tokens (with a valid checksum, which
-// anyone can compute) costs the store nothing.
+// patMisses answers "this token does not exist" without a database read,
+// so a flood of made-up personal access tokens (with a valid checksum,
+// which anyone can compute) costs the store nothing.
 //
 // Ids come from a sequence and are never reused. An id above the store's
 // highest (last, read at most once per patMissTTL whatever the flood) has
 // not been issued: no entry is kept for it, so a flood of distinct made-up
 // ids takes no memory. An id at or below it that the store did not have
 // (deleted, or a gap the sequence skipped) is remembered for patMissTTL, in
-// a map bounded like the other caches. Ids can be created behind a
-// remembered miss only by an insert that had not committed when it was
-// read, hence the short TTL; a token created in this process clears its id
-// at once (created).
+// a bounded set. Ids can be created behind a remembered miss only by an
+// insert that had not committed when it was read, hence the short TTL; a
+// token created in this process clears its id at once (created).
+//
+// A bare secret (no "<id>|") has no id to compare: its hash is remembered
+// the same way, which stops one unknown secret sent over and over (a
+// deleted token still in use), though not a flood of distinct ones.
 type patMisses struct {
 	mu      sync.Mutex
 	last    int64     // the highest token id known to exist
 	checked time.Time // when the store last said so; zero: never asked
-	ids     map[int64]time.Time
-	max     int
+	ids     missSet[int64]
+	hashes  missSet[[32]byte]
 
 	// refreshMu lets one caller read the store's highest id while the
 	// others wait for its answer instead of each reading it.
@@ -229,7 +232,7 @@ type patMisses struct {
 }
 
 func newPATMisses(max int) *patMisses {
-	return &patMisses{ids: map[int64]time.Time{}, max: max}
+	return &patMisses{ids: newMissSet[int64](max), hashes: newMissSet[[32]byte](max)}
 }
 
 // lastTokenIDer is the part of the store patMisses asks: an interface, not a
@@ -239,17 +242,14 @@ type lastTokenIDer interface {
 }
 
 // missing reports whether token id is known not to exist at now. It asks
-// the store only when id is above the highest id and that was
-// read patMissTTL or more ago. On an error it reports false, so the lookup
-// that follows meets and reports the store's failure.
+// the store only when id is above the highest id and that was read
+// patMissTTL or more ago. On an error it reports false, so the lookup that
+// follows meets and reports the store's failure.
 func (m *patMisses) missing(ctx context.Context, id int64, now time.Time, store lastTokenIDer) bool {
 	m.mu.Lock()
-	if at, ok := m.ids[id]; ok {
-		if now.Sub(at) < patMissTTL {
-			m.mu.Unlock()
-			return true
-		}
-		delete(m.ids, id)
+	if m.ids.has(id, now) {
+		m.mu.Unlock()
+		return true
 	}
 	above, fresh := id > m.last, m.fresh(now)
 	m.mu.Unlock()
@@ -286,36 +286,78 @@ func (m *patMisses) fresh(now time.Time) bool {
 func (m *patMisses) note(id int64, now time.Time) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if id > m.last {
-		return // the highest id already answers for it
+	if id <= m.last { // above it, the highest id already answers
+		m.ids.add(id, now)
 	}
-	if len(m.ids) >= m.max {
-		drop := m.max/8 + 1
-		for k := range m.ids {
-			delete(m.ids, k)
+}
+
+// missingHash reports whether a bare secret with this SHA-256 was looked up
+// within patMissTTL and not found.
+func (m *patMisses) missingHash(sum [32]byte, now time.Time) bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.hashes.has(sum, now)
+}
+
+// noteHash remembers that the store has no usable token with this SHA-256.
+func (m *patMisses) noteHash(sum [32]byte, now time.Time) {
+	m.mu.Lock()
+	m.hashes.add(sum, now)
+	m.mu.Unlock()
+}
+
+// created records a token this process has just inserted, so it works here
+// at once.
+func (m *patMisses) created(id int64, sum [32]byte) {
+	m.mu.Lock()
+	m.ids.remove(id)
+	m.hashes.remove(sum)
+	m.last = max(m.last, id)
+	m.mu.Unlock()
+}
+
+// size returns the number of ids and hashes remembered, for tests.
+func (m *patMisses) size() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.ids.m) + len(m.hashes.m)
+}
+
+// missSet remembers keys for patMissTTL, at most max of them: when full it
+// drops an arbitrary eighth, as the caches do. The caller locks.
+type missSet[K comparable] struct {
+	m   map[K]time.Time
+	max int
+}
+
+func newMissSet[K comparable](max int) missSet[K] {
+	return missSet[K]{m: map[K]time.Time{}, max: max}
+}
+
+// has reports whether k was added within patMissTTL before now.
+func (s *missSet[K]) has(k K, now time.Time) bool {
+	at, ok := s.m[k]
+	if ok && now.Sub(at) >= patMissTTL {
+		delete(s.m, k)
+		return false
+	}
+	return ok
+}
+
+func (s *missSet[K]) add(k K, now time.Time) {
+	if len(s.m) >= s.max {
+		drop := s.max/8 + 1
+		for old := range s.m {
+			delete(s.m, old)
 			if drop--; drop == 0 {
 				break
 			}
 		}
 	}
-	m.ids[id] = now
+	s.m[k] = now
 }
 
-// created records a token this process has just inserted, so it works here
-// at once.
-func (m *patMisses) created(id int64) {
-	m.mu.Lock()
-	delete(m.ids, id)
-	m.last = max(m.last, id)
-	m.mu.Unlock()
-}
-
-// size returns the number of ids remembered, for tests.
-func (m *patMisses) size() int {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return len(m.ids)
-}
+func (s *missSet[K]) remove(k K) { delete(s.m, k) }
 
 // touchLog coalesces last_used_at per token until the next flush, so a
 // thousand requests with one token cost one row update, off the request path.

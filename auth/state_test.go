@@ -42,13 +42,30 @@ func TestPATMissesBounded(t *testing.T) {
 	if !m.missing(ctx, 5, now, last) {
 		t.Fatal("a noted id is not missing")
 	}
-	m.created(5)
+	m.created(5, [32]byte{})
 	if m.missing(ctx, 5, now, last) {
 		t.Fatal("an id created here is still missing")
 	}
 	m.note(6, now)
 	if m.missing(ctx, 6, now.Add(patMissTTL), last) {
 		t.Fatal("a noted id is still missing after patMissTTL")
+	}
+	// Hashes of bare secrets alike, and bounded too.
+	for i := range 100_000 {
+		m.noteHash([32]byte{byte(i), byte(i >> 8), byte(i >> 16)}, now)
+	}
+	if n := m.size(); n > 2*bound {
+		t.Fatalf("%d entries, bound %d ids and %d hashes", n, bound, bound)
+	}
+	sum := [32]byte{1, 2, 3}
+	m.noteHash(sum, now)
+	if !m.missingHash(sum, now) || m.missingHash(sum, now.Add(patMissTTL)) {
+		t.Fatal("a noted hash is not missing for exactly patMissTTL")
+	}
+	m.noteHash(sum, now)
+	m.created(7, sum)
+	if m.missingHash(sum, now) {
+		t.Fatal("the hash of a token created here is still missing")
 	}
 }
 
