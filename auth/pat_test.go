@@ -687,8 +687,27 @@ func TestMadeUpTokensNoReads(t *testing.T) {
 			}
 		}
 
-		// Spread over ten seconds, a flood asks the store about once a second.
+		// Concurrent callers wait for one read rather than each making one.
+		clk.Advance(time.Minute)
 		reads := cs.reads.Load()
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				for i := range 500 {
+					if _, err := bearer(svc, madeUp(t, next+int64(g*1000+i))); err == nil {
+						t.Error("a made-up token was accepted")
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if got := cs.reads.Load() - reads; got > 1 {
+			t.Fatalf("8 concurrent floods read the store %d times, want at most 1", got)
+		}
+
+		// Spread over ten seconds, a flood asks the store about once a second.
+		reads = cs.reads.Load()
 		for i := range 10000 {
 			clk.Advance(time.Millisecond)
 			if _, err := bearer(svc, madeUp(t, next+int64(i))); propusk.ErrorCode(err) != propusk.ETOKENINVALID {
