@@ -196,11 +196,14 @@ func (c *patCache) evictRef(ref string) {
 	}
 }
 
-// patMissTTL is how long an unknown personal access token id is taken for
-// unknown without asking the store, and how stale the store's highest id
-// may be. A token created by another process is refused here for at most
-// this long after its creation, as a deleted one works elsewhere for about
-// as long through the feed.
+// patLastStale is how stale the store's highest token id may be. A token
+// another process (or Laravel) has just created is refused here for at
+// most this long; a flood of made-up ids costs at most one MAX(id) index
+// probe per interval.
+const patLastStale = 100 * time.Millisecond
+
+// patMissTTL is how long an id at or below the highest, or a bare secret,
+// that the store did not have is taken for unknown without asking again.
 const patMissTTL = time.Second
 
 // patMisses answers "this token does not exist" without a database read,
@@ -208,7 +211,7 @@ const patMissTTL = time.Second
 // which anyone can compute) costs the store nothing.
 //
 // Ids come from a sequence and are never reused. An id above the store's
-// highest (last, read at most once per patMissTTL whatever the flood) has
+// highest (last, read at most once per patLastStale whatever the flood) has
 // not been issued: no entry is kept for it, so a flood of distinct made-up
 // ids takes no memory. An id at or below it that the store did not have
 // (deleted, or a gap the sequence skipped) is remembered for patMissTTL, in
@@ -243,7 +246,7 @@ type lastTokenIDer interface {
 
 // missing reports whether token id is known not to exist at now. It asks
 // the store only when id is above the highest id and that was read
-// patMissTTL or more ago. On an error it reports false, so the lookup that
+// patLastStale or more ago. On an error it reports false, so the lookup that
 // follows meets and reports the store's failure.
 func (m *patMisses) missing(ctx context.Context, id int64, now time.Time, store lastTokenIDer) bool {
 	m.mu.Lock()
@@ -276,10 +279,10 @@ func (m *patMisses) missing(ctx context.Context, id int64, now time.Time, store 
 	return id > m.last
 }
 
-// fresh reports whether last was read from the store within patMissTTL;
+// fresh reports whether last was read from the store within patLastStale;
 // the caller holds m.mu.
 func (m *patMisses) fresh(now time.Time) bool {
-	return !m.checked.IsZero() && now.Sub(m.checked) < patMissTTL && !now.Before(m.checked)
+	return !m.checked.IsZero() && now.Sub(m.checked) < patLastStale && !now.Before(m.checked)
 }
 
 // note remembers that the store has no usable token id at now.
