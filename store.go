@@ -189,6 +189,10 @@ type Store interface {
 	// TokenByHash returns the token with this hex SHA-256, or ENOTFOUND; for
 	// Sanctum tokens presented without their "id|" part.
 	TokenByHash(ctx context.Context, hash string) (*PersonalAccessToken, error)
+	// LastTokenID returns the highest personal access token id in the store,
+	// 0 when there is none. Ids are never reused, so an id above it has not
+	// been issued yet: the service answers such ids without a lookup.
+	LastTokenID(ctx context.Context) (int64, error)
 	// UserTokens returns the tokens of the user (tokenable_type typ), oldest first.
 	UserTokens(ctx context.Context, typ string, userID int64) ([]*PersonalAccessToken, error)
 	// DeleteToken deletes the user's token and appends an EventPAT, in one

@@ -50,3 +50,33 @@ func BenchmarkSHA256Secret(b *testing.B) {
 		sink = sha256.Sum256(secret)
 	}
 }
+
+// BenchmarkVerifyPATMadeUp is the cost of refusing a made-up personal access
+// token, a valid checksum on an id that does not exist, from a flood of
+// distinct ones: it reads no database (the negative cache), so it should
+// cost about what BenchmarkVerifyPATCached does, not a query.
+//
+//	go test ./auth -run xxx -bench 'PAT' -count 5
+func BenchmarkVerifyPATMadeUp(b *testing.B) {
+	d := kinds[0].open(b)
+	svc := newService(b, d.store, newClock(), masterKey(), func(c *auth.Config) { c.Now = nil })
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	b.Cleanup(func() { cancel(); <-done })
+	if _, err := svc.Register(ctx, "alice", "correct horse", propusk.Client{}); err != nil {
+		b.Fatal(err)
+	}
+	toks := make([]string, 4096)
+	for i := range toks {
+		toks[i] = madeUp(b, 1_000_000+int64(i))
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		if _, err := svc.Authenticate(ctx, toks[i%len(toks)], propusk.ViaAccessToken); err == nil {
+			b.Fatal("a made-up token was accepted")
+		}
+		i++
+	}
+}

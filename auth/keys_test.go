@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/internal/testenv"
 	"github.com/propusk/propusk/postgres"
@@ -139,7 +137,7 @@ func signAccess(t *testing.T, svc *Service) string {
 	t.Helper()
 	now := svc.Now()
 	tok, err := svc.Signer().SignAccess(&token.AccessClaims{
-		ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)), IssuedAt: jwt.NewNumericDate(now),
+		ExpiresAt: token.NewNumericDate(now.Add(time.Hour)), IssuedAt: token.NewNumericDate(now),
 		SessionID: "c2Vzc2lvbi1vZi1kb29t", Boards: []string{"*"},
 	})
 	if err != nil {

@@ -75,7 +75,18 @@ func (s *Service) authenticatePAT(ctx context.Context, tok string) (*propusk.Pri
 		if fresh {
 			return nil, errPATUnknown // a known id with another secret
 		}
+		if id != 0 && s.patMiss.missing(ctx, id, now, s.store) || id == 0 && s.patMiss.missingHash(sum, now) {
+			return nil, errPATUnknown // made up, or deleted a moment ago
+		}
+		asked := id
 		if id, e, err = s.fetchPAT(ctx, id, hex.EncodeToString(sum[:]), now); err != nil {
+			switch {
+			case err != errPATUnknown:
+			case asked != 0:
+				s.patMiss.note(asked, now)
+			default:
+				s.patMiss.noteHash(sum, now)
+			}
 			return nil, err
 		}
 		if subtle.ConstantTimeCompare(sum[:], e.hash[:]) != 1 {
@@ -172,6 +183,9 @@ func (s *Service) CreateToken(ctx context.Context, p *propusk.Principal, name st
 		// token must not be able to mint a permanent one.
 		return nil, propusk.Errorf(propusk.EFORBIDDEN, "a token cannot outlive the token that creates it (expires_at at most %s)", p.ExpiresAt.UTC().Format(time.RFC3339))
 	}
+	if err := s.checkTokenCap(ctx, p.UserID); err != nil {
+		return nil, err
+	}
 	secret, err := pat.NewSecret(s.cfg.Rand, s.cfg.TokenPrefix)
 	if err != nil {
 		return nil, err
@@ -184,6 +198,7 @@ func (s *Service) CreateToken(ctx context.Context, p *propusk.Principal, name st
 	if err := s.store.CreateToken(ctx, t); err != nil {
 		return nil, fmt.Errorf("auth: create token: %w", err)
 	}
+	s.patMiss.created(t.ID, sha256.Sum256([]byte(secret)))
 	return &NewToken{Token: t, PlainText: pat.Format(t.ID, secret)}, nil
 }
 
@@ -236,6 +251,7 @@ func (s *Service) ReissueAPIToken(ctx context.Context, userID int64, reason stri
 		}
 		return "", fmt.Errorf("auth: reissue api-token: %w", err)
 	}
+	s.patMiss.created(t.ID, sha256.Sum256([]byte(secret)))
 	for _, id := range deleted {
 		s.pats.evict(id)
 	}

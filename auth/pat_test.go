@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"github.com/propusk/propusk/auth"
 	phttp "github.com/propusk/propusk/http"
 	"github.com/propusk/propusk/internal/testenv"
+	"github.com/propusk/propusk/pat"
 )
 
 // clock is the fake clock the tests move instead of sleeping.
@@ -470,7 +472,8 @@ func TestExpiredTokenRefused(t *testing.T) {
 func TestLaravelRow(t *testing.T) {
 	forEachStore(t, func(t *testing.T, d *db) {
 		ctx := context.Background()
-		svc := newService(t, d.store, newClock(), masterKey())
+		clk := newClock()
+		svc := newService(t, d.store, clk, masterKey())
 		u, err := svc.CreateUser(ctx, "taylor", "correct horse", propusk.LevelUser, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -485,6 +488,9 @@ func TestLaravelRow(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// A token another program inserts may be taken for made up
+			// for a tenth of a second (patLastStale).
+			clk.Advance(100 * time.Millisecond)
 			return id
 		}
 		// Str::random(40), as Sanctum 2 and 3 made them.
@@ -595,6 +601,196 @@ func (c *countingStore) Token(ctx context.Context, id int64) (*propusk.PersonalA
 func (c *countingStore) TokenByHash(ctx context.Context, hash string) (*propusk.PersonalAccessToken, error) {
 	c.reads.Add(1)
 	return c.Store.TokenByHash(ctx, hash)
+}
+
+func (c *countingStore) LastTokenID(ctx context.Context) (int64, error) {
+	c.reads.Add(1)
+	return c.Store.LastTokenID(ctx)
+}
+
+// madeUp returns a personal access token for id with a fresh secret whose
+// checksum is right, as anyone can make one.
+func madeUp(t testing.TB, id int64) string {
+	t.Helper()
+	secret, err := pat.NewSecret(rand.Reader, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pat.Format(id, secret)
+}
+
+// TestMadeUpTokensNoReads: a flood of personal access tokens with a valid
+// checksum and an id that does not exist costs no database read after the
+// first, whatever ids it uses: far above the highest, the very next ones to
+// be issued, or the same one over and over. A deleted id costs one read,
+// then none, and so does one bare secret (no "<id>|") sent over and over.
+// Over time the store is asked at most ten times a second.
+func TestMadeUpTokensNoReads(t *testing.T) {
+	forEachStore(t, func(t *testing.T, d *db) {
+		ctx := context.Background()
+		clk := newClock()
+		cs := &countingStore{Store: d.store}
+		svc := newService(t, cs, clk, masterKey())
+		reg, err := svc.Register(ctx, "alice", "correct horse", propusk.Client{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice := mustWork(t, svc, reg.APIToken)
+		next := mustID(t, reg.APIToken) + 1
+		var deleted []int64
+		for i := range 20 {
+			nt, err := svc.CreateToken(ctx, alice, fmt.Sprint("gone", i), nil, time.Time{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.DeleteToken(ctx, alice.UserID, nt.Token.ID); err != nil {
+				t.Fatal(err)
+			}
+			deleted = append(deleted, nt.Token.ID)
+			next = nt.Token.ID + 1
+		}
+		// A deleted token still in use, sent without its "<id>|".
+		gone, err := svc.CreateToken(ctx, alice, "gone-bare", nil, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.DeleteToken(ctx, alice.UserID, gone.Token.ID); err != nil {
+			t.Fatal(err)
+		}
+		next = gone.Token.ID + 1
+		same := madeUp(t, next+7)
+
+		floods := []struct {
+			name     string
+			token    func(i int) string
+			maxReads int64
+		}{
+			{"far-above", func(i int) string { return madeUp(t, 1_000_000_000_000+int64(i)) }, 1},
+			{"next-ids", func(i int) string { return madeUp(t, next+int64(i)) }, 1},
+			{"same-id", func(int) string { return same }, 1},
+			{"huge-id", func(i int) string { return madeUp(t, math.MaxInt64-int64(i)) }, 1},
+			{"deleted-ids", func(i int) string { return madeUp(t, deleted[i%len(deleted)]) }, int64(len(deleted))},
+			{"same-bare-secret", func(int) string { return secretOf(same) }, 1},
+			{"deleted-bare-secret", func(int) string { return secretOf(gone.PlainText) }, 1},
+		}
+		for _, f := range floods {
+			clk.Advance(time.Minute) // nothing remembered from the flood before
+			reads := cs.reads.Load()
+			for i := range 5000 {
+				if _, err := bearer(svc, f.token(i)); propusk.ErrorCode(err) != propusk.ETOKENINVALID {
+					t.Fatalf("%s: made-up token %d: %v, want ETOKENINVALID", f.name, i, err)
+				}
+			}
+			if got := cs.reads.Load() - reads; got > f.maxReads {
+				t.Fatalf("%s: 5000 made-up tokens read the store %d times, want at most %d", f.name, got, f.maxReads)
+			}
+		}
+
+		// Concurrent callers wait for one read rather than each making one.
+		clk.Advance(time.Minute)
+		reads := cs.reads.Load()
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				for i := range 500 {
+					if _, err := bearer(svc, madeUp(t, next+int64(g*1000+i))); err == nil {
+						t.Error("a made-up token was accepted")
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if got := cs.reads.Load() - reads; got > 1 {
+			t.Fatalf("8 concurrent floods read the store %d times, want at most 1", got)
+		}
+
+		// Spread over ten seconds, a flood asks the store for the highest id
+		// ten times a second: an index probe, not a read per token.
+		reads = cs.reads.Load()
+		for i := range 10000 {
+			clk.Advance(time.Millisecond)
+			if _, err := bearer(svc, madeUp(t, next+int64(i))); propusk.ErrorCode(err) != propusk.ETOKENINVALID {
+				t.Fatalf("made-up token %d: %v", i, err)
+			}
+		}
+		if got := cs.reads.Load() - reads; got > 101 {
+			t.Fatalf("10,000 made-up tokens over 10 s read the store %d times, want at most 101", got)
+		}
+	})
+}
+
+// TestNewTokenAfterMadeUpFlood: a negative answer never outlives the
+// token's creation. Right after a flood of the very ids about to be
+// issued, a token created in this process works at once, however it was
+// made (CreateToken, the api-token lifecycle, registration, login), and
+// in another process within patLastStale (a tenth of a second).
+func TestNewTokenAfterMadeUpFlood(t *testing.T) {
+	forEachStore(t, func(t *testing.T, d *db) {
+		ctx := context.Background()
+		clk := newClock()
+		key := masterKey()
+		svc := newService(t, d.store, clk, key)
+		other := newService(t, d.store, clk, key)
+		reg, err := svc.Register(ctx, "alice", "correct horse", propusk.Client{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alice := mustWork(t, svc, reg.APIToken)
+		flood := func(svc *auth.Service) {
+			t.Helper()
+			last, err := d.store.LastTokenID(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := range int64(50) {
+				mustFail(t, svc, madeUp(t, last+1+i))
+			}
+		}
+		made := map[string]func() string{
+			"CreateToken": func() string {
+				nt, err := svc.CreateToken(ctx, alice, "ci", nil, time.Time{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return nt.PlainText
+			},
+			"ReissueAPIToken": func() string {
+				tok, err := svc.ReissueAPIToken(ctx, alice.UserID, auth.ReasonCoursePurchase)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return tok
+			},
+			"Register": func() string {
+				p, err := svc.Register(ctx, fmt.Sprint("user", clk.Now().UnixNano()), "correct horse", propusk.Client{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return p.APIToken
+			},
+			"Login": func() string {
+				p, err := svc.Login(ctx, "alice", "correct horse", propusk.Client{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return p.APIToken
+			},
+		}
+		for name, mk := range made {
+			t.Run(name, func(t *testing.T) {
+				clk.Advance(time.Minute)
+				flood(svc)
+				flood(other)
+				tok := mk()
+				mustWork(t, svc, tok)
+				mustWork(t, svc, secretOf(tok))
+				// Another process may refuse it for a tenth of a second, then not.
+				clk.Advance(100 * time.Millisecond)
+				mustWork(t, other, tok)
+			})
+		}
+	})
 }
 
 // TestNoWritesOnRequestPath: 10,000 requests authenticated by a personal

@@ -2,6 +2,7 @@ package auth
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 
 	"github.com/propusk/propusk"
@@ -63,6 +64,7 @@ func (s *Service) register(ctx context.Context, login, password string, c propus
 	if err != nil {
 		return nil, err
 	}
+	s.patMiss.created(t.ID, sha256.Sum256([]byte(secret)))
 	p.APIToken = pat.Format(t.ID, secret)
 	s.log.Info("api-token reissued", "user", u.ID, "reason", "registration", "token_id", t.ID)
 	return p, nil

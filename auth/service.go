@@ -65,6 +65,11 @@ type Config struct {
 	LoginLimit    LimitConfig         // default 5 failures per login and 50 per address in 15 minutes
 	RegisterLimit RegisterLimitConfig // default 30 registrations per address in an hour
 
+	// Caps on what one user holds; past them CreateToken and Login answer
+	// ECONFLICT. Negative: no cap.
+	MaxTokensPerUser   int // personal access tokens; default 1000
+	MaxSessionsPerUser int // live sessions (signed-in devices); default 1000
+
 	PollInterval  time.Duration // how often to read the feed when the store cannot push; default 500ms
 	SafetyPoll    time.Duration // how often to read it anyway when it can; default 5s
 	TouchInterval time.Duration // how often last_used_at is flushed; default 10s
@@ -84,6 +89,7 @@ type Service struct {
 	coarse  *coarseClock // nil when Config.Now was given
 	revoked *revokedSet
 	pats    *patCache
+	patMiss *patMisses
 	touched *touchLog
 	limiter *limiter
 	hashing chan struct{}
@@ -152,6 +158,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	cfg.LoginLimit.fill()
 	cfg.RegisterLimit.fill()
+	if cfg.MaxTokensPerUser == 0 {
+		cfg.MaxTokensPerUser = DefaultMaxTokensPerUser
+	}
+	if cfg.MaxSessionsPerUser == 0 {
+		cfg.MaxSessionsPerUser = DefaultMaxSessionsPerUser
+	}
 	if cfg.PollInterval <= 0 {
 		cfg.PollInterval = 500 * time.Millisecond
 	}
@@ -176,6 +188,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		coarse:      coarse,
 		revoked:     newRevokedSet(),
 		pats:        newPATCache(1 << 16),
+		patMiss:     newPATMisses(1 << 16),
 		touched:     newTouchLog(),
 		limiter:     newLimiter(cfg.LoginLimit, cfg.RegisterLimit, cfg.Store),
 		hashing:     make(chan struct{}, cfg.MaxHashing),

@@ -9,8 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/logins"
 	"github.com/propusk/propusk/pat"
@@ -60,13 +58,13 @@ func (s *Service) Obtain(ctx context.Context) (*Pair, error) {
 // token may spend generation gen of chain fork.
 func (s *Service) issue(sid string, u *propusk.User, fork string, gen int64, now, refreshExp time.Time) (*Pair, error) {
 	ac := &token.AccessClaims{
-		ExpiresAt: jwt.NewNumericDate(now.Add(s.cfg.AccessTTL)),
-		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: token.NewNumericDate(now.Add(s.cfg.AccessTTL)),
+		IssuedAt:  token.NewNumericDate(now),
 		SessionID: sid,
 		Level:     propusk.LevelAnonymous,
 		Boards:    []string{propusk.AllBoards},
 	}
-	rc := &token.RefreshClaims{ExpiresAt: jwt.NewNumericDate(refreshExp), SessionID: sid, Fork: fork, Generation: gen}
+	rc := &token.RefreshClaims{ExpiresAt: token.NewNumericDate(refreshExp), SessionID: sid, Fork: fork, Generation: gen}
 	if u != nil {
 		ac.UserID, ac.Level, ac.Boards = u.ID, u.Level, u.Boards
 		rc.UserID = u.ID
@@ -213,6 +211,9 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 		return nil, errCredentials // the try stays counted
 	}
 	s.releaseBudget("login", s.limiter.succeed(ctx, key, c.IP, s.cfg.Now()))
+	if err := s.checkSessionCap(ctx, u.ID); err != nil {
+		return nil, err
+	}
 	return s.startSession(ctx, u, c, "login")
 }
 

@@ -101,7 +101,7 @@ func (s *Server) accountLogin(w http.ResponseWriter, r *http.Request) error {
 	p, err := s.svc.Login(r.Context(), in.str("login"), in.str("password"), s.clientOf(r))
 	if err != nil {
 		code := propusk.ErrorCode(err)
-		if code != propusk.ECREDENTIALS && code != propusk.ETOOMANY && code != propusk.EINVALID {
+		if code != propusk.ECREDENTIALS && code != propusk.ETOOMANY && code != propusk.EINVALID && code != propusk.ECONFLICT {
 			return err
 		}
 		setRetryAfter(w, err)
@@ -132,7 +132,7 @@ func (s *Server) accountCreateToken(w http.ResponseWriter, r *http.Request) erro
 	}
 	nt, err := s.newToken(r, in)
 	if err != nil {
-		if code := propusk.ErrorCode(err); code == propusk.EINVALID || code == propusk.EFORBIDDEN {
+		if code := propusk.ErrorCode(err); code == propusk.EINVALID || code == propusk.EFORBIDDEN || code == propusk.ECONFLICT {
 			return s.renderAccount(w, r, Status(err), accountPage{Error: propusk.ErrorMessage(err)})
 		}
 		return err

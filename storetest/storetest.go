@@ -57,6 +57,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"replace-named-token", testReplaceNamedToken},
 		{"touch-tokens", testTouchTokens},
 		{"budgets", testBudgets},
+		{"last-token-id", testLastTokenID},
 		{"keys", testKeys},
 		{"missing-keys", testMissingKeys},
 		{"events", testEvents},

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 func benchTokens(b *testing.B, cacheSize int) (*Tokens, string) {
@@ -22,8 +20,8 @@ func benchTokens(b *testing.B, cacheSize int) (*Tokens, string) {
 	}
 	tk := New(ks, Config{Rand: rand.Reader, Now: func() time.Time { return now }, CacheSize: cacheSize})
 	s, err := tk.SignAccess(&AccessClaims{
-		ExpiresAt: jwt.NewNumericDate(now.Add(15 * time.Minute)),
-		IssuedAt:  jwt.NewNumericDate(now),
+		ExpiresAt: NewNumericDate(now.Add(15 * time.Minute)),
+		IssuedAt:  NewNumericDate(now),
 		SessionID: "c2Vzc2lvbi1pZC0xMjM0NQ", UserID: 100, Level: 10, Boards: []string{"*"},
 	})
 	if err != nil {

@@ -9,8 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/golang-jwt/jwt/v5"
-
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/token"
 )
@@ -61,13 +59,13 @@ func newRotation(t *testing.T, gate chan struct{}) *rotation {
 		}})
 	signer := token.New(rotated, token.Config{Rand: rand.Reader})
 	if ro.access, err = signer.SignAccess(&token.AccessClaims{
-		ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)), IssuedAt: jwt.NewNumericDate(now),
+		ExpiresAt: token.NewNumericDate(now.Add(time.Hour)), IssuedAt: token.NewNumericDate(now),
 		SessionID: "c2Vzc2lvbg", Boards: []string{"*"},
 	}); err != nil {
 		t.Fatal(err)
 	}
 	if ro.renew, err = signer.SignRefresh(&token.RefreshClaims{
-		ExpiresAt: jwt.NewNumericDate(now.Add(time.Hour)), SessionID: "c2Vzc2lvbg",
+		ExpiresAt: token.NewNumericDate(now.Add(time.Hour)), SessionID: "c2Vzc2lvbg",
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -44,15 +44,16 @@ const RefreshType = "refresh"
 // AccessClaims are the claims of an access token. A value returned by
 // VerifyAccess may be shared with other callers: treat it as read-only.
 type AccessClaims struct {
-	Issuer    string           `json:"iss"`
-	Subject   string           `json:"sub,omitempty"`
-	ExpiresAt *jwt.NumericDate `json:"exp"`
-	IssuedAt  *jwt.NumericDate `json:"iat"`
-	ID        string           `json:"jti"`
-	SessionID string           `json:"sid"`
-	UserID    int64            `json:"_id,omitempty"`
-	Level     int              `json:"level"`
-	Boards    []string         `json:"boards"`
+	Issuer    string       `json:"iss"`
+	Subject   string       `json:"sub,omitempty"`
+	ExpiresAt *NumericDate `json:"exp"`
+	IssuedAt  *NumericDate `json:"iat"`
+	NotBefore *NumericDate `json:"nbf,omitempty"` // never issued; honoured if present
+	ID        string       `json:"jti"`
+	SessionID string       `json:"sid"`
+	UserID    int64        `json:"_id,omitempty"`
+	Level     int          `json:"level"`
+	Boards    []string     `json:"boards"`
 }
 
 // RefreshClaims are the claims of a refresh token. Fork and Generation name
@@ -60,13 +61,15 @@ type AccessClaims struct {
 // propusk.Session); both are empty for anonymous clients, whose refresh
 // tokens are stateless.
 type RefreshClaims struct {
-	ExpiresAt  *jwt.NumericDate `json:"exp"`
-	ID         string           `json:"jti"`
-	SessionID  string           `json:"sid"`
-	Type       string           `json:"typ"`
-	UserID     int64            `json:"_id,omitempty"`
-	Fork       string           `json:"fork,omitempty"`
-	Generation int64            `json:"gen,omitempty"`
+	ExpiresAt  *NumericDate `json:"exp"`
+	IssuedAt   *NumericDate `json:"iat,omitempty"` // never issued; honoured if present
+	NotBefore  *NumericDate `json:"nbf,omitempty"` // never issued; honoured if present
+	ID         string       `json:"jti"`
+	SessionID  string       `json:"sid"`
+	Type       string       `json:"typ"`
+	UserID     int64        `json:"_id,omitempty"`
+	Fork       string       `json:"fork,omitempty"`
+	Generation int64        `json:"gen,omitempty"`
 }
 
 // Config configures Tokens. Zero values take the defaults in the comments.
@@ -131,14 +134,12 @@ func New(ks *Keyset, cfg Config) *Tokens {
 	}
 	t := &Tokens{cfg: cfg, cache: newCache(cfg.CacheSize)}
 	t.keys.Store(ks)
-	t.access = jwt.NewParser(
-		jwt.WithValidMethods([]string{"EdDSA"}),
+	t.access = newParser("EdDSA",
 		jwt.WithTimeFunc(cfg.Now),
 		jwt.WithIssuer(cfg.Issuer),
 		jwt.WithExpirationRequired(),
 	)
-	t.refresh = jwt.NewParser(
-		jwt.WithValidMethods([]string{"HS256"}),
+	t.refresh = newParser("HS256",
 		jwt.WithTimeFunc(cfg.Now),
 		jwt.WithExpirationRequired(),
 	)
@@ -234,7 +235,7 @@ func (t *Tokens) VerifyAccess(s string) (*AccessClaims, error) {
 		}
 		return c, nil
 	}
-	if len(s) > MaxLen {
+	if !wellFormed(s) {
 		return nil, errMalformed
 	}
 	c := new(AccessClaims)
@@ -251,6 +252,9 @@ func (t *Tokens) VerifyAccess(s string) (*AccessClaims, error) {
 	if c.SessionID == "" || c.ID == "" || c.Boards == nil || (c.UserID != 0 && c.Subject != strconv.FormatInt(c.UserID, 10)) {
 		return nil, errBadClaims
 	}
+	if err := checkNotYet(t.cfg.Now(), c.IssuedAt, c.NotBefore); err != nil {
+		return nil, err
+	}
 	t.cache.put(s, c)
 	return c, nil
 }
@@ -259,7 +263,7 @@ func (t *Tokens) VerifyAccess(s string) (*AccessClaims, error) {
 // VerifyAccess, except that an expired refresh token is ETOKENINVALID: there
 // is nothing left to renew it with.
 func (t *Tokens) VerifyRefresh(s string) (*RefreshClaims, error) {
-	if len(s) > MaxLen {
+	if !wellFormed(s) {
 		return nil, errMalformed
 	}
 	c := new(RefreshClaims)
@@ -276,6 +280,9 @@ func (t *Tokens) VerifyRefresh(s string) (*RefreshClaims, error) {
 	if c.Type != RefreshType || c.SessionID == "" {
 		return nil, errNotRefresh
 	}
+	if err := checkNotYet(t.cfg.Now(), c.IssuedAt, c.NotBefore); err != nil {
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -288,7 +295,7 @@ func (t *Tokens) ParseExpiredAccess(s string) (*AccessClaims, error) {
 		return c, err
 	}
 	c = new(AccessClaims)
-	p := jwt.NewParser(jwt.WithValidMethods([]string{"EdDSA"}), jwt.WithoutClaimsValidation())
+	p := newParser("EdDSA", jwt.WithoutClaimsValidation())
 	if _, err := p.ParseWithClaims(s, c, t.accessKey); err != nil {
 		return nil, classify(err, errExpired, s, "EdDSA", errNotAccess)
 	}
@@ -296,6 +303,9 @@ func (t *Tokens) ParseExpiredAccess(s string) (*AccessClaims, error) {
 }
 
 func (t *Tokens) accessKey(tok *jwt.Token) (any, error) {
+	if err := checkHeader(tok); err != nil {
+		return nil, err
+	}
 	if typ, _ := tok.Header["typ"].(string); typ != AccessType {
 		return nil, errNotAccess
 	}
@@ -308,6 +318,9 @@ func (t *Tokens) accessKey(tok *jwt.Token) (any, error) {
 }
 
 func (t *Tokens) refreshKey(tok *jwt.Token) (any, error) {
+	if err := checkHeader(tok); err != nil {
+		return nil, err
+	}
 	kid, _ := tok.Header["kid"].(string)
 	k, ok := t.keys.Load().refresh[kid]
 	if !ok {

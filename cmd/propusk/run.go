@@ -39,6 +39,7 @@ type Main struct {
 	login, boards                                                             string
 	level                                                                     int
 	registerLimit                                                             int
+	maxTokens, maxSessions                                                    int
 	passwordStdin                                                             bool
 	hostCookies                                                               bool
 
@@ -94,6 +95,8 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.StringVar(&m.origins, "stateful-origins", "", "comma-separated first-party origins for cookie login")
 		fs.StringVar(&m.prefix, "token-prefix", "", "prefix of new personal access tokens")
 		fs.DurationVar(&m.apiTokenTTL, "api-token-ttl", 0, "lifetime of api-tokens; 0 never expires")
+		fs.IntVar(&m.maxTokens, "max-tokens-per-user", auth.DefaultMaxTokensPerUser, "personal access tokens one user may hold; 0 no cap")
+		fs.IntVar(&m.maxSessions, "max-sessions-per-user", auth.DefaultMaxSessionsPerUser, "live sessions one user may have; 0 no cap")
 		fs.StringVar(&m.clientIPHeader, "client-ip-header", "", "header in which a trusted reverse proxy passes the client's address (such as X-Real-IP); default: the peer address")
 		fs.IntVar(&m.registerLimit, "register-limit", 30, "registrations a client address may try per hour, login_taken answers included")
 	case "migrate", "keys rotate":
@@ -197,6 +200,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	if m.renewGrace == 0 && m.cmd == "serve" {
 		cfg.RenewGrace = -1 // --renew-grace 0 means none, not the default
+	}
+	if m.cmd == "serve" {
+		// 0 on the command line means no cap; auth.Config reads 0 as the default.
+		cfg.MaxTokensPerUser, cfg.MaxSessionsPerUser = noCapIfZero(m.maxTokens), noCapIfZero(m.maxSessions)
 	}
 	if m.svc, err = auth.New(ctx, cfg); err != nil {
 		return err
@@ -403,4 +410,12 @@ func redactDSN(dsn string) string {
 		return "(dsn with password)"
 	}
 	return dsn
+}
+
+// noCapIfZero maps a cap flag to auth.Config: 0 (no cap) becomes -1.
+func noCapIfZero(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }
