@@ -231,6 +231,49 @@ func (s *Service) DeleteToken(ctx context.Context, userID, id int64) error {
 // named otherwise stay), and keeps the new one sealed on users.api_token. It
 // returns the new "<id>|<secret>". ENOTFOUND for an unknown user.
 func (s *Service) ReissueAPIToken(ctx context.Context, userID int64, reason string) (string, error) {
+	return s.reissueAPIToken(ctx, userID, reason, time.Time{})
+}
+
+// ReissueAPITokenAs is ReissueAPIToken on behalf of caller, the admin hook
+// behind POST /api/v1/admin/users/{id}/api-token. It is all that the
+// tokens:reissue ability grants: replacing, and reading, the api-token of an
+// account whose level is below the caller's, which lets the holder act as
+// that account within its level and boards. It never reaches the caller's
+// own account nor any at or above the caller's level (EFORBIDDEN), read
+// afresh from the store so that a demoted admin's old tokens lose the power
+// at once. Through a personal access token the new token never outlives the
+// caller's: abilities and lifetimes only narrow.
+func (s *Service) ReissueAPITokenAs(ctx context.Context, caller *propusk.Principal, userID int64, reason string) (string, error) {
+	if caller.Anonymous() || !caller.Can(propusk.AbilityTokensReissue) {
+		return "", propusk.Errorf(propusk.EFORBIDDEN, "reissuing api-tokens needs the tokens:reissue ability")
+	}
+	if userID == caller.UserID {
+		return "", propusk.Errorf(propusk.EFORBIDDEN, "the admin hook never reissues the caller's own api-token; log in again instead")
+	}
+	self, err := s.store.UserByID(ctx, caller.UserID)
+	if err != nil {
+		return "", fmt.Errorf("auth: reissue api-token: caller: %w", err)
+	}
+	target, err := s.store.UserByID(ctx, userID)
+	if propusk.ErrorCode(err) == propusk.ENOTFOUND {
+		return "", propusk.Errorf(propusk.ENOTFOUND, "no such user")
+	}
+	if err != nil {
+		return "", fmt.Errorf("auth: reissue api-token: %w", err)
+	}
+	if target.Level >= self.Level {
+		return "", propusk.Errorf(propusk.EFORBIDDEN, "only accounts below the caller's level can have their api-token reissued")
+	}
+	var notAfter time.Time
+	if caller.Via == propusk.ViaAPIToken {
+		notAfter = caller.ExpiresAt // zero: the caller's token never expires
+	}
+	return s.reissueAPIToken(ctx, userID, reason, notAfter)
+}
+
+// reissueAPIToken is ReissueAPIToken with the new token expiring no later
+// than notAfter, unless that is zero.
+func (s *Service) reissueAPIToken(ctx context.Context, userID int64, reason string, notAfter time.Time) (string, error) {
 	if reason == "" || len(reason) > 64 || strings.ContainsFunc(reason, func(r rune) bool {
 		return !(r == '_' || r == '-' || r < unicode.MaxASCII && (unicode.IsLetter(r) || unicode.IsDigit(r)))
 	}) {
@@ -239,6 +282,9 @@ func (s *Service) ReissueAPIToken(ctx context.Context, userID int64, reason stri
 	t, secret, err := s.newAPIToken(userID)
 	if err != nil {
 		return "", err
+	}
+	if !notAfter.IsZero() && (t.ExpiresAt.IsZero() || t.ExpiresAt.After(notAfter)) {
+		t.ExpiresAt = notAfter
 	}
 	sealed, err := s.sealAPIToken(userID, secret)
 	if err != nil {

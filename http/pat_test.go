@@ -382,3 +382,92 @@ func TestBootstrapJS(t *testing.T) {
 		wantError(t, e.do(req{method: "GET", path: "/assets/nope.js"}), 404, propusk.ENOTFOUND)
 	})
 }
+
+// TestReissueNarrows: the admin hook only ever narrows. Through a personal
+// access token holding only tokens:reissue it reaches accounts below the
+// caller's level, never the caller's own nor an equal or higher one, and
+// the token it mints never outlives the caller's.
+func TestReissueNarrows(t *testing.T) {
+	forEachStore(t, func(t *testing.T, open func(t *testing.T) propusk.Store) {
+		e := newPATEnv(t, open)
+		ctx := context.Background()
+		for _, u := range []struct {
+			login string
+			level int
+		}{{"root", propusk.LevelAdmin}, {"peer", propusk.LevelAdmin}, {"owner", 50}} {
+			if _, err := e.svc.CreateUser(ctx, u.login, "correct horse", u.level, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		root := e.login("root", "correct horse")
+		peer := e.login("peer", "correct horse")
+		owner := e.login("owner", "correct horse")
+		alice := e.register("alice", "correct horse")
+		rootJWT := withXHR(map[string]string{"X-Access-Token": root.access})
+		hour := e.clock.Now().Add(time.Hour).UTC().Truncate(time.Second)
+		shortPAT := e.createToken(rootJWT, `{"name":"shop","abilities":["tokens:reissue"],"expires_at":"`+hour.Format(time.RFC3339)+`"}`)["token"].(string)
+		forever := e.createToken(rootJWT, `{"name":"shop2","abilities":["tokens:reissue"]}`)["token"].(string)
+
+		ids := map[string]int64{}
+		for _, tok := range []string{root.api, peer.api, owner.api, alice.api} {
+			ids[tok] = userID(t, e.env, tok)
+		}
+		path := func(tok string) string { return fmt.Sprintf("/api/v1/admin/users/%d/api-token", ids[tok]) }
+		body := `{"reason":"course_purchase"}`
+		for _, c := range []struct {
+			name   string
+			caller map[string]string
+			target string
+		}{
+			{"self-through-pat", bearerXHR(shortPAT), root.api},
+			{"self-through-jwt", rootJWT, root.api},
+			{"equal-level-through-pat", bearerXHR(shortPAT), peer.api},
+			{"equal-level-through-jwt", rootJWT, peer.api},
+			{"higher-level-through-pat", bearerXHR(shortPAT), owner.api},
+			{"higher-level-through-star-api-token", bearerXHR(root.api), owner.api},
+		} {
+			t.Run("fail/"+c.name, func(t *testing.T) {
+				before := e.do(req{method: "GET", path: "/api/v1/tokens", header: bearerXHR(c.target)}).body
+				wantError(t, e.do(req{method: "POST", path: path(c.target), body: body, header: c.caller}), 403, propusk.EFORBIDDEN)
+				after := e.do(req{method: "GET", path: "/api/v1/tokens", header: bearerXHR(c.target)}).body
+				if string(before) != string(after) {
+					t.Fatalf("a refused reissue changed the target's tokens:\n%s\n%s", before, after)
+				}
+			})
+		}
+		expiry := func(t *testing.T, tok string) any {
+			t.Helper()
+			for _, x := range e.do(req{method: "GET", path: "/api/v1/tokens", header: bearerXHR(tok)}).jsonList(t) {
+				if m := x.(map[string]any); m["name"] == "api-token" {
+					return m["expires_at"]
+				}
+			}
+			t.Fatalf("no api-token listed")
+			return nil
+		}
+		t.Run("ok/short-pat-caps-lifetime", func(t *testing.T) {
+			r := e.do(req{method: "POST", path: path(alice.api), body: body, header: bearerXHR(shortPAT)})
+			if r.StatusCode != 201 {
+				t.Fatalf("%d %s", r.StatusCode, r.body)
+			}
+			tok := r.json(t)["apiToken"].(string)
+			got, _ := expiry(t, tok).(string)
+			at, err := time.Parse(time.RFC3339, got)
+			if err != nil || at.After(hour) {
+				t.Fatalf("minted api-token expires %q, after the caller's %s", got, hour)
+			}
+			ids[tok] = ids[alice.api]
+			alice.api = tok
+		})
+		t.Run("ok/permanent-pat-keeps-default", func(t *testing.T) {
+			r := e.do(req{method: "POST", path: path(alice.api), body: body, header: bearerXHR(forever)})
+			if r.StatusCode != 201 {
+				t.Fatalf("%d %s", r.StatusCode, r.body)
+			}
+			tok := r.json(t)["apiToken"].(string)
+			if got := expiry(t, tok); got != nil {
+				t.Fatalf("api-token expires %v, want never (the default)", got)
+			}
+		})
+	})
+}

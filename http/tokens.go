@@ -112,7 +112,7 @@ func (s *Server) reissue(w http.ResponseWriter, r *http.Request) error {
 	if err != nil || id <= 0 {
 		return propusk.Errorf(propusk.ENOTFOUND, "no such user")
 	}
-	tok, err := s.svc.ReissueAPIToken(r.Context(), id, in.str("reason"))
+	tok, err := s.svc.ReissueAPITokenAs(r.Context(), propusk.FromContext(r.Context()), id, in.str("reason"))
 	if err != nil {
 		return err
 	}
