@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/postgres/pgtest"
 )
 
@@ -292,6 +293,16 @@ func testRenewRace(t *testing.T, c *cluster) {
 	if gen != before.Generation+1 || revoked {
 		t.Fatalf("session after the race: generation %d revoked %v; want generation %d, live", gen, revoked, before.Generation+1)
 	}
+	// 99 race losers over two processes fork the session, but never past
+	// the cap: the cap is part of the statement that inserts a fork.
+	var forks int
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM session_forks WHERE session_id = $1`, sid).Scan(&forks); err != nil {
+		t.Fatal(err)
+	}
+	if forks > propusk.MaxForks {
+		t.Fatalf("%d forks after the race, over the cap of %d", forks, propusk.MaxForks)
+	}
+	t.Logf("race losers forked the session %d times (cap %d)", forks, propusk.MaxForks)
 	// The session works on both processes.
 	for _, p := range []*proc{c.a, c.b} {
 		if r := userMe(p, accessHeader(pairs[len(pairs)-1].AccessToken)); r.status != 200 {
