@@ -2,10 +2,8 @@ package http
 
 import (
 	"errors"
-	"log/slog"
 	"net/netip"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -48,7 +46,7 @@ func (s *Server) clientAddr(header, remote string) string {
 		if a, ok := ParseClientAddr(hops[len(hops)-1]); ok {
 			return a.String()
 		}
-		s.badAddr.note(s.log, s.svc.Now(), s.cfg.ClientIPHeader, header)
+		s.noteBadAddr(s.cfg.ClientIPHeader, header)
 	}
 	if a, ok := ParseClientAddr(remote); ok {
 		return a.String()
@@ -60,26 +58,16 @@ func (s *Server) clientAddr(header, remote string) string {
 // a proxy that sends none would otherwise log once per request.
 const badAddrEvery = time.Minute
 
-// rateLog logs one line per badAddrEvery, with how many it left out.
-type rateLog struct {
-	mu      sync.Mutex
-	last    time.Time
-	skipped int
-}
-
-func (l *rateLog) note(log *slog.Logger, now time.Time, name, value string) {
-	l.mu.Lock()
-	if !l.last.IsZero() && now.Sub(l.last) < badAddrEvery {
-		l.skipped++
-		l.mu.Unlock()
+// noteBadAddr logs, at a bounded rate, that the client address header
+// named holds no address.
+func (s *Server) noteBadAddr(name, value string) {
+	ok, suppressed := s.badAddr.admit(name)
+	if !ok {
 		return
 	}
-	skipped := l.skipped
-	l.last, l.skipped = now, 0
-	l.mu.Unlock()
 	if len(value) > 64 {
 		value = value[:64] + "…"
 	}
-	log.Warn("client address header does not hold an address; using the peer address",
-		"header", name, "value", value, "unlogged_since_last", skipped)
+	s.log.Warn("client address header does not hold an address; using the peer address",
+		"header", name, "value", value, "suppressed", suppressed)
 }

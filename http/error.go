@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/propusk/propusk"
@@ -53,8 +52,7 @@ type ErrorBody struct {
 // are logged with their detail and answered with a generic message; client
 // errors are not logged, so a flood of bad tokens cannot flood the log. The
 // log names the route pattern, never the path, which may carry a token. A
-// Server logs through an errorLog instead, which also bounds the rate of
-// the lines.
+// Server's own answers also bound the rate of the lines (Server.record).
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	if log != nil && logged(err) {
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "route", route(r), "err", err)
@@ -62,10 +60,10 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 	writeError(w, err)
 }
 
-// fail is Error for the Server's own answers, logged through its errorLog.
+// fail is Error for the Server's own answers, logged at a bounded rate.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if logged(err) {
-		s.errs.record(r, err)
+		s.record(r, err)
 	}
 	writeError(w, err)
 }
@@ -97,66 +95,24 @@ func writeError(w http.ResponseWriter, err error) {
 	writeJSON(w, Status(err), ErrorBody{Error: code, Message: msg})
 }
 
-// errorLogEvery is how often an errorLog logs one class of error after its
-// first occurrence.
+// errorLogEvery is how often a class of failed request (code and client
+// message: "store_unavailable: the database cannot write") is logged after
+// its first occurrence. A full disk fails every request, and one line per
+// request would bury the first, useful one and fill the disk the logs share.
 const errorLogEvery = 10 * time.Second
 
-// errorLogClasses bounds the classes an errorLog tracks; past it, the rest
-// share one.
-const errorLogClasses = 64
-
-// errorLog logs the errors of failed requests at a bounded rate per class
-// (code and client message: "store_unavailable: the database cannot
-// write"). A full disk fails every request, and one line per request would
-// bury the first, useful one and fill the disk the logs share. The first
-// occurrence of a class is logged at once; after it, at most one line per
-// errorLogEvery, carrying how many were suppressed since the last line.
-type errorLog struct {
-	log   *slog.Logger
-	now   func() time.Time
-	every time.Duration
-
-	mu      sync.Mutex
-	classes map[string]*errorClass
-}
-
-// errorClass is what an errorLog knows of one class of error.
-type errorClass struct {
-	next       time.Time // when the class may log again
-	suppressed int       // occurrences not logged since its last line
-}
-
-func newErrorLog(log *slog.Logger, now func() time.Time) *errorLog {
-	return &errorLog{log: log, now: now, every: errorLogEvery, classes: map[string]*errorClass{}}
-}
-
-// record logs err, or counts it when its class logged less than l.every ago.
-func (l *errorLog) record(r *http.Request, err error) {
-	key := propusk.ErrorCode(err) + ": " + propusk.ErrorMessage(err)
-	now := l.now()
-	l.mu.Lock()
-	c, ok := l.classes[key]
-	if !ok && len(l.classes) >= errorLogClasses {
-		key = "other"
-		c, ok = l.classes[key]
-	}
+// record logs a failed request's error, unless its class was logged less
+// than errorLogEvery ago; the next line of the class counts those left out.
+func (s *Server) record(r *http.Request, err error) {
+	ok, suppressed := s.errs.admit(propusk.ErrorCode(err) + ": " + propusk.ErrorMessage(err))
 	if !ok {
-		c = &errorClass{}
-		l.classes[key] = c
-	}
-	if now.Before(c.next) {
-		c.suppressed++
-		l.mu.Unlock()
 		return
 	}
-	suppressed := c.suppressed
-	c.next, c.suppressed = now.Add(l.every), 0
-	l.mu.Unlock()
 	args := []any{"method", r.Method, "route", route(r), "err", err}
 	if suppressed > 0 {
 		args = append(args, "suppressed", suppressed)
 	}
-	l.log.ErrorContext(r.Context(), "request failed", args...)
+	s.log.ErrorContext(r.Context(), "request failed", args...)
 }
 
 // setRetryAfter sets Retry-After when err says how long the client should

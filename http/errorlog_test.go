@@ -1,47 +1,16 @@
 package http_test
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"log/slog"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
 	phttp "github.com/propusk/propusk/http"
+	"github.com/propusk/propusk/internal/testenv"
 )
-
-// logLines is a log that keeps the error lines it is sent.
-type logLines struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logLines) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logLines) lines(t *testing.T) []map[string]any {
-	t.Helper()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var out []map[string]any
-	for _, b := range bytes.Split(bytes.TrimSpace(l.buf.Bytes()), []byte("\n")) {
-		var m map[string]any
-		if err := json.Unmarshal(b, &m); err != nil {
-			t.Fatalf("log line %q: %v", b, err)
-		}
-		if m["level"] == "ERROR" {
-			out = append(out, m)
-		}
-	}
-	return out
-}
 
 // TestFailureLogBounded: when the database fails every request (PostgreSQL
 // says disk_full), each request answers 503 store_unavailable, but the log
@@ -50,7 +19,7 @@ func (l *logLines) lines(t *testing.T) []map[string]any {
 func TestFailureLogBounded(t *testing.T) {
 	for _, fs := range faultStores {
 		t.Run(fs.name, func(t *testing.T) {
-			log := &logLines{}
+			log := &testenv.LogBuffer{}
 			var db rawSQL
 			e := newEnv(t, func(t *testing.T) propusk.Store {
 				var s propusk.Store
@@ -94,7 +63,7 @@ func TestFailureLogBounded(t *testing.T) {
 				for range st.requests {
 					register()
 				}
-				lines := log.lines(t)
+				lines := log.JSONLines(t, "ERROR")
 				if len(lines) != st.wantLines {
 					t.Fatalf("%s: %d error lines after %d requests, want %d", st.name, len(lines), n, st.wantLines)
 				}
@@ -112,7 +81,7 @@ func TestFailureLogBounded(t *testing.T) {
 			db(t, `CREATE TRIGGER fault BEFORE INSERT ON users FOR EACH ROW EXECUTE FUNCTION other()`)
 			n++
 			wantError(t, e.do(req{method: "POST", path: "/api/v1/user.register", body: fmt.Sprintf(`{"login":"user%d","password":"correct horse"}`, n), header: xhr}), 500, propusk.EINTERNAL)
-			if lines := log.lines(t); len(lines) != 5 {
+			if lines := log.JSONLines(t, "ERROR"); len(lines) != 5 {
 				t.Fatalf("a new class of error: %d lines, want 5", len(lines))
 			}
 		})

@@ -1,17 +1,16 @@
 package http_test
 
 import (
-	"bytes"
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
 	phttp "github.com/propusk/propusk/http"
+	"github.com/propusk/propusk/internal/testenv"
 )
 
 // behindProxy configures the client address header and small budgets.
@@ -137,7 +136,7 @@ func TestClientAddressBudgets(t *testing.T) {
 			})
 		}
 		t.Run("fallback-to-peer", func(t *testing.T) {
-			var buf syncBuffer
+			var buf testenv.LogBuffer
 			e := newEnv(t, open, behindProxy("X-Real-IP", auth.LimitConfig{PerLogin: 100, PerIP: 3, Window: 15 * time.Minute}, 0),
 				func(_ *auth.Config, h *phttp.Config) { h.Logger = slog.New(slog.NewTextHandler(&buf, nil)) })
 			bad := []string{"garbage", "", "1.2.3", "::ffff:1.2.3.4.5", "1.2.3.4:99999", strings.Repeat("9", 500)}
@@ -154,7 +153,7 @@ func TestClientAddressBudgets(t *testing.T) {
 			}
 			e.clock.Advance(time.Minute)
 			e.loginFrom("garbage", "nobody", "wrong password")
-			if out := buf.String(); strings.Count(out, "client address header") != 2 || !strings.Contains(out, "unlogged_since_last=5") {
+			if out := buf.String(); strings.Count(out, "client address header") != 2 || !strings.Contains(out, "suppressed=5") {
 				t.Fatalf("a minute later, want one more line counting those left out:\n%s", out)
 			}
 		})
@@ -168,22 +167,4 @@ func TestClientAddressBudgets(t *testing.T) {
 			}
 		})
 	})
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

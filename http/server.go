@@ -71,9 +71,8 @@ type Server struct {
 	mw      *Middleware
 	csrf    *csrf
 	origins *origins
-	errs    *errorLog
-	// badAddr bounds the log of client address headers that do not parse.
-	badAddr rateLog
+	errs    *rateLog // failed requests, by class (Server.record)
+	badAddr *rateLog // client address headers that do not parse
 }
 
 // New validates cfg and returns a Server.
@@ -98,7 +97,8 @@ func New(cfg Config) (*Server, error) {
 		cfg.MaxBodyBytes = 64 << 10
 	}
 	s := &Server{cfg: cfg, svc: cfg.Service, log: cfg.Logger, mux: http.NewServeMux()}
-	s.errs = newErrorLog(cfg.Logger, cfg.Service.Now)
+	s.errs = newRateLog(errorLogEvery, cfg.Service.Now)
+	s.badAddr = newRateLog(badAddrEvery, cfg.Service.Now)
 	o, err := newOrigins(cfg.StatefulOrigins)
 	if err != nil {
 		return nil, fmt.Errorf("http: stateful origin: %w", err)

@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/propusk/propusk/internal/testenv"
 )
 
 // These helpers run the real propusk binary as a child process, the way an
@@ -60,25 +62,8 @@ type proc struct {
 	t    testing.TB
 	cmd  *exec.Cmd
 	URL  string
-	logs *syncBuffer
+	logs *testenv.LogBuffer
 	done chan struct{}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
@@ -97,7 +82,7 @@ func startServer(t testing.TB, dir string, env []string, args ...string) *proc {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	p := &proc{t: t, cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
+	p := &proc{t: t, cmd: cmd, logs: &testenv.LogBuffer{}, done: make(chan struct{})}
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(stderr)
