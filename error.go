@@ -7,7 +7,7 @@ import (
 )
 
 // Error codes. Each is the value of the "error" field of a JSON error answer,
-// and the http package maps each to one status in one table. Messages that go
+// and the web package maps each to one status in one table. Messages that go
 // with them are safe to show a client.
 const (
 	// EINVALID is bad input: a malformed body, a missing field, a value out of range.

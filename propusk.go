@@ -12,11 +12,11 @@
 //   - seal: authenticated encryption of secrets at rest
 //   - auth: the service (register, login, renew, logoff, tokens), store-agnostic
 //   - sqlite, postgres: the stores
-//   - http: handlers, pages and the middleware a Go web app mounts
+//   - web: handlers, pages and the middleware a Go web app mounts
 //   - cmd/propusk: the binary
 //
 // A Go web app embeds propusk by building an auth.Service over a store and
-// mounting the http package's Server, or only its Middleware.
+// mounting the web package's Server, or only its Middleware.
 package propusk
 
 import (

@@ -23,9 +23,9 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
-	phttp "github.com/propusk/propusk/http"
 	"github.com/propusk/propusk/internal/testenv"
 	"github.com/propusk/propusk/pat"
+	"github.com/propusk/propusk/web"
 )
 
 // clock is the fake clock the tests move instead of sleeping.
@@ -803,7 +803,7 @@ func TestNoWritesOnRequestPath(t *testing.T) {
 		clk := newClock()
 		cs := &countingStore{Store: d.store}
 		svc := newService(t, cs, clk, masterKey())
-		srv, err := phttp.New(phttp.Config{Service: svc})
+		srv, err := web.New(web.Config{Service: svc})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -19,9 +19,9 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
-	phttp "github.com/propusk/propusk/http"
 	"github.com/propusk/propusk/postgres"
 	"github.com/propusk/propusk/sqlite"
+	"github.com/propusk/propusk/web"
 )
 
 // Main is the program: flags parsed by ParseFlags, work done by Run, and
@@ -246,7 +246,7 @@ func (m *Main) serve() error {
 			origins = append(origins, o)
 		}
 	}
-	srv, err := phttp.New(phttp.Config{
+	srv, err := web.New(web.Config{
 		Service: m.svc, Logger: m.log, CookieSecure: m.cookieSecure, StatefulOrigins: origins,
 		ClientIPHeader: m.clientIPHeader, HostCookies: m.hostCookies,
 	})
@@ -257,7 +257,7 @@ func (m *Main) serve() error {
 		return err
 	}
 	m.server = &http.Server{
-		Handler:           phttp.LogRequests(m.log, srv),
+		Handler:           web.LogRequests(m.log, srv),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,

@@ -12,7 +12,7 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
-	phttp "github.com/propusk/propusk/http"
+	"github.com/propusk/propusk/web"
 )
 
 //go:embed board.html board.js
@@ -44,8 +44,8 @@ type Post struct {
 // Board is the imageboard: posts in memory, every route behind propusk.
 type Board struct {
 	svc *auth.Service
-	srv *phttp.Server
-	mw  phttp.Middleware
+	srv *web.Server
+	mw  web.Middleware
 
 	mu    sync.Mutex
 	posts []*Post // in order of id
@@ -54,19 +54,19 @@ type Board struct {
 
 // New returns the board's handler: its own pages, and propusk's routes
 // (token.obtain, user.login, /assets/propusk.js…) under the same origin.
-func New(svc *auth.Service, srv *phttp.Server) http.Handler {
+func New(svc *auth.Service, srv *web.Server) http.Handler {
 	b := &Board{svc: svc, srv: srv, mw: *srv.Middleware(), next: 1}
 	// A browser without JavaScript refused for its level or board, or for
 	// CSRF, gets a page rather than JSON; the rest (token redirects, JSON
 	// for scripts) is propusk's default.
 	deny := b.mw.OnError
 	if deny == nil {
-		deny = phttp.DenyDefault
+		deny = web.DenyDefault
 	}
 	b.mw.OnError = func(w http.ResponseWriter, r *http.Request, err error) {
 		code := propusk.ErrorCode(err)
 		if r.Header.Get("X-Requested-With") == "" && (code == propusk.EFORBIDDEN || code == propusk.ECSRF) {
-			b.render(w, r, phttp.Status(err), view{Error: propusk.ErrorMessage(err)})
+			b.render(w, r, web.Status(err), view{Error: propusk.ErrorMessage(err)})
 			return
 		}
 		deny(w, r, err)
@@ -81,9 +81,9 @@ func New(svc *auth.Service, srv *phttp.Server) http.Handler {
 	})
 	for _, bd := range boards {
 		name := bd.Name
-		post := []phttp.Guard{}
+		post := []web.Guard{}
 		if !bd.Open {
-			post = append(post, phttp.RequireUser(), phttp.RequireBoard(func(*http.Request) string { return name }))
+			post = append(post, web.RequireUser(), web.RequireBoard(func(*http.Request) string { return name }))
 		}
 		mux.Handle("GET /"+name+"/{$}", b.mw.Protect(b.show(name)))
 		mux.Handle("GET /"+name+"/{thread}", b.mw.Protect(b.show(name)))
@@ -92,7 +92,7 @@ func New(svc *auth.Service, srv *phttp.Server) http.Handler {
 		// Foxtan's level is what the caller may do on its boards: deleting
 		// takes an administrator of this board.
 		mux.Handle("POST /"+name+"/posts/{post}/delete", b.mw.Protect(b.remove(name),
-			phttp.RequireLevel(propusk.LevelAdmin), phttp.RequireBoard(func(*http.Request) string { return name })))
+			web.RequireLevel(propusk.LevelAdmin), web.RequireBoard(func(*http.Request) string { return name })))
 	}
 	return mux
 }

@@ -17,8 +17,8 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/propusk/propusk/auth"
-	phttp "github.com/propusk/propusk/http"
 	"github.com/propusk/propusk/internal/testenv"
+	"github.com/propusk/propusk/web"
 )
 
 // app is the board running in-process, with the demo users.
@@ -46,7 +46,7 @@ func newApp(t *testing.T) *app {
 			t.Fatal(err)
 		}
 	}
-	srv, err := phttp.New(phttp.Config{Service: svc})
+	srv, err := web.New(web.Config{Service: svc})
 	if err != nil {
 		t.Fatal(err)
 	}

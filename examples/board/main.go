@@ -21,8 +21,8 @@ import (
 	"time"
 
 	"github.com/propusk/propusk/auth"
-	phttp "github.com/propusk/propusk/http"
 	"github.com/propusk/propusk/sqlite"
+	"github.com/propusk/propusk/web"
 )
 
 func main() {
@@ -73,7 +73,7 @@ func run(ctx context.Context, addr string, accessTTL time.Duration) error {
 			return err
 		}
 	}
-	srv, err := phttp.New(phttp.Config{Service: svc})
+	srv, err := web.New(web.Config{Service: svc})
 	if err != nil {
 		return err
 	}

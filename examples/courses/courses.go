@@ -11,7 +11,7 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
-	phttp "github.com/propusk/propusk/http"
+	"github.com/propusk/propusk/web"
 )
 
 //go:embed courses.html courses.js
@@ -40,7 +40,7 @@ var catalog = []Course{
 // about the tokens, not about shop keeping.
 type App struct {
 	svc *auth.Service
-	srv *phttp.Server
+	srv *web.Server
 
 	mu     sync.Mutex
 	owned  map[int64][]string // user id → course ids bought
@@ -50,7 +50,7 @@ type App struct {
 // New returns the platform's handler: its pages and API, and propusk's own
 // routes (/api/v1/…, /assets/bootstrap.js) beside them. axios is served from
 // nodeModules, where `npm ci` put it.
-func New(svc *auth.Service, srv *phttp.Server, nodeModules string) http.Handler {
+func New(svc *auth.Service, srv *web.Server, nodeModules string) http.Handler {
 	a := &App{svc: svc, srv: srv, owned: map[int64][]string{}, tariff: map[int64]bool{}}
 	mux := http.NewServeMux()
 	mux.Handle("/", srv)
@@ -58,11 +58,11 @@ func New(svc *auth.Service, srv *phttp.Server, nodeModules string) http.Handler 
 	// token.obtain first), buying needs a user. Forms are authenticated by
 	// the cookies, so propusk's middleware checks their CSRF token.
 	mux.Handle("GET /{$}", srv.Protect(http.HandlerFunc(a.home)))
-	mux.Handle("POST /courses/{id}/buy", srv.Protect(http.HandlerFunc(a.buy), phttp.RequireUser()))
-	mux.Handle("POST /tariff/pay", srv.Protect(http.HandlerFunc(a.pay), phttp.RequireUser()))
+	mux.Handle("POST /courses/{id}/buy", srv.Protect(http.HandlerFunc(a.buy), web.RequireUser()))
+	mux.Handle("POST /tariff/pay", srv.Protect(http.HandlerFunc(a.pay), web.RequireUser()))
 	// The JSON API the page's axios calls with the api-token.
 	mux.Handle("GET /api/my-courses", srv.Protect(http.HandlerFunc(a.myCourses),
-		phttp.RequireUser(), phttp.RequireAbility("courses:read")))
+		web.RequireUser(), web.RequireAbility("courses:read")))
 	mux.HandleFunc("GET /vendor/axios.min.js", func(w http.ResponseWriter, r *http.Request) {
 		http.ServeFile(w, r, filepath.Join(nodeModules, axiosPath))
 	})

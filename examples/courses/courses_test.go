@@ -13,9 +13,9 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/propusk/propusk/auth"
-	phttp "github.com/propusk/propusk/http"
 	"github.com/propusk/propusk/internal/browsertest"
 	"github.com/propusk/propusk/internal/testenv"
+	"github.com/propusk/propusk/web"
 )
 
 // newApp runs the platform in-process on a random port over SQLite in a
@@ -32,7 +32,7 @@ func newApp(t *testing.T) *httptest.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := phttp.New(phttp.Config{Service: svc})
+	srv, err := web.New(web.Config{Service: svc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -27,8 +27,8 @@ import (
 	"time"
 
 	"github.com/propusk/propusk/auth"
-	phttp "github.com/propusk/propusk/http"
 	"github.com/propusk/propusk/sqlite"
+	"github.com/propusk/propusk/web"
 )
 
 func main() {
@@ -67,7 +67,7 @@ func run(ctx context.Context, addr, nodeModules string) error {
 		return err
 	}
 	go svc.Run(ctx)
-	srv, err := phttp.New(phttp.Config{Service: svc})
+	srv, err := web.New(web.Config{Service: svc})
 	if err != nil {
 		return err
 	}

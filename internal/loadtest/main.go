@@ -49,9 +49,9 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
-	phttp "github.com/propusk/propusk/http"
 	"github.com/propusk/propusk/internal/pgproxy"
 	"github.com/propusk/propusk/postgres"
+	"github.com/propusk/propusk/web"
 )
 
 const defaultDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
@@ -224,7 +224,7 @@ func phase(ctx context.Context, dsn string, master []byte, workers int, d time.D
 	bg, stop := context.WithCancel(ctx)
 	defer stop()
 	go svc.Run(bg)
-	srv, err := phttp.New(phttp.Config{Service: svc})
+	srv, err := web.New(web.Config{Service: svc})
 	if err != nil {
 		return nil, err
 	}
@@ -235,7 +235,7 @@ func phase(ctx context.Context, dsn string, master []byte, workers int, d time.D
 	// The same chain as "propusk serve": the request log is formatted as
 	// there, and written nowhere.
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	hs := &http.Server{Handler: phttp.LogRequests(log, srv), ReadHeaderTimeout: 10 * time.Second}
+	hs := &http.Server{Handler: web.LogRequests(log, srv), ReadHeaderTimeout: 10 * time.Second}
 	go hs.Serve(ln)
 	defer hs.Close()
 	base := "http://" + ln.Addr().String()

@@ -1,0 +1,88 @@
+package web
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/propusk/propusk/auth"
+)
+
+// Cookie names, as in SPEC.md.
+const (
+	CookieAccess  = "accessToken"
+	CookieRefresh = "refreshToken"
+	CookieXSRF    = "XSRF-TOKEN"
+)
+
+// hostPrefix is the cookie-name prefix of Config.HostCookies. A browser
+// keeps a __Host- cookie only when it is Secure, has Path=/ and no Domain,
+// so no other host (a sibling subdomain, a plain-HTTP man in the middle) can
+// plant or overwrite one: cookie tossing cannot sign a visitor in.
+const hostPrefix = "__Host-"
+
+// cookieName is the name a cookie goes by under prefix. XSRF-TOKEN keeps its
+// name, which axios and Angular read; it is no credential (the CSRF check
+// verifies the header's HMAC, never compares it with the cookie), so a
+// planted one gains nothing.
+func cookieName(prefix, name string) string {
+	if name == CookieXSRF {
+		return name
+	}
+	return prefix + name
+}
+
+// name is cookieName under this Server's prefix.
+func (s *Server) name(base string) string { return cookieName(s.mw.CookiePrefix, base) }
+
+// secure decides the Secure attribute: "true", "false", or "auto" (the
+// default), which sets it when the request came over TLS.
+func (s *Server) secure(r *http.Request) bool {
+	if s.cfg.HostCookies {
+		return true
+	}
+	switch s.cfg.CookieSecure {
+	case "true":
+		return true
+	case "false":
+		return false
+	default:
+		return r.TLS != nil
+	}
+}
+
+// setPairCookies hands a browser its tokens, with lifetimes equal to the
+// tokens', and a CSRF token bound to the pair's session.
+func (s *Server) setPairCookies(w http.ResponseWriter, r *http.Request, p *auth.Pair) {
+	now := s.svc.Now()
+	s.setCookieAt(w, r, CookieAccess, p.AccessToken, p.AccessExpiresAt, now, true)
+	s.setCookieAt(w, r, CookieRefresh, p.RefreshToken, p.RefreshExpiresAt, now, true)
+	s.setCookieAt(w, r, CookieXSRF, s.csrf.token(p.SessionID), p.RefreshExpiresAt, now, false)
+}
+
+// setCookieAt is setCookie with Max-Age computed on the service's clock.
+func (s *Server) setCookieAt(w http.ResponseWriter, r *http.Request, name, value string, expires, now time.Time, httpOnly bool) {
+	http.SetCookie(w, &http.Cookie{
+		Name: s.name(name), Value: value, Path: "/",
+		Expires: expires, MaxAge: max(1, int(expires.Sub(now).Seconds())),
+		HttpOnly: httpOnly, Secure: s.secure(r), SameSite: http.SameSiteLaxMode,
+	})
+}
+
+// clearCookies drops the client's tokens, and its CSRF token too: that one
+// is bound to the session just ended and could never verify again.
+func (s *Server) clearCookies(w http.ResponseWriter, r *http.Request) {
+	for _, name := range []string{CookieAccess, CookieRefresh, CookieXSRF} {
+		http.SetCookie(w, &http.Cookie{
+			Name: s.name(name), Value: "", Path: "/", MaxAge: -1,
+			HttpOnly: name != CookieXSRF, Secure: s.secure(r), SameSite: http.SameSiteLaxMode,
+		})
+	}
+}
+
+func cookie(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}

@@ -1,0 +1,69 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+)
+
+// pageCSP is the Content-Security-Policy of every HTML answer: scripts and
+// everything else from this origin only, forms posted only here (an
+// injected form cannot send a password elsewhere), no <base> to re-point
+// relative URLs, and no framing (clickjacking).
+const pageCSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+
+// hardened is the ResponseWriter of every answer the Server gives. It adds
+// the hardening headers as the status line goes out, when it can see what
+// the handler set, so no handler sets them by hand and none can forget:
+//
+//   - X-Content-Type-Options: nosniff on every answer, so a JSON error that
+//     echoes input is never sniffed into HTML or a script;
+//   - Cache-Control: no-store on every answer that sets a token cookie, so
+//     no cache (a proxy's, the browser's back button) keeps one to replay;
+//   - the page policy (CSP, X-Frame-Options, Referrer-Policy) on HTML.
+type hardened struct {
+	http.ResponseWriter
+	wrote bool
+}
+
+func (w *hardened) WriteHeader(code int) {
+	if !w.wrote {
+		w.wrote = true
+		harden(w.Header())
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *hardened) Write(b []byte) (int, error) {
+	if !w.wrote {
+		w.WriteHeader(http.StatusOK)
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the underlying writer.
+func (w *hardened) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func harden(h http.Header) {
+	h.Set("X-Content-Type-Options", "nosniff")
+	if setsTokenCookie(h) {
+		h.Set("Cache-Control", "no-store")
+	}
+	if strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+		h.Set("Content-Security-Policy", pageCSP)
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "same-origin")
+	}
+}
+
+// setsTokenCookie reports whether an answer sets or clears one of propusk's
+// cookies, under either naming (see Config.HostCookies).
+func setsTokenCookie(h http.Header) bool {
+	for _, c := range h.Values("Set-Cookie") {
+		name, _, _ := strings.Cut(c, "=")
+		switch strings.TrimPrefix(name, hostPrefix) {
+		case CookieAccess, CookieRefresh, CookieXSRF:
+			return true
+		}
+	}
+	return false
+}

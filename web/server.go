@@ -1,0 +1,354 @@
+// Package web serves propusk over HTTP: the Foxtan token protocol under
+// /api/v1, personal access tokens, Sanctum's SPA cookie login, the /account
+// page and its assets, and the middleware a Go web app mounts to protect its
+// own routes.
+//
+// # Browser and API routes
+//
+// Every route answers script clients (those that send X-Requested-With) with
+// JSON, and browsers without it with cookies and redirects, so a page works
+// with JavaScript off. State-changing requests authenticated by a cookie need
+// a CSRF token bound to the session; requests that carry their token in a
+// header need none, as a cross-site page cannot make a browser send one.
+//
+// # Embedding
+//
+// A Go app builds an auth.Service, then a Server, mounts the Server for
+// propusk's own routes and wraps its handlers with Server.Protect:
+//
+//	srv, err := web.New(web.Config{Service: svc})
+//	mux.Handle("/", srv)
+//	mux.Handle("POST /boards/{board}/posts", srv.Protect(postHandler,
+//		web.RequireBoard(func(r *http.Request) string { return r.PathValue("board") })))
+package web
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/auth"
+)
+
+// Config configures a Server. Zero values take the defaults in the comments.
+type Config struct {
+	Service *auth.Service // required
+	Logger  *slog.Logger  // default: discard
+	// CookieSecure is "auto" (default: Secure when the request came over
+	// TLS), "true" or "false".
+	CookieSecure string
+	// StatefulOrigins are first-party origins besides the server's own (such
+	// as "https://app.example.com") whose pages may use cookie authentication.
+	StatefulOrigins []string
+	// ClientIPHeader names a header set by a trusted reverse proxy with the
+	// client's address (such as "X-Real-IP"); default none: the peer address.
+	ClientIPHeader string
+	MaxBodyBytes   int64 // default 64 KiB
+	// HostCookies names the token cookies __Host-accessToken and
+	// __Host-refreshToken, always Secure, Path=/ and without Domain
+	// (default false: accessToken, refreshToken). For deployments on
+	// HTTPS only: browsers refuse such cookies over plain HTTP. Cookies
+	// under the plain names are then ignored.
+	HostCookies bool
+}
+
+// Server is propusk's HTTP handler.
+type Server struct {
+	cfg     Config
+	svc     *auth.Service
+	log     *slog.Logger
+	mux     *http.ServeMux
+	mw      *Middleware
+	csrf    *csrf
+	origins *origins
+	errs    *rateLog // failed requests, by class (Server.record)
+	badAddr *rateLog // client address headers that do not parse
+}
+
+// New validates cfg and returns a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Service == nil {
+		return nil, errors.New("http: Config.Service is required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	switch cfg.CookieSecure {
+	case "":
+		cfg.CookieSecure = "auto"
+	case "auto", "true", "false":
+	default:
+		return nil, fmt.Errorf("http: CookieSecure must be auto, true or false, not %q", cfg.CookieSecure)
+	}
+	if cfg.HostCookies && cfg.CookieSecure == "false" {
+		return nil, errors.New("http: HostCookies needs Secure cookies; CookieSecure must not be false")
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 64 << 10
+	}
+	s := &Server{cfg: cfg, svc: cfg.Service, log: cfg.Logger, mux: http.NewServeMux()}
+	s.errs = newRateLog(errorLogEvery, cfg.Service.Now)
+	s.badAddr = newRateLog(badAddrEvery, cfg.Service.Now)
+	o, err := newOrigins(cfg.StatefulOrigins)
+	if err != nil {
+		return nil, fmt.Errorf("http: stateful origin: %w", err)
+	}
+	s.origins = o
+	m := hmac.New(sha256.New, cfg.Service.CSRFKey())
+	m.Write([]byte("propusk http csrf v1"))
+	s.csrf = &csrf{key: m.Sum(nil), rand: cfg.Service.Config().Rand}
+	prefix := ""
+	if cfg.HostCookies {
+		prefix = hostPrefix
+	}
+	s.mw = &Middleware{
+		Auth:         cfg.Service,
+		CookiePrefix: prefix,
+		CSRF: func(r *http.Request, p *propusk.Principal) error {
+			in, err := csrfInput(r, cfg.MaxBodyBytes)
+			if err != nil {
+				return err
+			}
+			if err := s.checkOrigin(r); err != nil {
+				return err
+			}
+			return s.checkCSRF(r, in, p.SessionID)
+		},
+		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
+			code := propusk.ErrorCode(err)
+			if code == propusk.EINTERNAL || code == propusk.EUNAVAILABLE {
+				s.fail(w, r, err)
+				return
+			}
+			DenyDefault(w, r, err)
+		},
+	}
+	s.routes()
+	return s, nil
+}
+
+// Middleware returns the Server's authentication middleware.
+func (s *Server) Middleware() *Middleware { return s.mw }
+
+// Protect is s.Middleware().Protect.
+func (s *Server) Protect(h http.Handler, guards ...Guard) http.Handler {
+	return s.mw.Protect(h, guards...)
+}
+
+// ServeHTTP serves propusk's routes.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w = &hardened{ResponseWriter: w}
+	if s.cors(w, r) {
+		return
+	}
+	if err := overrideMethod(w, r, s.cfg.MaxBodyBytes); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		s.notFound(w, r)
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// cors lets the pages of the first-party origins (StatefulOrigins) call
+// propusk with credentials, as Sanctum's stateful mode expects of an SPA on
+// another port or subdomain: it answers their preflights and marks their
+// answers readable. Other origins get no CORS headers, so a browser keeps
+// their scripts from reading anything. It reports whether it answered.
+func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" || !slices.Contains(s.cfg.StatefulOrigins, origin) {
+		return false
+	}
+	h := w.Header()
+	h.Add("Vary", "Origin")
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Credentials", "true")
+	if r.Method != http.MethodOptions || r.Header.Get("Access-Control-Request-Method") == "" {
+		return false
+	}
+	h.Set("Access-Control-Allow-Methods", "GET, POST, PUT, PATCH, DELETE")
+	h.Set("Access-Control-Allow-Headers", "Content-Type, X-Requested-With, X-XSRF-TOKEN, X-CSRF-TOKEN, X-Access-Token, Authorization")
+	h.Set("Access-Control-Max-Age", "600")
+	w.WriteHeader(http.StatusNoContent)
+	return true
+}
+
+// handlerFunc is a handler that returns its error, so that every error is
+// answered in one place.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(pattern string, h handlerFunc, guards ...Guard) {
+	var hh http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+	if guards != nil {
+		hh = s.mw.Protect(hh, guards...)
+	}
+	s.mux.Handle(pattern, hh)
+}
+
+// anyone is the empty guard list: authenticate, nothing more.
+var anyone = []Guard{}
+
+func (s *Server) routes() {
+	s.handle("GET /api/v1/token.obtain", s.obtain)
+	s.handle("GET /api/v1/token.renew", s.renew)
+	s.handle("POST /api/v1/token.renew", s.renew)
+	s.handle("GET /api/v1/token.check", s.check)
+	s.handle("POST /api/v1/user.register", s.register)
+	s.handle("POST /api/v1/user.login", s.login)
+	s.handle("POST /api/v1/user.logoff", s.logoff)
+	s.handle("GET /api/v1/user.me", s.me, anyone...)
+	s.handle("GET /api/v1/sessions", s.sessions, RequireUser())
+	s.handle("DELETE /api/v1/sessions/{id}", s.endSession, RequireUser(), RequireAbility(propusk.AbilitySessionsManage))
+
+	s.handle("GET /api/v1/tokens", s.listTokens, RequireUser())
+	s.handle("POST /api/v1/tokens", s.createToken, RequireUser(), RequireAbility(propusk.AbilityTokensManage))
+	s.handle("DELETE /api/v1/tokens/{id}", s.deleteToken, RequireUser(), RequireAbility(propusk.AbilityTokensManage))
+	s.handle("POST /api/v1/admin/users/{id}/api-token", s.reissue, RequireLevel(propusk.LevelAdmin), RequireAbility(propusk.AbilityTokensReissue))
+
+	s.handle("GET /sanctum/csrf-cookie", s.csrfCookie)
+	s.handle("POST /login", s.spaLogin)
+	s.handle("POST /logout", s.logoff)
+	s.handle("GET /api/user", s.me, RequireUser())
+
+	s.handle("GET /account", s.account, anyone...)
+	s.handle("POST /account/login", s.accountLogin)
+	s.handle("POST /account/tokens", s.accountCreateToken, RequireUser(), RequireAbility(propusk.AbilityTokensManage))
+	s.handle("POST /account/tokens/{id}/delete", s.accountDeleteToken, RequireUser(), RequireAbility(propusk.AbilityTokensManage))
+	s.handle("POST /account/sessions/{id}/delete", s.accountEndSession, RequireUser(), RequireAbility(propusk.AbilitySessionsManage))
+
+	s.handle("GET /.well-known/jwks.json", s.jwks)
+	s.handle("GET /assets/{name}", s.asset)
+	s.handle("GET /healthz", s.healthz)
+	s.handle("GET /{$}", s.home)
+}
+
+// notFound answers an unrouted request: 405 when the path exists under
+// another method, 404 otherwise, as JSON like every other error.
+func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodDelete, http.MethodPut, http.MethodPatch} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, p := s.mux.Handler(probe); p != "" {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.fail(w, r, propusk.Errorf(propusk.EMETHOD, "%s is not served here; allowed: %s", r.Method, strings.Join(allow, ", ")))
+		return
+	}
+	s.fail(w, r, propusk.Errorf(propusk.ENOTFOUND, "no such endpoint"))
+}
+
+// overrideMethod lets an HTML form, which can only GET or POST, ask for
+// DELETE, PUT or PATCH with a _method field, as Laravel forms do.
+func overrideMethod(w http.ResponseWriter, r *http.Request, max int64) error {
+	if r.Method != http.MethodPost || !strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return nil
+	}
+	in, err := readInput(w, r, max)
+	if err != nil {
+		return err
+	}
+	r.PostForm = url.Values{}
+	for k, v := range in.vals {
+		r.PostForm[k] = []string{v}
+	}
+	for k, l := range in.lists {
+		r.PostForm[k] = l
+	}
+	if r.Form == nil {
+		r.Form = r.PostForm
+	}
+	if m := strings.ToUpper(in.str("_method")); slices.Contains([]string{http.MethodDelete, http.MethodPut, http.MethodPatch}, m) {
+		r.Method = m
+	}
+	return nil
+}
+
+// csrfInput returns the form fields a CSRF check may read _token from. On
+// propusk's own routes overrideMethod has parsed the form already. On a
+// library user's route, mounted on their own mux, nothing has: the form is
+// parsed here, and the handler finds it in r.PostForm as usual. Any other
+// body is left unread (the CSRF check reads only headers then).
+func csrfInput(r *http.Request, max int64) (input, error) {
+	in := input{vals: map[string]string{}, lists: map[string][]string{}, has: map[string]bool{}}
+	if r.PostForm == nil && r.Body != nil {
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		switch mt {
+		case "application/x-www-form-urlencoded":
+			r.Body = http.MaxBytesReader(nil, r.Body, max)
+			if err := r.ParseForm(); err != nil {
+				return in, propusk.Errorf(propusk.EINVALID, "the form is malformed or too large")
+			}
+		case "multipart/form-data":
+			// ParseMultipartForm bounds memory only and spools the rest to
+			// disk: the body itself must be bounded, or anyone holding free
+			// anonymous cookies could fill the disk.
+			r.Body = http.MaxBytesReader(nil, r.Body, max)
+			if err := r.ParseMultipartForm(max); err != nil {
+				return in, propusk.Errorf(propusk.EINVALID, "the form is malformed or too large")
+			}
+		}
+	}
+	if r.PostForm != nil {
+		return fromForm(in, r.PostForm)
+	}
+	return in, nil
+}
+
+// clientOf describes the client for the sessions list and the budgets of
+// attempts; see clientAddr.
+func (s *Server) clientOf(r *http.Request) propusk.Client {
+	return propusk.Client{UserAgent: r.UserAgent(), IP: s.clientAddr(r.Header.Get(s.cfg.ClientIPHeader), r.RemoteAddr)}
+}
+
+// healthz answers 200 while the database answers, and 503
+// store_unavailable while it does not, so a load balancer can tell. Tokens
+// keep verifying meanwhile; the check is about what needs the database.
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.svc.Ping(ctx); err != nil {
+		if propusk.ErrorCode(err) == propusk.EINTERNAL {
+			s.log.Error("health check", "err", err)
+			err = propusk.Errorf(propusk.EUNAVAILABLE, "the database is unavailable")
+		}
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	return nil
+}
+
+// home sends a visitor of the bare server's root to the account page: the
+// place SafeRedirect falls back to should not be a 404. An app that mounts
+// the Server under its own mux serves its own "/".
+func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
+	http.Redirect(w, r, "/account", http.StatusFound)
+	return nil
+}
+
+func (s *Server) jwks(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, err := w.Write(s.svc.JWKS())
+	return err
+}
