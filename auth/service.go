@@ -41,7 +41,7 @@ type Config struct {
 
 	Now    func() time.Time // default time.Now
 	Rand   io.Reader        // default crypto/rand.Reader
-	Logger *slog.Logger     // default: discard
+	Logger *slog.Logger     // default: slog.Default()
 
 	Issuer      string        // iss of access tokens; default "propusk"
 	AccessTTL   time.Duration // default 15m
@@ -121,7 +121,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		cfg.Rand = rand.Reader
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+		cfg.Logger = slog.Default()
 	}
 	if cfg.Issuer == "" {
 		cfg.Issuer = "propusk"

@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"context"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -62,3 +63,20 @@ func busy(err error) bool {
 func notFound(op string) error {
 	return fmt.Errorf("sqlite: %s: %w", op, &propusk.Error{Code: propusk.ENOTFOUND, Message: "not found"})
 }
+
+// noSchema turns err into "call Migrate first" when the schema is missing.
+// SQLite reports a missing table with the generic SQLITE_ERROR, which wrap
+// cannot tell from others without reading the message, so the one call every
+// service makes first (SetMetaOnce, from auth.New) asks the catalogue
+// instead, and only once it has failed.
+func noSchema(ctx context.Context, tx *sql.Tx, err error) error {
+	var n int
+	if tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).Scan(&n) == nil && n == 0 {
+		return fmt.Errorf("%w: %w", &propusk.Error{Code: propusk.EUNAVAILABLE, Message: noSchemaMessage}, err)
+	}
+	return err
+}
+
+// noSchemaMessage is the message of the error a store without propusk's
+// tables returns: the service was opened before Migrate ran.
+const noSchemaMessage = "the database has no propusk schema: call Migrate first (propusk migrate does)"

@@ -140,7 +140,7 @@ func (s *Store) SetMetaOnce(ctx context.Context, name, value string) (string, er
 	var stored string
 	err := s.write(ctx, "set meta once", func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO meta (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`, name, value); err != nil {
-			return err
+			return noSchema(ctx, tx, err)
 		}
 		return tx.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = ?`, name).Scan(&stored)
 	})

@@ -43,7 +43,7 @@ import (
 // Config configures a Server. Zero values take the defaults in the comments.
 type Config struct {
 	Service *auth.Service // required
-	Logger  *slog.Logger  // default: discard
+	Logger  *slog.Logger  // default: slog.Default()
 	// CookieSecure is "auto" (default: Secure when the request came over
 	// TLS), "true" or "false".
 	CookieSecure string
@@ -81,7 +81,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, errors.New("http: Config.Service is required")
 	}
 	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+		cfg.Logger = slog.Default()
 	}
 	switch cfg.CookieSecure {
 	case "":
