@@ -34,6 +34,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/propusk/propusk"
 )
@@ -118,6 +119,14 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	defer done()
 	if err := pool.Ping(ctx); err != nil {
 		s.Close()
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && pgErr.Code == "3D000" { // invalid_catalog_name
+			// The server is there and the database is not: say how to make
+			// it, and nothing else (the driver's text repeats the name).
+			name := cfg.ConnConfig.Database
+			return nil, fmt.Errorf("postgres: open: database %q does not exist on %s:%d: create it with CREATE DATABASE %s (SQLSTATE 3D000)",
+				name, cfg.ConnConfig.Host, cfg.ConnConfig.Port, pgx.Identifier{name}.Sanitize())
+		}
 		return nil, wrap("open", err)
 	}
 	return s, nil

@@ -4,22 +4,26 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
 	"github.com/propusk/propusk/postgres"
+	"github.com/propusk/propusk/seal"
 	"github.com/propusk/propusk/sqlite"
 	"github.com/propusk/propusk/web"
 )
@@ -62,39 +66,114 @@ const usage = `usage:
   propusk migrate --db DSN              create or upgrade the schema
   propusk user add --db DSN --login L [--level N] [--boards a,b] --password-stdin
   propusk keys rotate --db DSN          add new signing keys; old ones keep verifying
-Every flag can also be set as PROPUSK_<NAME> (for example PROPUSK_DB, PROPUSK_ACCESS_TTL).
+  propusk version                       print the version and the VCS revision
+"propusk COMMAND --help" lists a command's flags. Every flag can also be set
+as PROPUSK_<NAME> (for example PROPUSK_DB, PROPUSK_ACCESS_TTL).
 `
 
+// commands are the commands ParseFlags knows; the two-word ones are
+// "user add" and "keys rotate".
+var commands = []string{"serve", "migrate", "user add", "keys rotate"}
+
+// otherVariables are the PROPUSK_* variables read that are not flags: the
+// master key, and those of the tests.
+var otherVariables = []string{"PROPUSK_MASTER_KEY", "PROPUSK_TEST_POSTGRES", "PROPUSK_TEST_SKIP_MISSING"}
+
 // ParseFlags reads the subcommand and its flags, then PROPUSK_* variables
-// for the flags not given.
+// for the flags not given, and validates them all: Run creates nothing
+// before this has passed.
 func (m *Main) ParseFlags(args []string) error {
 	if len(args) == 0 {
 		return errors.New("no command\n" + usage)
 	}
 	m.cmd, args = args[0], args[1:]
-	if m.cmd == "user" || m.cmd == "keys" {
+	switch m.cmd {
+	case "help", "-h", "--help", "-help":
+		m.cmd = "help"
+		fmt.Fprint(m.stdout, usage)
+		return nil
+	case "version", "--version", "-version":
+		m.cmd = "version"
+		return nil
+	case "user", "keys":
 		if len(args) == 0 {
 			return fmt.Errorf("%s: no subcommand\n%s", m.cmd, usage)
 		}
+		if isHelp(args[0]) {
+			fmt.Fprint(m.stdout, usage)
+			m.cmd = "help"
+			return nil
+		}
 		m.cmd, args = m.cmd+" "+args[0], args[1:]
 	}
-	fs := flag.NewFlagSet("propusk "+m.cmd, flag.ContinueOnError)
-	fs.SetOutput(m.stderr)
+	fs := m.flagSet(m.cmd)
+	if fs == nil {
+		return fmt.Errorf("unknown command %q\n%s", m.cmd, usage)
+	}
+	// The flag package prints its errors itself; main prints them once.
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(m.stdout, "usage: propusk %s [flags]\n", m.cmd)
+			fs.SetOutput(m.stdout)
+			fs.PrintDefaults()
+			m.cmd = "help"
+			return nil
+		}
+		return fmt.Errorf("%w (propusk %s --help lists the flags)", err, m.cmd)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	var err error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := envName(f.Name)
+		if v, ok := os.LookupEnv(env); ok && !set[f.Name] && err == nil {
+			if e := f.Value.Set(v); e != nil {
+				err = fmt.Errorf("%s: %w", env, e)
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if err := m.validate(); err != nil {
+		return err
+	}
+	var h slog.Handler = slog.NewTextHandler(m.stderr, nil)
+	if m.logFormat == "json" {
+		h = slog.NewJSONHandler(m.stderr, nil)
+	}
+	m.log = slog.New(h)
+	for _, v := range unknownVariables(os.Environ()) {
+		m.log.Warn("unknown variable ignored: no flag has this name (propusk help lists them)", "variable", v)
+	}
+	m.flags = fs
+	return nil
+}
+
+// flagSet declares the flags of cmd on m, or returns nil for an unknown
+// command.
+func (m *Main) flagSet(cmd string) *flag.FlagSet {
+	fs := flag.NewFlagSet("propusk "+cmd, flag.ContinueOnError)
 	fs.StringVar(&m.db, "db", "sqlite:propusk.db", "database: sqlite:PATH or postgres://…")
 	fs.StringVar(&m.masterKeyFile, "master-key-file", "", "file of the master key (default: beside an SQLite database, else propusk.master.key); PROPUSK_MASTER_KEY overrides it")
 	fs.StringVar(&m.logFormat, "log-format", "text", "text or json")
-	switch m.cmd {
+	switch cmd {
 	case "serve":
 		fs.StringVar(&m.addr, "addr", "127.0.0.1:8080", "address to listen on")
-		fs.DurationVar(&m.accessTTL, "access-ttl", 15*time.Minute, "lifetime of access tokens")
-		fs.DurationVar(&m.refreshTTL, "refresh-ttl", 720*time.Hour, "lifetime of refresh tokens (sliding)")
-		fs.DurationVar(&m.renewGrace, "renew-grace", 10*time.Second, "how long a spent refresh token still renews (racing tabs)")
+		m.accessTTL, m.refreshTTL, m.renewGrace = 15*time.Minute, 720*time.Hour, 10*time.Second
+		fs.Var(durationFlag{&m.accessTTL}, "access-ttl", "lifetime of access tokens")
+		fs.Var(durationFlag{&m.refreshTTL}, "refresh-ttl", "lifetime of refresh tokens, sliding")
+		fs.Var(durationFlag{&m.renewGrace}, "renew-grace", "how long a spent refresh token still renews, for racing tabs; 0 none")
 		fs.StringVar(&m.issuer, "issuer", "propusk", "iss of access tokens")
 		fs.StringVar(&m.cookieSecure, "cookie-secure", "auto", "auto, true or false")
 		fs.BoolVar(&m.hostCookies, "cookie-host-prefix", false, "name the token cookies __Host-accessToken and __Host-refreshToken (Secure, Path=/); HTTPS deployments only")
 		fs.StringVar(&m.origins, "stateful-origins", "", "comma-separated first-party origins for cookie login")
 		fs.StringVar(&m.prefix, "token-prefix", "", "prefix of new personal access tokens")
-		fs.DurationVar(&m.apiTokenTTL, "api-token-ttl", 0, "lifetime of api-tokens; 0 never expires")
+		fs.Var(durationFlag{&m.apiTokenTTL}, "api-token-ttl", "lifetime of api-tokens; 0 never expires")
 		fs.IntVar(&m.maxTokens, "max-tokens-per-user", auth.DefaultMaxTokensPerUser, "personal access tokens one user may hold; 0 no cap")
 		fs.IntVar(&m.maxSessions, "max-sessions-per-user", auth.DefaultMaxSessionsPerUser, "live sessions one user may have; 0 no cap")
 		fs.StringVar(&m.clientIPHeader, "client-ip-header", "", "header in which a trusted reverse proxy passes the client's address (such as X-Real-IP); default: the peer address")
@@ -105,41 +184,109 @@ func (m *Main) ParseFlags(args []string) error {
 		fs.IntVar(&m.level, "level", propusk.LevelUser, "level: 10 user, 30 administrator")
 		fs.StringVar(&m.boards, "boards", "*", "comma-separated boards; * is every board")
 		fs.BoolVar(&m.passwordStdin, "password-stdin", false, "read the password from standard input")
-	case "help", "-h", "--help":
-		fmt.Fprint(m.stdout, usage)
-		return nil
 	default:
-		return fmt.Errorf("unknown command %q\n%s", m.cmd, usage)
+		return nil
 	}
-	if err := fs.Parse(args); err != nil {
-		return err
+	return fs
+}
+
+// validate checks the values the flag package cannot: enums and ranges.
+// Each message shows a value that would do.
+func (m *Main) validate() error {
+	switch m.logFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("--log-format must be text or json, not %q", m.logFormat)
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments: %q", fs.Args())
-	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	var err error
-	fs.VisitAll(func(f *flag.Flag) {
-		env := "PROPUSK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v, ok := os.LookupEnv(env); ok && !set[f.Name] && err == nil {
-			if e := f.Value.Set(v); e != nil {
-				err = fmt.Errorf("%s: %w", env, e)
-			}
+	switch m.cmd {
+	case "serve":
+		switch m.cookieSecure {
+		case "auto", "true", "false":
+		default:
+			return fmt.Errorf("--cookie-secure must be auto, true or false, not %q", m.cookieSecure)
 		}
-	})
+		if m.hostCookies && m.cookieSecure == "false" {
+			return errors.New("--cookie-host-prefix needs Secure cookies: drop --cookie-secure false")
+		}
+		if m.registerLimit < 1 {
+			return fmt.Errorf("--register-limit must be at least 1, not %d", m.registerLimit)
+		}
+		if m.maxTokens < 0 || m.maxSessions < 0 {
+			return errors.New("--max-tokens-per-user and --max-sessions-per-user must be 0 (no cap) or more, e.g. 1000")
+		}
+		if m.accessTTL == 0 || m.refreshTTL < m.accessTTL {
+			return fmt.Errorf("--refresh-ttl (%s) must be at least --access-ttl (%s), which must be above 0, e.g. --access-ttl 15m --refresh-ttl 720h", m.refreshTTL, m.accessTTL)
+		}
+	case "user add":
+		if m.level < propusk.LevelAnonymous+1 || m.level > propusk.LevelAdmin {
+			return fmt.Errorf("--level must be from %d to %d, e.g. %d (user) or %d (administrator), not %d",
+				propusk.LevelAnonymous+1, propusk.LevelAdmin, propusk.LevelUser, propusk.LevelAdmin, m.level)
+		}
+		if m.login == "" {
+			return errors.New("user add: --login is required, e.g. --login admin")
+		}
+	}
+	return nil
+}
+
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "--help", "-help":
+		return true
+	}
+	return false
+}
+
+// envName is the variable that sets flag name: PROPUSK_ACCESS_TTL for
+// access-ttl.
+func envName(name string) string {
+	return "PROPUSK_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_"))
+}
+
+// unknownVariables returns the PROPUSK_* names in environ that no command
+// reads: most likely mistyped, and otherwise silently ignored.
+func unknownVariables(environ []string) []string {
+	known := map[string]bool{}
+	for _, v := range otherVariables {
+		known[v] = true
+	}
+	for _, c := range commands {
+		new(Main).flagSet(c).VisitAll(func(f *flag.Flag) { known[envName(f.Name)] = true })
+	}
+	var unknown []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "PROPUSK_") && !known[name] {
+			unknown = append(unknown, name)
+		}
+	}
+	return unknown
+}
+
+// durationFlag is a time.Duration flag whose errors say what to write
+// instead: "15" is refused with "use a unit, e.g. 15m", and so is a
+// negative duration.
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
 	if err != nil {
-		return err
+		if _, nerr := strconv.ParseFloat(s, 64); nerr == nil && s != "0" {
+			return fmt.Errorf("%q has no unit: use a unit, e.g. %sm or %ss", s, s, s)
+		}
+		return fmt.Errorf("%q is not a duration: use a number and a unit, e.g. 15m, 720h or 10s", s)
 	}
-	if m.cmd == "serve" && m.registerLimit < 1 {
-		return fmt.Errorf("--register-limit must be at least 1, not %d", m.registerLimit)
+	if d < 0 {
+		return fmt.Errorf("%q is negative: use 0 or more, e.g. 15m", s)
 	}
-	var h slog.Handler = slog.NewTextHandler(m.stderr, nil)
-	if m.logFormat == "json" {
-		h = slog.NewJSONHandler(m.stderr, nil)
-	}
-	m.log = slog.New(h)
-	m.flags = fs
+	*f.d = d
 	return nil
 }
 
@@ -155,11 +302,19 @@ func (m *Main) Addr() string {
 }
 
 // Run does the command. For serve it starts the server and returns; Close
-// stops it.
+// stops it. Serve binds its port before it opens the database, so a port
+// in use creates nothing.
 func (m *Main) Run(ctx context.Context) (err error) {
 	switch m.cmd {
-	case "help", "-h", "--help":
+	case "help":
 		return nil
+	case "version":
+		fmt.Fprintln(m.stdout, version())
+		return nil
+	case "serve":
+		if m.listener, err = net.Listen("tcp", m.addr); err != nil {
+			return fmt.Errorf("--addr %s: %w (is another server on that port? choose another with --addr)", m.addr, err)
+		}
 	}
 	if m.store, err = openStore(ctx, m.db); err != nil {
 		return err
@@ -172,25 +327,21 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			m.log.Warn("database file is readable by others; chmod 600 it", "path", p)
 		}
 	}
-	switch m.cmd {
-	case "migrate":
+	if m.cmd == "migrate" {
 		fmt.Fprintln(m.stdout, "schema is up to date")
 		return nil
-	case "keys rotate":
-		key, err := m.masterKey()
-		if err != nil {
-			return err
-		}
+	}
+	key, err := m.masterKey(ctx)
+	if err != nil {
+		return err
+	}
+	if m.cmd == "keys rotate" {
 		kid, err := auth.RotateKeys(ctx, m.store, key, time.Now(), rand.Reader)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintln(m.stdout, "new signing key:", kid)
 		return nil
-	}
-	key, err := m.masterKey()
-	if err != nil {
-		return err
 	}
 	cfg := auth.Config{
 		Store: m.store, MasterKey: key, Logger: m.log, Issuer: m.issuer,
@@ -217,6 +368,36 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	return nil
 }
 
+// version is the module version and VCS revision the binary was built
+// from, as the Go toolchain recorded them.
+func version() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "propusk (no build information)"
+	}
+	v := "propusk " + bi.Main.Version
+	var rev, at, dirty string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.time":
+			at = s.Value
+		case "vcs.modified":
+			if s.Value == "true" {
+				dirty = " (modified)"
+			}
+		}
+	}
+	if rev != "" {
+		v += " revision " + rev + dirty
+		if at != "" {
+			v += " " + at
+		}
+	}
+	return v + " " + bi.GoVersion
+}
+
 func (m *Main) addUser(ctx context.Context) error {
 	if !m.passwordStdin {
 		return errors.New("user add: give the password on standard input with --password-stdin (never as a flag)")
@@ -235,7 +416,10 @@ func (m *Main) addUser(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("user add: %s", propusk.ErrorMessage(err))
 	}
+	// The id alone goes to standard output, for scripts; the log says
+	// what was made.
 	fmt.Fprintln(m.stdout, u.ID)
+	m.log.Info("created user", "id", u.ID, "login", u.Login, "level", u.Level, "boards", strings.Join(u.Boards, ","))
 	return nil
 }
 
@@ -251,9 +435,6 @@ func (m *Main) serve() error {
 		ClientIPHeader: m.clientIPHeader, HostCookies: m.hostCookies,
 	})
 	if err != nil {
-		return err
-	}
-	if m.listener, err = net.Listen("tcp", m.addr); err != nil {
 		return err
 	}
 	m.server = &http.Server{
@@ -283,16 +464,26 @@ func (m *Main) serve() error {
 func (m *Main) Close() error {
 	var errs []error
 	if m.server != nil {
+		m.log.Info("stopping: draining requests in flight (up to 20s)")
 		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 		errs = append(errs, m.server.Shutdown(ctx))
 		cancel()
+	} else if m.listener != nil {
+		errs = append(errs, m.listener.Close()) // bound, never served
 	}
 	if m.cancel != nil {
 		m.cancel()
-		errs = append(errs, <-m.bgDone)
+		err := <-m.bgDone // Run flushes last_used_at as it returns
+		errs = append(errs, err)
+		if err == nil {
+			m.log.Info("flushed last_used_at of personal access tokens")
+		}
 	}
 	if m.store != nil {
 		errs = append(errs, m.store.Close())
+		if m.server != nil {
+			m.log.Info("stopped: requests drained, database closed")
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -319,13 +510,21 @@ func openStore(ctx context.Context, dsn string) (propusk.Store, error) {
 	switch path, isSQLite := strings.CutPrefix(dsn, "sqlite:"); {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		s, err := postgres.Open(ctx, dsn)
+		if propusk.ErrorCode(err) == propusk.EUNAVAILABLE {
+			return nil, fmt.Errorf("cannot reach the PostgreSQL server of --db %s: is it running, and are the host and port right? (%w)", redactDSN(dsn), err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", redactDSN(dsn), err)
 		}
 		return s, nil
 	case isSQLite && path != "", !isSQLite && dsn != "" && !strings.Contains(dsn, "://"):
 		s, err := sqlite.Open(ctx, path)
-		if err != nil {
+		switch dir := filepath.Dir(path); {
+		case errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("the directory %s does not exist: create it (mkdir -p %s) or choose another with --db sqlite:PATH (%w)", dir, dir, err)
+		case errors.Is(err, fs.ErrPermission), errors.Is(err, syscall.EROFS):
+			return nil, fmt.Errorf("cannot create or write the database in %s: make the directory writable by this user, or choose another with --db sqlite:PATH (%w)", dir, err)
+		case err != nil:
 			return nil, fmt.Errorf("open %s: %w", dsn, err)
 		}
 		return s, nil
@@ -336,10 +535,12 @@ func openStore(ctx context.Context, dsn string) (propusk.Store, error) {
 
 // masterKey returns the key that seals every other key: PROPUSK_MASTER_KEY
 // (base64 of 32 bytes) when set, else the key file, created with mode 0600
-// on first start.
-func (m *Main) masterKey() ([]byte, error) {
+// on first start. A missing file is created only while the database holds
+// no sealed keys: a new key would open none of them, and writing it would
+// leave the wrong key on disk beside them.
+func (m *Main) masterKey(ctx context.Context) ([]byte, error) {
 	if v := os.Getenv("PROPUSK_MASTER_KEY"); v != "" {
-		k, err := decodeKey(v)
+		k, err := seal.ParseKey(v)
 		if err != nil {
 			return nil, fmt.Errorf("PROPUSK_MASTER_KEY: %w", err)
 		}
@@ -354,46 +555,30 @@ func (m *Main) masterKey() ([]byte, error) {
 			path = m.db + ".key"
 		}
 	}
-	b, err := os.ReadFile(path)
-	if errors.Is(err, os.ErrNotExist) {
-		k := make([]byte, 32)
-		if _, err := rand.Read(k); err != nil {
-			return nil, err
+	k, err := seal.ReadKeyFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		keys, kerr := m.store.Keys(ctx)
+		if kerr != nil {
+			return nil, fmt.Errorf("master key file %s is missing, and the database's keys cannot be read to tell whether it may be created: %w", path, kerr)
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-			return nil, err
+		if len(keys) > 0 {
+			return nil, fmt.Errorf("master key file %s is missing, but the database %s holds %d keys sealed under a master key: restore the file (or set PROPUSK_MASTER_KEY, or point --master-key-file at it); a new key would open none of them, so none was created",
+				path, redactDSN(m.db), len(keys))
 		}
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			return nil, fmt.Errorf("create master key file: %w", err)
+		k, err = seal.CreateKeyFile(path, rand.Reader)
+		if errors.Is(err, fs.ErrExist) { // another process on this database made it first
+			k, err = seal.ReadKeyFile(path)
+		} else if err == nil {
+			m.log.Info("created master key file", "path", path)
 		}
-		_, werr := f.WriteString(base64.StdEncoding.EncodeToString(k) + "\n")
-		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
-			return nil, fmt.Errorf("write master key file: %w", err)
-		}
-		m.log.Info("created master key file", "path", path)
-		return k, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("read master key file: %w", err)
+		return nil, fmt.Errorf("master key: %w", err)
 	}
-	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+	if seal.KeyFileExposed(path) {
 		m.log.Warn("master key file is readable by others; chmod 600 it", "path", path)
 	}
-	k, err := decodeKey(strings.TrimSpace(string(b)))
-	if err != nil {
-		return nil, fmt.Errorf("master key file %s: %w", path, err)
-	}
 	return k, nil
-}
-
-func decodeKey(s string) ([]byte, error) {
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
-		if k, err := enc.DecodeString(s); err == nil && len(k) == 32 {
-			return k, nil
-		}
-	}
-	return nil, errors.New("want base64 of 32 bytes (openssl rand -base64 32)")
 }
 
 // redactDSN hides a password in a DSN before it is printed.
