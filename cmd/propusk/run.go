@@ -77,7 +77,7 @@ var commands = []string{"serve", "migrate", "user add", "keys rotate"}
 
 // otherVariables are the PROPUSK_* variables read that are not flags: the
 // master key, and those of the tests.
-var otherVariables = []string{"PROPUSK_MASTER_KEY", "PROPUSK_TEST_POSTGRES", "PROPUSK_TEST_SKIP_MISSING"}
+var otherVariables = []string{"PROPUSK_MASTER_KEY", "PROPUSK_TEST_POSTGRES", "PROPUSK_TEST_CHROMIUM"}
 
 // ParseFlags reads the subcommand and its flags, then PROPUSK_* variables
 // for the flags not given, and validates them all: Run creates nothing

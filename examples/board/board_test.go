@@ -17,6 +17,7 @@ import (
 	"golang.org/x/net/html"
 
 	"github.com/propusk/propusk/auth"
+	"github.com/propusk/propusk/internal/missing"
 	"github.com/propusk/propusk/internal/testenv"
 	"github.com/propusk/propusk/web"
 )
@@ -289,10 +290,7 @@ func TestWithoutJavaScript(t *testing.T) {
 func TestW3M(t *testing.T) {
 	w3m, err := exec.LookPath("w3m")
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("w3m not installed (apt-get install w3m)")
-		}
-		t.Skip("SKIPPING: w3m not installed (apt-get install w3m)")
+		missing.Skip(t, "w3m not installed (apt-get install w3m)")
 	}
 	a := newApp(t)
 	b := a.browser(t)

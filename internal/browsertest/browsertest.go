@@ -3,9 +3,10 @@
 //
 // # Skipping
 //
-// A test needing Chromium or npm skips, loudly, only when they are truly
-// absent; when the environment variable CI is non-empty it fails instead,
-// because CI installs both and must never pass by skipping.
+// A test needing Chromium or npm skips only when they are truly absent, and
+// says so on the terminal even without -v; when the environment variable CI
+// is non-empty it fails instead, because CI installs both and must never
+// pass by skipping (package internal/missing).
 //
 // # Example
 //
@@ -31,16 +32,25 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/propusk/propusk/internal/missing"
 )
 
 // debianChromium is where Debian's chromium package installs the browser.
 const debianChromium = "/usr/bin/chromium"
 
-// Chromium returns the path of the Chromium binary: /usr/bin/chromium, else
-// "chromium" found on PATH. It skips the test when there is none, or fails it
+// Chromium returns the path of the Chromium binary: $PROPUSK_TEST_CHROMIUM
+// when set, else /usr/bin/chromium, else "chromium" found on PATH. It skips the test when there is none, or fails it
 // under CI.
 func Chromium(t testing.TB) string {
 	t.Helper()
+	if p, ok := os.LookupEnv("PROPUSK_TEST_CHROMIUM"); ok {
+		if fi, err := os.Stat(p); err == nil && !fi.IsDir() {
+			return p
+		}
+		unavailable(t, "Chromium not found at %s (PROPUSK_TEST_CHROMIUM)", p)
+		return ""
+	}
 	if fi, err := os.Stat(debianChromium); err == nil && !fi.IsDir() {
 		return debianChromium
 	}
@@ -173,9 +183,5 @@ func exists(path string) bool {
 // Chromium and npm, so a missing one there is a broken pipeline.
 func unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
-	msg := "browsertest: " + fmt.Sprintf(format, args...)
-	if os.Getenv("CI") != "" {
-		t.Fatal(msg)
-	}
-	t.Skip("SKIPPING browser test: " + msg)
+	missing.Skip(t, "browser tests: "+fmt.Sprintf(format, args...))
 }

@@ -2,8 +2,9 @@
 // schema on the server named by $PROPUSK_TEST_POSTGRES, dropped when the test
 // ends, so tests run in parallel and leave nothing behind.
 //
-// When the server cannot be reached the test is skipped, loudly, except
-// under CI (CI set to anything), where it fails: CI never skips.
+// When the server cannot be reached the test is skipped, with a line on the
+// terminal even without -v, except under CI (CI set to anything), where it
+// fails: CI never skips (package internal/missing).
 package pgtest
 
 import (
@@ -19,6 +20,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/propusk/propusk/internal/missing"
 )
 
 // DefaultDSN is the server used when PROPUSK_TEST_POSTGRES is unset.
@@ -43,10 +46,7 @@ func DSN(t testing.TB) string {
 	defer cancel()
 	conn, err := connect(ctx, base)
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("PostgreSQL not reachable at %s, and CI never skips: %v", where(base), err)
-		}
-		t.Skipf("PostgreSQL not reachable at %s: SKIPPING postgres tests (%v)", where(base), err)
+		missing.Skip(t, fmt.Sprintf("PostgreSQL not reachable at %s (set PROPUSK_TEST_POSTGRES; .ci/run starts one): %v", where(base), err))
 	}
 	defer conn.Close(context.Background())
 
