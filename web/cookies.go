@@ -7,7 +7,7 @@ import (
 	"github.com/propusk/propusk/auth"
 )
 
-// Cookie names, as in SPEC.md.
+// Cookie names, as in docs/API.md.
 const (
 	CookieAccess  = "accessToken"
 	CookieRefresh = "refreshToken"

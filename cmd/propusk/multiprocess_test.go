@@ -24,7 +24,7 @@ import (
 // behind a load balancer, and log the times they observe.
 
 // revocationBound is how soon every process must enforce a revocation made
-// on another (SPEC.md §5).
+// on another (docs/DEPLOY.md).
 const revocationBound = time.Second
 
 // raceGrace is --renew-grace of the process pair: short, because the test
