@@ -20,14 +20,13 @@ type pairBody struct {
 }
 
 // answerPair answers a request that produced a token pair. A script gets
-// the JSON. A browser (no X-Requested-With) also gets cookies, and when it
-// asked to be sent back somewhere, a 302 there instead of the JSON.
-func (s *Server) answerPair(w http.ResponseWriter, r *http.Request, in input, p *auth.Pair, status int) error {
-	if !isXHR(r) {
+// the JSON. A browser also gets cookies, and when it asked to be sent back
+// somewhere, a 302 there instead of the JSON.
+func (s *Server) answerPair(w http.ResponseWriter, r *http.Request, a answer, in input, p *auth.Pair, status int) error {
+	if a == browser {
 		s.setPairCookies(w, r, p)
 		if target, ok := redirectParam(r, in); ok {
-			w.Header().Set("Cache-Control", "no-store")
-			http.Redirect(w, r, SafeRedirect(target), http.StatusFound)
+			a.redirect(w, r, SafeRedirect(target))
 			return nil
 		}
 	}
@@ -56,12 +55,13 @@ func redirectParam(r *http.Request, in input) (string, bool) {
 }
 
 func (s *Server) obtain(w http.ResponseWriter, r *http.Request) error {
+	a := answerOf(r)
 	p, err := s.svc.Obtain(r.Context())
 	if err != nil {
 		return err
 	}
-	if isXHR(r) {
-		return s.answerPair(w, r, input{}, p, http.StatusOK)
+	if a == script {
+		return s.answerPair(w, r, a, input{}, p, http.StatusOK)
 	}
 	live, err := s.signedIn(r)
 	if err != nil {
@@ -75,14 +75,13 @@ func (s *Server) obtain(w http.ResponseWriter, r *http.Request) error {
 		// through token.renew instead, which refreshes its own session, so
 		// the redirect flow of protected routes cannot loop.
 		if target, ok := redirectParam(r, input{}); ok {
-			w.Header().Set("Cache-Control", "no-store")
-			http.Redirect(w, r, "/api/v1/token.renew?redirect="+url.QueryEscape(SafeRedirect(target)), http.StatusFound)
+			a.redirect(w, r, "/api/v1/token.renew?redirect="+url.QueryEscape(SafeRedirect(target)))
 			return nil
 		}
 		writePair(w, http.StatusOK, p)
 		return nil
 	}
-	return s.answerPair(w, r, input{}, p, http.StatusOK)
+	return s.answerPair(w, r, a, input{}, p, http.StatusOK)
 }
 
 // signedIn reports whether the browser's refresh cookie belongs to a live
@@ -112,6 +111,7 @@ func (s *Server) otherSession(r *http.Request, rt string) (bool, error) {
 // A browser whose refresh token is unusable is sent to token.obtain, and
 // then on to where it was going, as an anonymous client.
 func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
+	a := answerOf(r)
 	in, err := readInput(w, r, s.cfg.MaxBodyBytes)
 	if err != nil {
 		return err
@@ -122,8 +122,10 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
 	}
 	fromCookie := false
 	if rt == "" {
-		if rt = cookie(r, s.name(CookieRefresh)); rt != "" && !safeMethod(r.Method) {
-			if err := s.cookieCSRF(r, in); err != nil {
+		if rt = cookie(r, s.name(CookieRefresh)); rt != "" {
+			// The cookie is the credential: a state change needs the
+			// CSRF token.
+			if err := s.csrf.Check(r); err != nil {
 				return err
 			}
 		}
@@ -133,7 +135,7 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
 	// page load, and even then never in place of another live session: a
 	// link posted on a page that shows user content is same-origin too, and
 	// must not sign the visitor out of their account and into the poster's.
-	cookies := fromCookie || isXHR(r)
+	cookies := fromCookie || a == script
 	if !cookies && rt != "" && s.origins.topLevelNavigation(r) {
 		other, err := s.otherSession(r, rt)
 		if err != nil {
@@ -151,16 +153,15 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
 		switch code := propusk.ErrorCode(err); {
 		case code == propusk.EUNAVAILABLE || code == propusk.EINTERNAL || code == propusk.ECSRF:
 			return err
-		case !isXHR(r):
+		case a == browser:
 			target, _ := redirectParam(r, in)
-			w.Header().Set("Cache-Control", "no-store")
-			http.Redirect(w, r, "/api/v1/token.obtain?redirect="+url.QueryEscape(SafeRedirect(target)), http.StatusFound)
+			a.redirect(w, r, "/api/v1/token.obtain?redirect="+url.QueryEscape(SafeRedirect(target)))
 			return nil
 		default:
 			return err
 		}
 	}
-	if fromCookie && isXHR(r) {
+	if fromCookie && a == script {
 		// The cookie's refresh token is spent now: a script renewing a
 		// cookie session (an SPA) must get the new pair in its cookies too,
 		// or its next renewal would replay the old token and, after the
@@ -177,7 +178,7 @@ func (s *Server) renew(w http.ResponseWriter, r *http.Request) error {
 		writePair(w, http.StatusOK, p)
 		return nil
 	}
-	return s.answerPair(w, r, in, p, http.StatusOK)
+	return s.answerPair(w, r, a, in, p, http.StatusOK)
 }
 
 // check reports whether the access token sent is usable, and for how long.
@@ -217,13 +218,8 @@ func (s *Server) credentials(w http.ResponseWriter, r *http.Request) (input, err
 		return in, err
 	}
 	if !headerToken(r) {
-		if err := s.checkOrigin(r); err != nil {
+		if err := s.loginCSRF.Check(r); err != nil {
 			return in, err
-		}
-		if _, ok := s.cookieSession(r); ok {
-			if err := s.cookieCSRF(r, in); err != nil {
-				return in, err
-			}
 		}
 	}
 	return in, nil
@@ -238,7 +234,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.answerPair(w, r, in, p, http.StatusCreated)
+	return s.answerPair(w, r, answerOf(r), in, p, http.StatusCreated)
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
@@ -250,7 +246,7 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.answerPair(w, r, in, p, http.StatusOK)
+	return s.answerPair(w, r, answerOf(r), in, p, http.StatusOK)
 }
 
 // logoff ends the caller's session, found from any token it sent (an
@@ -272,15 +268,10 @@ func (s *Server) logoff(w http.ResponseWriter, r *http.Request) error {
 		// CSRF token of the session the cookies hold, whatever session a
 		// refresh token in the body names. A refused request changes
 		// nothing, cookies included.
-		if err := s.checkOrigin(r); err != nil {
+		if err := s.loginCSRF.Check(r); err != nil {
 			return err
 		}
 		csid, hasCookies := s.cookieSession(r)
-		if hasCookies {
-			if err := s.checkCSRF(r, in, csid); err != nil {
-				return err
-			}
-		}
 		if rt := in.str("refreshToken"); rt != "" {
 			sid, ok = s.svc.SessionOf(rt)
 		}
@@ -294,9 +285,7 @@ func (s *Server) logoff(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	s.clearCookies(w, r)
-	if target, asked := redirectParam(r, in); asked && !isXHR(r) {
-		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, SafeRedirect(target), http.StatusFound)
+	if target, asked := redirectParam(r, in); asked && answerOf(r).redirect(w, r, SafeRedirect(target)) {
 		return nil
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"loggedOff": true})
@@ -381,14 +370,4 @@ func (s *Server) cookieSession(r *http.Request) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-// cookieCSRF checks the origin and CSRF token of a state-changing request
-// whose credentials are the client's cookies.
-func (s *Server) cookieCSRF(r *http.Request, in input) error {
-	if err := s.checkOrigin(r); err != nil {
-		return err
-	}
-	sid, _ := s.cookieSession(r)
-	return s.checkCSRF(r, in, sid)
 }

@@ -56,7 +56,7 @@ func (s *Server) setPairCookies(w http.ResponseWriter, r *http.Request, p *auth.
 	now := s.svc.Now()
 	s.setCookieAt(w, r, CookieAccess, p.AccessToken, p.AccessExpiresAt, now, true)
 	s.setCookieAt(w, r, CookieRefresh, p.RefreshToken, p.RefreshExpiresAt, now, true)
-	s.setCookieAt(w, r, CookieXSRF, s.csrf.token(p.SessionID), p.RefreshExpiresAt, now, false)
+	s.setCookieAt(w, r, CookieXSRF, s.tokens.token(p.SessionID), p.RefreshExpiresAt, now, false)
 }
 
 // setCookieAt is setCookie with Max-Age computed on the service's clock.

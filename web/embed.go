@@ -22,5 +22,5 @@ func (s *Server) CSRFToken(r *http.Request) string {
 	if sid == "" {
 		return ""
 	}
-	return s.csrf.token(sid)
+	return s.tokens.token(sid)
 }

@@ -63,9 +63,19 @@ func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) 
 // fail is Error for the Server's own answers, logged at a bounded rate.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	if logged(err) {
-		s.record(r, err)
+		s.record(r, "request failed", err)
 	}
 	writeError(w, err)
+}
+
+// lateError logs an error a handler returned after it had begun its
+// answer. There is nothing left to tell the client (a second answer would
+// be appended to the first), but the operator should know; a client that
+// went away is not news.
+func (s *Server) lateError(r *http.Request, err error) {
+	if !errors.Is(err, context.Canceled) {
+		s.record(r, "request failed after its answer was sent", err)
+	}
 }
 
 // logged reports whether a failed request's error goes to the log: the
@@ -86,6 +96,7 @@ var serverMessages = map[string]string{
 // writeError answers err as JSON: the client's own errors with their
 // message, the server's with a generic one.
 func writeError(w http.ResponseWriter, err error) {
+	w = harden(w) // it answers on a library user's mux too
 	code := propusk.ErrorCode(err)
 	msg, serverSide := serverMessages[code]
 	if !serverSide {
@@ -101,10 +112,10 @@ func writeError(w http.ResponseWriter, err error) {
 // request would bury the first, useful one and fill the disk the logs share.
 const errorLogEvery = 10 * time.Second
 
-// record logs a failed request's error, unless its class was logged less
+// record logs a failed request's error under msg, unless its class was logged less
 // than errorLogEvery ago; the next line of the class counts those left out.
-func (s *Server) record(r *http.Request, err error) {
-	ok, suppressed := s.errs.admit(propusk.ErrorCode(err) + ": " + propusk.ErrorMessage(err))
+func (s *Server) record(r *http.Request, msg string, err error) {
+	ok, suppressed := s.errs.admit(msg + ": " + propusk.ErrorCode(err) + ": " + propusk.ErrorMessage(err))
 	if !ok {
 		return
 	}
@@ -112,7 +123,7 @@ func (s *Server) record(r *http.Request, err error) {
 	if suppressed > 0 {
 		args = append(args, "suppressed", suppressed)
 	}
-	s.log.ErrorContext(r.Context(), "request failed", args...)
+	s.log.ErrorContext(r.Context(), msg, args...)
 }
 
 // setRetryAfter sets Retry-After when err says how long the client should
@@ -126,8 +137,9 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
+	// No Cache-Control: the hardened writer makes every answer no-store
+	// unless its handler chose caching.
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
 }

@@ -18,17 +18,32 @@ const pageCSP = "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-anc
 //   - X-Content-Type-Options: nosniff on every answer, so a JSON error that
 //     echoes input is never sniffed into HTML or a script;
 //   - Cache-Control: no-store on every answer that sets a token cookie, so
-//     no cache (a proxy's, the browser's back button) keeps one to replay;
+//     no cache (a proxy's, the browser's back button) keeps one to replay,
+//     and on every answer whose handler chose no caching of its own (JSON,
+//     pages, redirects): only the public key set and the assets may be kept;
 //   - the page policy (CSP, X-Frame-Options, Referrer-Policy) on HTML.
+//
+// It also records whether the answer has begun, so that an error a handler
+// returns afterwards is logged, not answered a second time (Server.handle).
 type hardened struct {
 	http.ResponseWriter
 	wrote bool
 }
 
+// harden returns w behind the hardening headers, or w itself when it is
+// hardened already. Server wraps every answer; the exported Error and
+// DenyDefault wrap theirs, as they may answer on a library user's mux.
+func harden(w http.ResponseWriter) *hardened {
+	if h, ok := w.(*hardened); ok {
+		return h
+	}
+	return &hardened{ResponseWriter: w}
+}
+
 func (w *hardened) WriteHeader(code int) {
 	if !w.wrote {
 		w.wrote = true
-		harden(w.Header())
+		hardenHeaders(w.Header())
 	}
 	w.ResponseWriter.WriteHeader(code)
 }
@@ -43,9 +58,9 @@ func (w *hardened) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *hardened) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-func harden(h http.Header) {
+func hardenHeaders(h http.Header) {
 	h.Set("X-Content-Type-Options", "nosniff")
-	if setsTokenCookie(h) {
+	if setsTokenCookie(h) || h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "no-store")
 	}
 	if strings.HasPrefix(h.Get("Content-Type"), "text/html") {

@@ -2,8 +2,8 @@ package web
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/propusk/propusk"
@@ -75,11 +75,16 @@ func RequireAbility(a string) Guard {
 type Middleware struct {
 	Auth Authenticator
 	// CSRF, when set, is called for a state-changing request authenticated by
-	// a cookie; a non-nil error refuses it. Server sets it to its CSRF check.
-	CSRF func(r *http.Request, p *propusk.Principal) error
+	// a cookie; a non-nil error refuses it. Server sets it to its CSRF
+	// guard's Check.
+	CSRF func(r *http.Request) error
 	// OnError writes a refusal; default: the JSON error of SPEC.md, or the
-	// redirects of the browser flow. Called with *propusk.Error values.
+	// redirects of the browser flow (DenyDefault), logging internal errors
+	// to Logger. Called with *propusk.Error values.
 	OnError func(w http.ResponseWriter, r *http.Request, err error)
+	// Logger receives the internal errors of the default refusal (a store
+	// that fails while a token is checked); default: slog.Default().
+	Logger *slog.Logger
 	// CookiePrefix is put before the token cookies' names (default none);
 	// Server sets "__Host-" when Config.HostCookies is on.
 	CookiePrefix string
@@ -131,7 +136,7 @@ func (m *Middleware) Protect(h http.Handler, guards ...Guard) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := m.Identify(r)
 		if err == nil && p.Via == propusk.ViaCookie && !safeMethod(r.Method) && m.CSRF != nil {
-			err = m.CSRF(r, p)
+			err = m.CSRF(r)
 		}
 		for _, g := range guards {
 			if err != nil {
@@ -147,42 +152,42 @@ func (m *Middleware) Protect(h http.Handler, guards ...Guard) http.Handler {
 	})
 }
 
-// deny answers a refused request. Script clients (X-Requested-With) get a
-// 403 to act on; a browser, maybe without JavaScript, is sent where it can
-// get tokens and come back: token.renew when its access token expired,
-// token.obtain when it has none or a bad one.
+// deny answers a refused request, by OnError or else as DenyDefault does,
+// logging internal errors to the Middleware's Logger.
 func (m *Middleware) deny(w http.ResponseWriter, r *http.Request, err error) {
 	if m.OnError != nil {
 		m.OnError(w, r, err)
 		return
 	}
-	DenyDefault(w, r, err)
+	log := m.Logger
+	if log == nil {
+		log = slog.Default()
+	}
+	deny(w, r, log, err)
 }
 
-// DenyDefault is the default refusal of Middleware.
+// DenyDefault is the default refusal of Middleware. Script clients
+// (X-Requested-With) get a 403 to act on; a browser, maybe without
+// JavaScript, is sent where it can get tokens and come back: token.renew
+// when its access token expired, token.obtain when it has none or a bad
+// one. Internal errors (a store that failed) are answered 500 or 503 and
+// logged to slog.Default().
 func DenyDefault(w http.ResponseWriter, r *http.Request, err error) {
-	if !isXHR(r) {
-		switch propusk.ErrorCode(err) {
-		case propusk.ETOKENEXPIRED:
-			redirectBack(w, r, "/api/v1/token.renew")
+	deny(w, r, slog.Default(), err)
+}
+
+func deny(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	w = harden(w)
+	a := answerOf(r)
+	switch propusk.ErrorCode(err) {
+	case propusk.ETOKENEXPIRED:
+		if a.redirectBack(w, r, "/api/v1/token.renew") {
 			return
-		case propusk.ETOKENREQUIRED, propusk.ETOKENINVALID:
-			redirectBack(w, r, "/api/v1/token.obtain")
+		}
+	case propusk.ETOKENREQUIRED, propusk.ETOKENINVALID:
+		if a.redirectBack(w, r, "/api/v1/token.obtain") {
 			return
 		}
 	}
-	Error(w, r, nil, err)
-}
-
-// redirectBack sends a browser to path with redirect= the original request.
-func redirectBack(w http.ResponseWriter, r *http.Request, path string) {
-	w.Header().Set("Cache-Control", "no-store")
-	http.Redirect(w, r, path+"?redirect="+url.QueryEscape(r.URL.RequestURI()), http.StatusFound)
-}
-
-// isXHR reports whether the client says it is a script (and so can handle a
-// 403 by renewing), per Foxtan: any X-Requested-With header.
-func isXHR(r *http.Request) bool {
-	_, ok := r.Header["X-Requested-With"]
-	return ok
+	Error(w, r, log, err)
 }

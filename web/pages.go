@@ -61,7 +61,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	} else if sid, ok := s.cookieSession(r); ok {
 		binding = sid
 	}
-	pg.CSRF = s.csrf.token(binding)
+	pg.CSRF = s.tokens.token(binding)
 	pg.Anonymous = p.Anonymous()
 	if !pg.Anonymous {
 		u, err := s.svc.User(r.Context(), p.UserID)
@@ -83,9 +83,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 	if err := pages.ExecuteTemplate(&buf, "account.html", pg); err != nil {
 		return err
 	}
-	h := w.Header()
-	h.Set("Content-Type", "text/html; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.WriteHeader(status)
 	_, err := w.Write(buf.Bytes())
 	return err

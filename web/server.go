@@ -29,7 +29,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"mime"
 	"net/http"
 	"net/url"
 	"slices"
@@ -64,15 +63,19 @@ type Config struct {
 
 // Server is propusk's HTTP handler.
 type Server struct {
-	cfg     Config
-	svc     *auth.Service
-	log     *slog.Logger
-	mux     *http.ServeMux
-	mw      *Middleware
-	csrf    *csrf
-	origins *origins
-	errs    *rateLog // failed requests, by class (Server.record)
-	badAddr *rateLog // client address headers that do not parse
+	cfg    Config
+	svc    *auth.Service
+	log    *slog.Logger
+	mux    *http.ServeMux
+	mw     *Middleware
+	tokens *csrfTokens
+	csrf   *csrfGuard // for requests whose credential is their cookies
+	// loginCSRF is csrf for logins and logoffs, whose credentials are in
+	// the body: a token is needed only when the cookies hold a session.
+	loginCSRF *csrfGuard
+	origins   *origins
+	errs      *rateLog // failed requests, by class (Server.record)
+	badAddr   *rateLog // client address headers that do not parse
 }
 
 // New validates cfg and returns a Server.
@@ -106,7 +109,11 @@ func New(cfg Config) (*Server, error) {
 	s.origins = o
 	m := hmac.New(sha256.New, cfg.Service.CSRFKey())
 	m.Write([]byte("propusk http csrf v1"))
-	s.csrf = &csrf{key: m.Sum(nil), rand: cfg.Service.Config().Rand}
+	s.tokens = &csrfTokens{key: m.Sum(nil), rand: cfg.Service.Config().Rand}
+	s.csrf = &csrfGuard{tokens: s.tokens, origins: s.origins, session: s.cookieSession, maxBody: cfg.MaxBodyBytes, deny: s.fail}
+	login := *s.csrf
+	login.ifSession = true
+	s.loginCSRF = &login
 	prefix := ""
 	if cfg.HostCookies {
 		prefix = hostPrefix
@@ -114,16 +121,8 @@ func New(cfg Config) (*Server, error) {
 	s.mw = &Middleware{
 		Auth:         cfg.Service,
 		CookiePrefix: prefix,
-		CSRF: func(r *http.Request, p *propusk.Principal) error {
-			in, err := csrfInput(r, cfg.MaxBodyBytes)
-			if err != nil {
-				return err
-			}
-			if err := s.checkOrigin(r); err != nil {
-				return err
-			}
-			return s.checkCSRF(r, in, p.SessionID)
-		},
+		CSRF:         s.csrf.Check,
+		Logger:       cfg.Logger,
 		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
 			code := propusk.ErrorCode(err)
 			if code == propusk.EINTERNAL || code == propusk.EUNAVAILABLE {
@@ -147,7 +146,7 @@ func (s *Server) Protect(h http.Handler, guards ...Guard) http.Handler {
 
 // ServeHTTP serves propusk's routes.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	w = &hardened{ResponseWriter: w}
+	w = harden(w)
 	if s.cors(w, r) {
 		return
 	}
@@ -184,59 +183,6 @@ func (s *Server) cors(w http.ResponseWriter, r *http.Request) bool {
 	h.Set("Access-Control-Max-Age", "600")
 	w.WriteHeader(http.StatusNoContent)
 	return true
-}
-
-// handlerFunc is a handler that returns its error, so that every error is
-// answered in one place.
-type handlerFunc func(w http.ResponseWriter, r *http.Request) error
-
-func (s *Server) handle(pattern string, h handlerFunc, guards ...Guard) {
-	var hh http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if err := h(w, r); err != nil {
-			s.fail(w, r, err)
-		}
-	})
-	if guards != nil {
-		hh = s.mw.Protect(hh, guards...)
-	}
-	s.mux.Handle(pattern, hh)
-}
-
-// anyone is the empty guard list: authenticate, nothing more.
-var anyone = []Guard{}
-
-func (s *Server) routes() {
-	s.handle("GET /api/v1/token.obtain", s.obtain)
-	s.handle("GET /api/v1/token.renew", s.renew)
-	s.handle("POST /api/v1/token.renew", s.renew)
-	s.handle("GET /api/v1/token.check", s.check)
-	s.handle("POST /api/v1/user.register", s.register)
-	s.handle("POST /api/v1/user.login", s.login)
-	s.handle("POST /api/v1/user.logoff", s.logoff)
-	s.handle("GET /api/v1/user.me", s.me, anyone...)
-	s.handle("GET /api/v1/sessions", s.sessions, RequireUser())
-	s.handle("DELETE /api/v1/sessions/{id}", s.endSession, RequireUser(), RequireAbility(propusk.AbilitySessionsManage))
-
-	s.handle("GET /api/v1/tokens", s.listTokens, RequireUser())
-	s.handle("POST /api/v1/tokens", s.createToken, RequireUser(), RequireAbility(propusk.AbilityTokensManage))
-	s.handle("DELETE /api/v1/tokens/{id}", s.deleteToken, RequireUser(), RequireAbility(propusk.AbilityTokensManage))
-	s.handle("POST /api/v1/admin/users/{id}/api-token", s.reissue, RequireLevel(propusk.LevelAdmin), RequireAbility(propusk.AbilityTokensReissue))
-
-	s.handle("GET /sanctum/csrf-cookie", s.csrfCookie)
-	s.handle("POST /login", s.spaLogin)
-	s.handle("POST /logout", s.logoff)
-	s.handle("GET /api/user", s.me, RequireUser())
-
-	s.handle("GET /account", s.account, anyone...)
-	s.handle("POST /account/login", s.accountLogin)
-	s.handle("POST /account/tokens", s.accountCreateToken, RequireUser(), RequireAbility(propusk.AbilityTokensManage))
-	s.handle("POST /account/tokens/{id}/delete", s.accountDeleteToken, RequireUser(), RequireAbility(propusk.AbilityTokensManage))
-	s.handle("POST /account/sessions/{id}/delete", s.accountEndSession, RequireUser(), RequireAbility(propusk.AbilitySessionsManage))
-
-	s.handle("GET /.well-known/jwks.json", s.jwks)
-	s.handle("GET /assets/{name}", s.asset)
-	s.handle("GET /healthz", s.healthz)
-	s.handle("GET /{$}", s.home)
 }
 
 // notFound answers an unrouted request: 405 when the path exists under
@@ -282,37 +228,6 @@ func overrideMethod(w http.ResponseWriter, r *http.Request, max int64) error {
 		r.Method = m
 	}
 	return nil
-}
-
-// csrfInput returns the form fields a CSRF check may read _token from. On
-// propusk's own routes overrideMethod has parsed the form already. On a
-// library user's route, mounted on their own mux, nothing has: the form is
-// parsed here, and the handler finds it in r.PostForm as usual. Any other
-// body is left unread (the CSRF check reads only headers then).
-func csrfInput(r *http.Request, max int64) (input, error) {
-	in := input{vals: map[string]string{}, lists: map[string][]string{}, has: map[string]bool{}}
-	if r.PostForm == nil && r.Body != nil {
-		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-		switch mt {
-		case "application/x-www-form-urlencoded":
-			r.Body = http.MaxBytesReader(nil, r.Body, max)
-			if err := r.ParseForm(); err != nil {
-				return in, propusk.Errorf(propusk.EINVALID, "the form is malformed or too large")
-			}
-		case "multipart/form-data":
-			// ParseMultipartForm bounds memory only and spools the rest to
-			// disk: the body itself must be bounded, or anyone holding free
-			// anonymous cookies could fill the disk.
-			r.Body = http.MaxBytesReader(nil, r.Body, max)
-			if err := r.ParseMultipartForm(max); err != nil {
-				return in, propusk.Errorf(propusk.EINVALID, "the form is malformed or too large")
-			}
-		}
-	}
-	if r.PostForm != nil {
-		return fromForm(in, r.PostForm)
-	}
-	return in, nil
 }
 
 // clientOf describes the client for the sessions list and the budgets of

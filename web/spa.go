@@ -12,7 +12,7 @@ import (
 func (s *Server) csrfCookie(w http.ResponseWriter, r *http.Request) error {
 	if sid, ok := s.cookieSession(r); ok {
 		now := s.svc.Now()
-		s.setCookieAt(w, r, CookieXSRF, s.csrf.token(sid), now.Add(s.svc.Config().RefreshTTL), now, false)
+		s.setCookieAt(w, r, CookieXSRF, s.tokens.token(sid), now.Add(s.svc.Config().RefreshTTL), now, false)
 	} else {
 		p, err := s.svc.Obtain(r.Context())
 		if err != nil {
@@ -20,19 +20,16 @@ func (s *Server) csrfCookie(w http.ResponseWriter, r *http.Request) error {
 		}
 		s.setPairCookies(w, r, p)
 	}
-	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
 
-// spaLogin is user.login for an SPA: it always needs the X-XSRF-TOKEN header
-// (or another CSRF token) bound to the client's session, and answers with cookies.
+// spaLogin is user.login for an SPA, and answers with cookies. Its route
+// puts it behind the CSRF guard: it always needs the X-XSRF-TOKEN header
+// (or another CSRF token) bound to the client's session.
 func (s *Server) spaLogin(w http.ResponseWriter, r *http.Request) error {
 	in, err := readInput(w, r, s.cfg.MaxBodyBytes)
 	if err != nil {
-		return err
-	}
-	if err := s.cookieCSRF(r, in); err != nil {
 		return err
 	}
 	p, err := s.svc.Login(r.Context(), in.str("login"), in.str("password"), s.clientOf(r))
@@ -40,9 +37,7 @@ func (s *Server) spaLogin(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.setPairCookies(w, r, p)
-	if target, ok := redirectParam(r, in); ok && !isXHR(r) {
-		w.Header().Set("Cache-Control", "no-store")
-		http.Redirect(w, r, SafeRedirect(target), http.StatusFound)
+	if target, ok := redirectParam(r, in); ok && answerOf(r).redirect(w, r, SafeRedirect(target)) {
 		return nil
 	}
 	// The tokens stay in HttpOnly cookies, out of reach of the page's
