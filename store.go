@@ -46,48 +46,6 @@ type Session struct {
 // Revoked reports whether the session has been ended.
 func (s *Session) Revoked() bool { return !s.RevokedAt.IsZero() }
 
-// MaxForks bounds the chains a session may fork into. Racing tabs need a
-// few; past the bound a race loser shares the chain it raced on.
-const MaxForks = 16
-
-// Spend names the refresh token a renewal spends.
-type Spend struct {
-	Session    string // the "sid" claim
-	Fork       string // the "fork" claim; "" for the session's first chain
-	Generation int64  // the "gen" claim
-	// NewFork is a fresh random chain id the store uses if the spend is a
-	// race loser's and the session may fork.
-	NewFork string
-}
-
-// Renewal is what spending a refresh token did, and what the new refresh
-// token must carry.
-type Renewal struct {
-	Outcome    RenewOutcome
-	Session    *Session // as it is afterwards; nil for RenewInvalid
-	User       *User    // for RenewRotated and RenewGrace
-	Fork       string   // the chain of the new refresh token
-	Generation int64    // its generation
-}
-
-// RenewOutcome says what spending a refresh token did.
-type RenewOutcome int
-
-const (
-	// RenewRotated: the token was the current one; the session moved on a generation.
-	RenewRotated RenewOutcome = iota + 1
-	// RenewGrace: the token was the previous generation of its chain, spent
-	// within the grace period (two tabs racing): the caller gets a new chain
-	// of the same session (or, past MaxForks, the current generation of the
-	// raced chain), and the racer that won keeps its own.
-	RenewGrace
-	// RenewReused: the token was spent before, outside the grace period. The
-	// store has revoked the session and recorded the revocation.
-	RenewReused
-	// RenewInvalid: the session does not exist, is revoked or has expired.
-	RenewInvalid
-)
-
 // PersonalAccessToken is a row of Sanctum's personal_access_tokens table.
 type PersonalAccessToken struct {
 	ID            int64
@@ -172,7 +130,7 @@ type Store interface {
 	// with one compare-and-swap on its chain, not a read then a write, so
 	// that of many concurrent spends of one generation, across processes,
 	// exactly one rotates. On RenewRotated it extends ExpiresAt to now+ttl
-	// and records c. On RenewGrace (Session.JudgeSpend decides) it forks the
+	// and records c. On RenewGrace (Judge decides) it forks the
 	// chain as sp.NewFork at the spent generation+1, unless the session has
 	// MaxForks forks. On RenewReused it revokes the session and appends an
 	// EventSession. A fork that does not exist is RenewInvalid.
