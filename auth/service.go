@@ -224,10 +224,6 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Signer returns the JWT signer and verifier, for code that mints or checks
-// tokens directly (tests, tools).
-func (s *Service) Signer() *token.Tokens { return s.tokens }
-
 // JWKS returns the public keys that verify access tokens.
 func (s *Service) JWKS() []byte { return s.tokens.Keyset().JWKS() }
 
