@@ -24,8 +24,6 @@ package web
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -104,9 +102,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("http: stateful origin: %w", err)
 	}
 	s.origins = o
-	m := hmac.New(sha256.New, cfg.Service.CSRFKey())
-	m.Write([]byte("propusk http csrf v1"))
-	s.csrf = &csrf{key: m.Sum(nil), rand: cfg.Service.Config().Rand}
+	s.csrf = &csrf{key: cfg.Service.DeriveKey("propusk http csrf v1"), rand: cfg.Service.Rand()}
 	prefix := ""
 	if cfg.HostCookies {
 		prefix = hostPrefix

@@ -86,10 +86,10 @@ func (m *Main) ParseFlags(args []string) error {
 	switch m.cmd {
 	case "serve":
 		fs.StringVar(&m.addr, "addr", "127.0.0.1:8080", "address to listen on")
-		fs.DurationVar(&m.accessTTL, "access-ttl", 15*time.Minute, "lifetime of access tokens")
-		fs.DurationVar(&m.refreshTTL, "refresh-ttl", 720*time.Hour, "lifetime of refresh tokens (sliding)")
-		fs.DurationVar(&m.renewGrace, "renew-grace", 10*time.Second, "how long a spent refresh token still renews (racing tabs)")
-		fs.StringVar(&m.issuer, "issuer", "propusk", "iss of access tokens")
+		fs.DurationVar(&m.accessTTL, "access-ttl", auth.DefaultAccessTTL, "lifetime of access tokens")
+		fs.DurationVar(&m.refreshTTL, "refresh-ttl", auth.DefaultRefreshTTL, "lifetime of refresh tokens (sliding)")
+		fs.DurationVar(&m.renewGrace, "renew-grace", auth.DefaultRenewGrace, "how long a spent refresh token still renews (racing tabs); 0 none")
+		fs.StringVar(&m.issuer, "issuer", auth.DefaultIssuer, "iss of access tokens")
 		fs.StringVar(&m.cookieSecure, "cookie-secure", "auto", "auto, true or false")
 		fs.BoolVar(&m.hostCookies, "cookie-host-prefix", false, "name the token cookies __Host-accessToken and __Host-refreshToken (Secure, Path=/); HTTPS deployments only")
 		fs.StringVar(&m.origins, "stateful-origins", "", "comma-separated first-party origins for cookie login")
@@ -199,7 +199,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		RegisterLimit: auth.RegisterLimitConfig{PerIP: m.registerLimit},
 	}
 	if m.renewGrace == 0 && m.cmd == "serve" {
-		cfg.RenewGrace = -1 // --renew-grace 0 means none, not the default
+		cfg.RenewGrace = auth.NoGrace // --renew-grace 0 means none, not the default
 	}
 	if m.cmd == "serve" {
 		// 0 on the command line means no cap; auth.Config reads 0 as the default.
@@ -412,10 +412,10 @@ func redactDSN(dsn string) string {
 	return dsn
 }
 
-// noCapIfZero maps a cap flag to auth.Config: 0 (no cap) becomes -1.
+// noCapIfZero maps a cap flag to auth.Config: 0 (no cap) becomes auth.NoCap.
 func noCapIfZero(n int) int {
 	if n == 0 {
-		return -1
+		return auth.NoCap
 	}
 	return n
 }
