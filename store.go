@@ -46,48 +46,6 @@ type Session struct {
 // Revoked reports whether the session has been ended.
 func (s *Session) Revoked() bool { return !s.RevokedAt.IsZero() }
 
-// MaxForks bounds the chains a session may fork into. Racing tabs need a
-// few; past the bound a race loser shares the chain it raced on.
-const MaxForks = 16
-
-// Spend names the refresh token a renewal spends.
-type Spend struct {
-	Session    string // the "sid" claim
-	Fork       string // the "fork" claim; "" for the session's first chain
-	Generation int64  // the "gen" claim
-	// NewFork is a fresh random chain id the store uses if the spend is a
-	// race loser's and the session may fork.
-	NewFork string
-}
-
-// Renewal is what spending a refresh token did, and what the new refresh
-// token must carry.
-type Renewal struct {
-	Outcome    RenewOutcome
-	Session    *Session // as it is afterwards; nil for RenewInvalid
-	User       *User    // for RenewRotated and RenewGrace
-	Fork       string   // the chain of the new refresh token
-	Generation int64    // its generation
-}
-
-// RenewOutcome says what spending a refresh token did.
-type RenewOutcome int
-
-const (
-	// RenewRotated: the token was the current one; the session moved on a generation.
-	RenewRotated RenewOutcome = iota + 1
-	// RenewGrace: the token was the previous generation of its chain, spent
-	// within the grace period (two tabs racing): the caller gets a new chain
-	// of the same session (or, past MaxForks, the current generation of the
-	// raced chain), and the racer that won keeps its own.
-	RenewGrace
-	// RenewReused: the token was spent before, outside the grace period. The
-	// store has revoked the session and recorded the revocation.
-	RenewReused
-	// RenewInvalid: the session does not exist, is revoked or has expired.
-	RenewInvalid
-)
-
 // PersonalAccessToken is a row of Sanctum's personal_access_tokens table.
 type PersonalAccessToken struct {
 	ID            int64
@@ -140,10 +98,28 @@ type Event struct {
 	At   time.Time
 }
 
-// Store is what the service needs from a database. Implementations translate
-// driver errors by code: ENOTFOUND, ECONFLICT and EUNAVAILABLE as *Error, and
-// everything else wrapped with context. Every method is safe for concurrent use.
+// Store is what the service needs from a database: the stores of each
+// concept below, in one. Implementations translate driver errors by code:
+// ENOTFOUND, ECONFLICT and EUNAVAILABLE as *Error, and everything else
+// wrapped with context. Every method is safe for concurrent use.
+//
+// The service needs all of it, and every database implements all of it, so
+// auth.Config takes a Store; the small interfaces group the methods by
+// concept for the reader and let code that needs one concept ask for it.
 type Store interface {
+	UserStore
+	SessionStore
+	TokenStore
+	KeyStore
+	FeedStore
+	MetaStore
+
+	// Close releases the store's connections.
+	Close() error
+}
+
+// UserStore keeps users.
+type UserStore interface {
 	// CreateUser inserts u, setting u.ID, CreatedAt and UpdatedAt (from u.CreatedAt
 	// when it is set), and stores the login's canonical key (package logins)
 	// beside it. ECONFLICT when the login, or one with the same key, is
@@ -160,7 +136,10 @@ type Store interface {
 	// as login ("ADMIN" finds "admin"), or ENOTFOUND. A row written without
 	// a key (by another app sharing the table) matches its exact login only.
 	UserByLogin(ctx context.Context, login string) (*User, error)
+}
 
+// SessionStore keeps signed-in sessions and spends their refresh tokens.
+type SessionStore interface {
 	// CreateSession inserts s. ECONFLICT if the id exists.
 	CreateSession(ctx context.Context, s *Session) error
 	// Session returns the session or ENOTFOUND.
@@ -172,7 +151,7 @@ type Store interface {
 	// with one compare-and-swap on its chain, not a read then a write, so
 	// that of many concurrent spends of one generation, across processes,
 	// exactly one rotates. On RenewRotated it extends ExpiresAt to now+ttl
-	// and records c. On RenewGrace (Session.JudgeSpend decides) it forks the
+	// and records c. On RenewGrace (Judge decides) it forks the
 	// chain as sp.NewFork at the spent generation+1, unless the session has
 	// MaxForks forks. On RenewReused it revokes the session and appends an
 	// EventSession. A fork that does not exist is RenewInvalid.
@@ -181,7 +160,13 @@ type Store interface {
 	// one transaction. Revoking a revoked session changes nothing and is no error.
 	// ENOTFOUND if it does not exist or userID is not 0 and not its owner.
 	RevokeSession(ctx context.Context, id string, userID int64, now time.Time) error
+	// RevokedSince returns the ids of sessions revoked at or after t; a
+	// starting process loads them so recent revocations hold from its first request.
+	RevokedSince(ctx context.Context, t time.Time) ([]string, error)
+}
 
+// TokenStore keeps personal access tokens, in Sanctum's table.
+type TokenStore interface {
 	// CreateToken inserts t, setting t.ID. ECONFLICT if the hash exists.
 	CreateToken(ctx context.Context, t *PersonalAccessToken) error
 	// Token returns the token with this id, or ENOTFOUND.
@@ -206,7 +191,10 @@ type Store interface {
 	// TouchTokens sets last_used_at for many tokens in one transaction;
 	// tokens that no longer exist are skipped.
 	TouchTokens(ctx context.Context, used map[int64]time.Time) error
+}
 
+// KeyStore keeps the signing and sealing keys, sealed.
+type KeyStore interface {
 	// Keys returns every stored key, oldest first.
 	Keys(ctx context.Context) ([]*Key, error)
 	// AddKeys inserts the keys and appends one EventKeys, in one transaction.
@@ -219,25 +207,23 @@ type Store interface {
 	// AddMissingKeys: however many processes start at once on an empty
 	// database, one key of each use is stored, and all of them get it.
 	AddMissingKeys(ctx context.Context, keys ...*Key) ([]*Key, error)
+}
 
+// FeedStore is the revocation feed, and the pruning of what it no longer needs.
+type FeedStore interface {
 	// Events returns the feed entries with Seq > after, in order, at most limit.
 	Events(ctx context.Context, after int64, limit int) ([]Event, error)
 	// LastEvent returns the highest Seq in the feed, 0 when it is empty.
 	LastEvent(ctx context.Context) (int64, error)
-	// RevokedSince returns the ids of sessions revoked at or after t; a
-	// starting process loads them so recent revocations hold from its first request.
-	RevokedSince(ctx context.Context, t time.Time) ([]string, error)
 	// Prune deletes sessions that expired and feed entries recorded before t.
 	Prune(ctx context.Context, before time.Time) error
+}
 
-	// Meta returns a value stored under name, or ENOTFOUND.
-	Meta(ctx context.Context, name string) (string, error)
+// MetaStore keeps values the processes sharing a store must agree on.
+type MetaStore interface {
 	// SetMetaOnce stores value under name unless one is there; it returns the
 	// value stored, so that of many processes starting at once all agree.
 	SetMetaOnce(ctx context.Context, name, value string) (string, error)
-
-	// Close releases the store's connections.
-	Close() error
 }
 
 // Notifier is implemented by stores that can push new feed entries (for

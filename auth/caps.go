@@ -7,14 +7,6 @@ import (
 	"github.com/propusk/propusk"
 )
 
-// Default caps on what one user holds: far above any person's use (a
-// token per app or CI job, a session per device and browser), low enough
-// that one account, or one stolen password, cannot fill the database.
-const (
-	DefaultMaxTokensPerUser   = 1000
-	DefaultMaxSessionsPerUser = 1000
-)
-
 // checkTokenCap refuses a new personal access token for a user who holds
 // MaxTokensPerUser already. The api-token lifecycle is not capped: it
 // replaces the user's api-token rather than adding one.

@@ -41,9 +41,9 @@ func keyAD(id, use string) []byte { return []byte("signing_keys:" + id + ":" + u
 
 // sealKeys are the keys that seal users.api_token; the newest seals.
 type sealKeys struct {
-	ids  []string
-	keys map[string]*seal.Key
-	csrf []byte // derived from the oldest sealing key, so all processes agree
+	ids    []string
+	keys   map[string]*seal.Key
+	derive []byte // DeriveKey's secret, from the oldest sealing key, so all processes agree
 }
 
 // loadKeys reads and unseals every key. With create, missing kinds are
@@ -91,10 +91,12 @@ func (s *Service) loadKeys(ctx context.Context, create bool) (*token.Keyset, err
 			}
 			seals.ids = append(seals.ids, k.ID)
 			seals.keys[k.ID] = sk
-			if seals.csrf == nil {
+			if seals.derive == nil {
+				// The label predates DeriveKey; changing it would change
+				// every derived key, and void the CSRF tokens in use.
 				m := hmac.New(sha256.New, secret)
 				m.Write([]byte("propusk csrf key"))
-				seals.csrf = m.Sum(nil)
+				seals.derive = m.Sum(nil)
 			}
 		}
 	}
@@ -270,12 +272,19 @@ func (s *Service) openAPIToken(userID int64, v string) (string, error) {
 
 func apiTokenAD(userID int64) []byte { return fmt.Appendf(nil, "users.api_token:%d", userID) }
 
-// CSRFKey returns a secret for signing CSRF tokens, the same in every
-// process that shares the store.
-func (s *Service) CSRFKey() []byte {
+// DeriveKey returns a 32-byte secret for purpose (such as "propusk http
+// csrf v1"), the same in every process that shares the store, and
+// different for every purpose: code that signs its own values (package
+// web's CSRF tokens) asks for a key of its own, and never sees the keys
+// that seal or sign tokens. It is HMAC-SHA256 of purpose under a secret
+// derived from the oldest sealing key, which is never pruned.
+func (s *Service) DeriveKey(purpose string) []byte {
 	s.sealMu.RLock()
-	defer s.sealMu.RUnlock()
-	return s.seals.csrf
+	base := s.seals.derive
+	s.sealMu.RUnlock()
+	m := hmac.New(sha256.New, base)
+	m.Write([]byte(purpose))
+	return m.Sum(nil)
 }
 
 // keySkew is how much longer than a token's lifetime a superseded key is

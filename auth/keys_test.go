@@ -81,13 +81,13 @@ func TestDeletedKeyStops(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				doomed := svc.Signer().Keyset().SigningKeyID()
+				doomed := svc.tokens.Keyset().SigningKeyID()
 				tok := signAccess(t, svc)
 				if _, err := RotateKeys(ctx, f.Store, mk, time.Now(), rand.Reader); err != nil {
 					t.Fatal(err)
 				}
 				keysMust(t, svc.SyncFeed(ctx))
-				if _, err := svc.Signer().VerifyAccess(tok); err != nil {
+				if _, err := svc.tokens.VerifyAccess(tok); err != nil {
 					t.Fatalf("before the deletion: %v", err)
 				}
 				if !strings.Contains(string(svc.JWKS()), doomed) {
@@ -111,7 +111,7 @@ func TestDeletedKeyStops(t *testing.T) {
 				// No restart: the key stops, on its own or through Run.
 				deadline := time.Now().Add(15 * time.Second)
 				for {
-					_, err := svc.Signer().VerifyAccess(tok)
+					_, err := svc.tokens.VerifyAccess(tok)
 					gone := !strings.Contains(string(svc.JWKS()), doomed)
 					if propusk.ErrorCode(err) == propusk.ETOKENINVALID && gone {
 						break
@@ -125,7 +125,7 @@ func TestDeletedKeyStops(t *testing.T) {
 				if c.catchUp == "sync" {
 					keysMust(t, svc.SyncFeed(ctx))
 				}
-				if _, err := svc.Signer().VerifyAccess(tok); propusk.ErrorCode(err) != propusk.ETOKENINVALID {
+				if _, err := svc.tokens.VerifyAccess(tok); propusk.ErrorCode(err) != propusk.ETOKENINVALID {
 					t.Fatalf("the deleted key came back: %v", err)
 				}
 			})
@@ -136,7 +136,7 @@ func TestDeletedKeyStops(t *testing.T) {
 func signAccess(t *testing.T, svc *Service) string {
 	t.Helper()
 	now := svc.Now()
-	tok, err := svc.Signer().SignAccess(&token.AccessClaims{
+	tok, err := svc.tokens.SignAccess(&token.AccessClaims{
 		ExpiresAt: token.NewNumericDate(now.Add(time.Hour)), IssuedAt: token.NewNumericDate(now),
 		SessionID: "c2Vzc2lvbi1vZi1kb29t", Boards: []string{"*"},
 	})
@@ -200,7 +200,7 @@ func TestFirstStartTogether(t *testing.T) {
 			wg.Wait()
 			for i := range n {
 				keysMust(t, errs[i])
-				if string(svcs[i].JWKS()) != string(svcs[0].JWKS()) || string(svcs[i].CSRFKey()) != string(svcs[0].CSRFKey()) {
+				if string(svcs[i].JWKS()) != string(svcs[0].JWKS()) || string(svcs[i].DeriveKey("test")) != string(svcs[0].DeriveKey("test")) {
 					t.Fatalf("services 0 and %d started together and disagree on keys:\n%s\n%s", i, svcs[0].JWKS(), svcs[i].JWKS())
 				}
 			}
@@ -213,7 +213,7 @@ func TestFirstStartTogether(t *testing.T) {
 			for i := range n {
 				tok := signAccess(t, svcs[i])
 				for j := range n {
-					if _, err := svcs[j].Signer().VerifyAccess(tok); err != nil {
+					if _, err := svcs[j].tokens.VerifyAccess(tok); err != nil {
 						t.Fatalf("service %d refuses a token of service %d: %v", j, i, err)
 					}
 				}

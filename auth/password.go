@@ -1,13 +1,16 @@
 package auth
 
 import (
+	"context"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
+	"github.com/propusk/propusk"
 	"golang.org/x/crypto/argon2"
 )
 
@@ -78,3 +81,45 @@ func checkPassword(encoded, password string) (bool, error) {
 	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
+
+func (s *Service) hash(ctx context.Context, pool chan struct{}, password string) (string, error) {
+	if err := acquire(ctx, pool); err != nil {
+		return "", err
+	}
+	defer release(pool)
+	return hashPassword(s.cfg.Rand, s.cfg.Argon2, password)
+}
+
+func (s *Service) check(ctx context.Context, hash, password string) (bool, error) {
+	if err := acquire(ctx, s.hashing); err != nil {
+		return false, err
+	}
+	defer release(s.hashing)
+	ok, err := checkPassword(hash, password)
+	if errors.Is(err, errBadHash) {
+		s.log.Error("unreadable password hash in the store")
+		return false, nil
+	}
+	return ok, err
+}
+
+// errBusy answers a password check that could not start in time: under a
+// flood of logins, real users get a prompt "try again" instead of a queue
+// that grows as long as the flood lasts.
+var errBusy = propusk.Errorf(propusk.EUNAVAILABLE, "the server is busy checking passwords; try again shortly")
+
+// acquire takes a hashing slot of pool, waiting at most 2 s.
+func acquire(ctx context.Context, pool chan struct{}) error {
+	wait := time.NewTimer(2 * time.Second)
+	defer wait.Stop()
+	select {
+	case pool <- struct{}{}:
+		return nil
+	case <-wait.C:
+		return errBusy
+	case <-ctx.Done():
+		return fmt.Errorf("auth: waiting to hash: %w", ctx.Err())
+	}
+}
+
+func release(pool chan struct{}) { <-pool }

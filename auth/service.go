@@ -19,13 +19,10 @@ package auth
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
-	"strings"
 	"sync"
 	"time"
 
@@ -33,48 +30,6 @@ import (
 	"github.com/propusk/propusk/seal"
 	"github.com/propusk/propusk/token"
 )
-
-// Config configures a Service. Zero values take the defaults in the comments.
-type Config struct {
-	Store     propusk.Store // required
-	MasterKey []byte        // required: 32 bytes that seal the signing and sealing keys at rest
-
-	Now    func() time.Time // default time.Now
-	Rand   io.Reader        // default crypto/rand.Reader
-	Logger *slog.Logger     // default: slog.Default()
-
-	Issuer      string        // iss of access tokens; default "propusk"
-	AccessTTL   time.Duration // default 15m
-	RefreshTTL  time.Duration // default 720h
-	RenewGrace  time.Duration // default 10s; negative: no grace
-	APITokenTTL time.Duration // lifetime of api-tokens; default 0, never expire
-
-	TokenPrefix   string // prefix of new personal access token secrets; default none
-	TokenableType string // tokenable_type of users' tokens; default `App\Models\User`, as Laravel writes it
-
-	Argon2 Argon2Params // default OWASP's (m=19 MiB, t=2, p=1)
-	// MaxHashing bounds concurrent argon2 computations, each of which takes
-	// Argon2.Memory: without it a login flood would exhaust memory. Default 2×GOMAXPROCS.
-	MaxHashing int
-	// RegisterHashing bounds concurrent argon2 computations of
-	// registrations. They have slots of their own, apart from MaxHashing's,
-	// so a registration flood can never take the slots logins need.
-	// Default MaxHashing/4, at least 1.
-	RegisterHashing int
-
-	LoginLimit    LimitConfig         // default 5 failures per login and 50 per address in 15 minutes
-	RegisterLimit RegisterLimitConfig // default 30 registrations per address in an hour
-
-	// Caps on what one user holds; past them CreateToken and Login answer
-	// ECONFLICT. Negative: no cap.
-	MaxTokensPerUser   int // personal access tokens; default 1000
-	MaxSessionsPerUser int // live sessions (signed-in devices); default 1000
-
-	PollInterval  time.Duration // how often to read the feed when the store cannot push; default 500ms
-	SafetyPoll    time.Duration // how often to read it anyway when it can; default 5s
-	TouchInterval time.Duration // how often last_used_at is flushed; default 10s
-	PATCacheTTL   time.Duration // how long a verified token row is trusted between feed events; default 1m
-}
 
 // Service is the propusk service. Create it with New and keep Run running.
 type Service struct {
@@ -114,67 +69,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	var coarse *coarseClock
 	if cfg.Now == nil {
-		cfg.Now = time.Now
 		coarse = &coarseClock{}
 	}
-	if cfg.Rand == nil {
-		cfg.Rand = rand.Reader
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.Default()
-	}
-	if cfg.Issuer == "" {
-		cfg.Issuer = "propusk"
-	}
-	if cfg.AccessTTL == 0 {
-		cfg.AccessTTL = 15 * time.Minute
-	}
-	if cfg.RefreshTTL == 0 {
-		cfg.RefreshTTL = 720 * time.Hour
-	}
-	if cfg.RenewGrace == 0 {
-		cfg.RenewGrace = 10 * time.Second
-	}
-	if cfg.RenewGrace < 0 {
-		cfg.RenewGrace = 0
-	}
-	if cfg.AccessTTL < 0 || cfg.RefreshTTL < cfg.AccessTTL || cfg.APITokenTTL < 0 {
-		return nil, errors.New("auth: TTLs must be positive and the refresh TTL at least the access TTL")
-	}
-	if len(cfg.TokenPrefix) > 32 || strings.ContainsFunc(cfg.TokenPrefix, func(r rune) bool {
-		return !(r == '_' || r == '-' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
-	}) {
-		return nil, errors.New("auth: the token prefix must be at most 32 letters, digits, '_' or '-'")
-	}
-	if cfg.TokenableType == "" {
-		cfg.TokenableType = `App\Models\User`
-	}
-	cfg.Argon2.fill()
-	if cfg.MaxHashing <= 0 {
-		cfg.MaxHashing = 2 * runtime.GOMAXPROCS(0)
-	}
-	if cfg.RegisterHashing <= 0 {
-		cfg.RegisterHashing = max(1, cfg.MaxHashing/4)
-	}
-	cfg.LoginLimit.fill()
-	cfg.RegisterLimit.fill()
-	if cfg.MaxTokensPerUser == 0 {
-		cfg.MaxTokensPerUser = DefaultMaxTokensPerUser
-	}
-	if cfg.MaxSessionsPerUser == 0 {
-		cfg.MaxSessionsPerUser = DefaultMaxSessionsPerUser
-	}
-	if cfg.PollInterval <= 0 {
-		cfg.PollInterval = 500 * time.Millisecond
-	}
-	if cfg.SafetyPoll <= 0 {
-		cfg.SafetyPoll = 5 * time.Second
-	}
-	if cfg.TouchInterval <= 0 {
-		cfg.TouchInterval = 10 * time.Second
-	}
-	if cfg.PATCacheTTL <= 0 {
-		cfg.PATCacheTTL = time.Minute
+	if err := cfg.fill(); err != nil {
+		return nil, err
 	}
 	master, err := seal.NewKey(cfg.MasterKey, cfg.Rand)
 	if err != nil {
@@ -224,18 +122,25 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	return s, nil
 }
 
-// Signer returns the JWT signer and verifier, for code that mints or checks
-// tokens directly (tests, tools).
-func (s *Service) Signer() *token.Tokens { return s.tokens }
-
 // JWKS returns the public keys that verify access tokens.
 func (s *Service) JWKS() []byte { return s.tokens.Keyset().JWKS() }
 
 // Now returns the service's current time.
 func (s *Service) Now() time.Time { return s.cfg.Now() }
 
-// Config returns the configuration in effect, defaults filled in.
-func (s *Service) Config() Config { return s.cfg }
+// Rand returns the service's source of randomness, for code beside it
+// that draws its own random values (package web's CSRF nonces).
+func (s *Service) Rand() io.Reader { return s.cfg.Rand }
+
+// RefreshTTL returns how long a refresh token lives, and so a session
+// unless it is renewed: how long a cookie that goes with one should last.
+func (s *Service) RefreshTTL() time.Duration { return s.cfg.RefreshTTL }
+
+// Caps returns the per-user caps in effect: personal access tokens and
+// live sessions, NoCap for none.
+func (s *Service) Caps() (tokens, sessions int) {
+	return s.cfg.MaxTokensPerUser, s.cfg.MaxSessionsPerUser
+}
 
 // Run follows the revocation feed, flushes last_used_at, prunes old rows
 // and (when Config.Now was left to default) keeps the coarse clock that

@@ -6,9 +6,9 @@
 // optional prefix, 40 random characters from [A-Za-z0-9] and the 8 lowercase
 // hex digits of the CRC32 (IEEE) of those 40 characters. Only the hex SHA-256
 // of the secret is stored. Tokens issued by older Sanctum versions have no
-// prefix and no checksum (40 characters); Parse accepts them too.
+// prefix and no checksum (40 characters); Split and ChecksumOK accept them too.
 //
-// The checksum is no security feature: it lets Parse turn away mistyped or
+// The checksum is no security feature: it lets ChecksumOK turn away mistyped or
 // made-up tokens before any database lookup.
 package pat
 
@@ -27,11 +27,11 @@ const (
 	entropyLen  = 40
 	checksumLen = 8
 	alphabet    = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-	// maxLen bounds what Parse reads, so a hostile header costs nothing.
+	// maxLen bounds what Split reads, so a hostile header costs nothing.
 	maxLen = 512
 )
 
-// ErrMalformed is returned by Parse for anything that is not a token of this
+// ErrMalformed is returned by Split for anything that is not a token of this
 // format, including one whose checksum does not match.
 var ErrMalformed = errors.New("pat: malformed personal access token")
 
@@ -71,24 +71,10 @@ func Hash(secret string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// Parse splits a presented token into its id and secret and checks the
-// secret's shape. id is 0 when the token came without "<id>|" (Sanctum looks
-// such tokens up by hash). A secret with a checksum must match it; a secret
-// of exactly 40 characters after the prefix is a legacy Sanctum token.
-//
-// Parse is Split followed by ChecksumOK.
-func Parse(token, prefix string) (id int64, secret string, err error) {
-	if id, secret, err = Split(token, prefix); err != nil {
-		return 0, "", err
-	}
-	if !ChecksumOK(secret, prefix) {
-		return 0, "", ErrMalformed
-	}
-	return id, secret, nil
-}
-
-// Split checks the token's form and the secret's length: all that Parse
-// checks except the secret's characters and checksum. It lets a verifier
+// Split splits a presented token into its id and secret, and checks the
+// token's form and the secret's length. id is 0 when the token came without
+// "<id>|" (Sanctum looks such tokens up by hash). It does not check the
+// secret's characters and checksum: ChecksumOK does. It lets a verifier
 // that holds the secret's hash in memory skip the CRC: a secret whose SHA-256
 // equals that of the secret issued is that secret, checksum and all. Before
 // any database lookup, call ChecksumOK.

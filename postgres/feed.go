@@ -135,17 +135,6 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 	return nil
 }
 
-// Meta returns a value stored under name, or ENOTFOUND.
-func (s *Store) Meta(ctx context.Context, name string) (string, error) {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	var value string
-	if err := s.pool.QueryRow(ctx, `SELECT value FROM meta WHERE name = $1`, name).Scan(&value); err != nil {
-		return "", wrap("meta", err)
-	}
-	return value, nil
-}
-
 // SetMetaOnce stores value under name unless one is there, and returns the
 // value stored. Of concurrent callers, the losers' INSERT waits for the
 // winner's to commit and then does nothing; the SELECT after it, a new

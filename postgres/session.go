@@ -123,9 +123,9 @@ SELECT id, $2, $3, $4 FROM c`
 
 // RenewSession spends the refresh token sp names: see propusk.Store. The
 // common path, a rotation, is one statement (rotateSQL or rotateForkSQL).
-// Otherwise a second reads the session to tell grace from reuse from
-// invalid, and a third forks the chain (grace) or revokes the session and
-// records it (reuse, revokeSQL).
+// Otherwise a second reads what propusk.Judge decides by (judgeSQL), and a
+// third carries out its verdict: forks the chain (forkSQL, which checks the
+// fork cap itself) or revokes the session and records it (revokeSQL).
 func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Time, grace, ttl time.Duration, c propusk.Client) (*propusk.Renewal, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
@@ -136,63 +136,66 @@ func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Tim
 	} else {
 		row = s.pool.QueryRow(ctx, rotateForkSQL, sp.Session, sp.Fork, sp.Generation, now, now.Add(ttl), c.UserAgent, c.IP)
 	}
+	var chain propusk.Chain
 	sess, user, err := scanSessionUser(row)
 	switch {
 	case err == nil:
-		return &propusk.Renewal{Outcome: propusk.RenewRotated, Session: sess, User: user, Fork: sp.Fork, Generation: sp.Generation + 1}, nil
+		chain.Swapped = true
 	case !errors.Is(err, pgx.ErrNoRows):
 		return nil, wrap("renew session", err)
-	}
-
-	var (
-		sv, uv         = propusk.Session{}, propusk.User{}
-		forkGen        *int64
-		forkRotated    *time.Time
-		forks          int
-		sdest, sfinish = sessionDest(&sv)
-		udest, ufinish = userDest(&uv)
-	)
-	err = s.pool.QueryRow(ctx, judgeSQL, sp.Session, sp.Fork).Scan(append(append(sdest, udest...), &forkGen, &forkRotated, &forks)...)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return &propusk.Renewal{Outcome: propusk.RenewInvalid}, nil
-	case err != nil:
-		return nil, wrap("renew session", err)
-	}
-	sfinish()
-	ufinish()
-	sess, user = &sv, &uv
-	chain := *sess
-	if sp.Fork != "" {
-		if forkGen == nil {
-			return &propusk.Renewal{Outcome: propusk.RenewInvalid}, nil
+	default:
+		// Not the chain's current generation: read what the spend is judged by.
+		if chain, user, err = s.readChain(ctx, sp); err != nil {
+			return nil, wrap("renew session", err)
 		}
-		chain.Generation, chain.RotatedAt = *forkGen, forkRotated.UTC()
+		sess = chain.Session
 	}
-	out := &propusk.Renewal{Outcome: chain.JudgeSpend(sp.Generation, now, grace)}
-	switch out.Outcome {
-	case propusk.RenewGrace:
-		out.Session, out.User, out.Fork, out.Generation = sess, user, sp.Fork, chain.Generation
-		if forks < propusk.MaxForks && sp.NewFork != "" {
-			tag, err := s.pool.Exec(ctx, forkSQL, sp.Session, sp.NewFork, sp.Generation+1, now, propusk.MaxForks)
-			if err != nil {
-				return nil, wrap("renew session: fork", err)
-			}
-			if tag.RowsAffected() == 1 { // else concurrent losers took the last forks
-				out.Fork, out.Generation = sp.NewFork, sp.Generation+1
-			}
+	v := propusk.Judge(sp, chain, now, grace)
+	switch v.Act {
+	case propusk.ActFork:
+		tag, err := s.pool.Exec(ctx, forkSQL, sp.Session, v.Fork, v.Generation, now, propusk.MaxForks)
+		if err != nil {
+			return nil, wrap("renew session: fork", err)
 		}
-	case propusk.RenewReused:
+		if tag.RowsAffected() == 0 { // concurrent losers took the last forks
+			v = v.Shared()
+		}
+	case propusk.ActRevoke:
 		var seq int64
 		err := s.pool.QueryRow(ctx, revokeSQL, sp.Session, now, int64(0)).Scan(&seq)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return nil, wrap("renew session", err)
 		}
 		// No row: a concurrent spend revoked it first, and recorded it.
-		sess.RevokedAt = now
-		out.Session = sess
 	}
-	return out, nil
+	return v.Renewal(sess, user, now), nil
+}
+
+// readChain reads (judgeSQL) what propusk.Judge needs about a spend whose
+// compare-and-swap matched nothing, and the session's user.
+func (s *Store) readChain(ctx context.Context, sp propusk.Spend) (propusk.Chain, *propusk.User, error) {
+	var (
+		sv, uv         = propusk.Session{}, propusk.User{}
+		forkGen        *int64
+		forkRotated    *time.Time
+		c              propusk.Chain
+		sdest, sfinish = sessionDest(&sv)
+		udest, ufinish = userDest(&uv)
+	)
+	err := s.pool.QueryRow(ctx, judgeSQL, sp.Session, sp.Fork).Scan(append(append(sdest, udest...), &forkGen, &forkRotated, &c.Forks)...)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return c, nil, nil
+	case err != nil:
+		return c, nil, err
+	}
+	sfinish()
+	ufinish()
+	c.Session = &sv
+	if sp.Fork != "" && forkGen != nil {
+		c.Fork = &propusk.ForkChain{Generation: *forkGen, RotatedAt: forkRotated.UTC()}
+	}
+	return c, &uv, nil
 }
 
 // RevokeSession revokes the session at now and appends an EventSession, in

@@ -125,15 +125,6 @@ func (s *Store) Prune(ctx context.Context, before time.Time) error {
 	})
 }
 
-// Meta returns a value stored under name, or ENOTFOUND.
-func (s *Store) Meta(ctx context.Context, name string) (string, error) {
-	var value string
-	if err := s.ro.QueryRowContext(ctx, `SELECT value FROM meta WHERE name = ?`, name).Scan(&value); err != nil {
-		return "", wrap("meta", err)
-	}
-	return value, nil
-}
-
 // SetMetaOnce stores value under name unless one is there, and returns the
 // value stored.
 func (s *Store) SetMetaOnce(ctx context.Context, name, value string) (string, error) {

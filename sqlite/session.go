@@ -59,75 +59,84 @@ func (s *Store) UserSessions(ctx context.Context, userID int64, now time.Time) (
 // RenewSession spends the refresh token sp names: see propusk.Store. One
 // write transaction holds the compare-and-swap on the chain, the session's
 // renewal and, for a race loser, the fork, so the writers of this process
-// and of others sharing the file take turns.
+// and of others sharing the file take turns. propusk.Judge decides; this
+// reads what it needs and carries out its verdict.
 func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Time, grace, ttl time.Duration, c propusk.Client) (*propusk.Renewal, error) {
 	now = propusk.TruncMillis(now)
 	var out *propusk.Renewal
 	err := s.write(ctx, "renew session", func(tx *sql.Tx) error {
-		out = &propusk.Renewal{}
+		var chain propusk.Chain
 		sess, err := rotate(ctx, tx, sp, now, ttl, c)
 		switch {
 		case err == nil:
-			out.Outcome, out.Session, out.Fork, out.Generation = propusk.RenewRotated, sess, sp.Fork, sp.Generation+1
-			out.User, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, sess.UserID))
-			return err
+			chain.Swapped = true
 		case !errors.Is(err, sql.ErrNoRows):
 			return err
-		}
-
-		// Not the chain's current generation: judge the spend by the chain.
-		sess, err = scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, sp.Session))
-		if errors.Is(err, sql.ErrNoRows) {
-			out.Outcome = propusk.RenewInvalid
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		chain := *sess
-		if sp.Fork != "" {
-			var rotated int64
-			err := tx.QueryRowContext(ctx, `SELECT generation, rotated_at FROM session_forks WHERE session_id = ? AND fork = ?`,
-				sp.Session, sp.Fork).Scan(&chain.Generation, &rotated)
-			if errors.Is(err, sql.ErrNoRows) {
-				out.Outcome = propusk.RenewInvalid
-				return nil
-			}
-			if err != nil {
-				return err
-			}
-			chain.RotatedAt = fromMillis(rotated)
-		}
-		out.Outcome = chain.JudgeSpend(sp.Generation, now, grace)
-		switch out.Outcome {
-		case propusk.RenewGrace:
-			out.Session = sess
-			out.Fork, out.Generation = sp.Fork, chain.Generation
-			var forks int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM session_forks WHERE session_id = ?`, sp.Session).Scan(&forks); err != nil {
-				return err
-			}
-			if forks < propusk.MaxForks && sp.NewFork != "" {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO session_forks (session_id, fork, generation, rotated_at) VALUES (?, ?, ?, ?)`,
-					sp.Session, sp.NewFork, sp.Generation+1, millis(now)); err != nil {
-					return err
-				}
-				out.Fork, out.Generation = sp.NewFork, sp.Generation+1
-			}
-			out.User, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, sess.UserID))
-			return err
-		case propusk.RenewReused:
-			sess.RevokedAt = now
-			out.Session = sess
-			return revoke(ctx, tx, sp.Session, now)
 		default:
-			return nil
+			// Not the chain's current generation: read what the spend is judged by.
+			if chain, err = readChain(ctx, tx, sp); err != nil {
+				return err
+			}
+			sess = chain.Session
 		}
+		v := propusk.Judge(sp, chain, now, grace)
+		var u *propusk.User
+		switch v.Act {
+		case propusk.ActFork:
+			// No other writer can enter this transaction, so the count
+			// readChain took still holds.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO session_forks (session_id, fork, generation, rotated_at) VALUES (?, ?, ?, ?)`,
+				sp.Session, v.Fork, v.Generation, millis(now)); err != nil {
+				return err
+			}
+		case propusk.ActRevoke:
+			if err := revoke(ctx, tx, sp.Session, now); err != nil {
+				return err
+			}
+		}
+		if v.Outcome() == propusk.RenewRotated || v.Outcome() == propusk.RenewGrace {
+			if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, sess.UserID)); err != nil {
+				return err
+			}
+		}
+		out = v.Renewal(sess, u, now)
+		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// readChain reads, inside tx, what propusk.Judge needs about a spend whose
+// compare-and-swap matched nothing.
+func readChain(ctx context.Context, tx *sql.Tx, sp propusk.Spend) (propusk.Chain, error) {
+	var c propusk.Chain
+	sess, err := scanSession(tx.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, sp.Session))
+	if errors.Is(err, sql.ErrNoRows) {
+		return c, nil
+	}
+	if err != nil {
+		return c, err
+	}
+	c.Session = sess
+	if sp.Fork != "" {
+		var (
+			f       propusk.ForkChain
+			rotated int64
+		)
+		err := tx.QueryRowContext(ctx, `SELECT generation, rotated_at FROM session_forks WHERE session_id = ? AND fork = ?`,
+			sp.Session, sp.Fork).Scan(&f.Generation, &rotated)
+		switch {
+		case err == nil:
+			f.RotatedAt = fromMillis(rotated)
+			c.Fork = &f
+		case !errors.Is(err, sql.ErrNoRows):
+			return c, err
+		}
+	}
+	err = tx.QueryRowContext(ctx, `SELECT count(*) FROM session_forks WHERE session_id = ?`, sp.Session).Scan(&c.Forks)
+	return c, err
 }
 
 // rotate is the compare-and-swap: it moves sp's chain from sp.Generation

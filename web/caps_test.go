@@ -90,7 +90,7 @@ func TestPerUserCaps(t *testing.T) {
 				t.Fatalf("after a logoff: %d %s", r.StatusCode, r.body)
 			}
 			// Expired sessions do not count.
-			e.clock.Advance(e.svc.Config().RefreshTTL + time.Second)
+			e.clock.Advance(e.svc.RefreshTTL() + time.Second)
 			for range maxSessions {
 				if r := login("alice", "correct horse"); r.StatusCode != http.StatusOK {
 					t.Fatalf("after the sessions expired: %d %s", r.StatusCode, r.body)
@@ -104,7 +104,7 @@ func TestPerUserCaps(t *testing.T) {
 // TestPerUserCapsDefault: the caps are on unless turned off.
 func TestPerUserCapsDefault(t *testing.T) {
 	e := newEnv(t, storeKinds[0].open)
-	if c := e.svc.Config(); c.MaxTokensPerUser != auth.DefaultMaxTokensPerUser || c.MaxSessionsPerUser != auth.DefaultMaxSessionsPerUser {
-		t.Fatalf("caps %d tokens, %d sessions; want the defaults", c.MaxTokensPerUser, c.MaxSessionsPerUser)
+	if tokens, sessions := e.svc.Caps(); tokens != auth.DefaultMaxTokensPerUser || sessions != auth.DefaultMaxSessionsPerUser {
+		t.Fatalf("caps %d tokens, %d sessions; want the defaults", tokens, sessions)
 	}
 }

@@ -68,7 +68,7 @@ func TestConfigFlags(t *testing.T) {
 	if !strings.HasPrefix(secret, "pfx_") || len(secret) != len("pfx_")+48 {
 		t.Fatalf("api-token secret %q lacks the prefix", secret)
 	}
-	if _, _, err := pat.Parse(p.api, "pfx_"); err != nil {
+	if _, secret, err := pat.Split(p.api, "pfx_"); err != nil || !pat.ChecksumOK(secret, "pfx_") {
 		t.Fatalf("prefixed token does not parse: %v", err)
 	}
 	if r := e.do(req{method: "GET", path: "/api/v1/user.me", header: withXHR(map[string]string{"Authorization": "Bearer " + p.api})}); r.StatusCode != 200 {

@@ -14,14 +14,6 @@ type Authenticator interface {
 	Authenticate(ctx context.Context, token, via string) (*propusk.Principal, error)
 }
 
-// AuthenticatorFunc adapts a function to Authenticator.
-type AuthenticatorFunc func(ctx context.Context, token, via string) (*propusk.Principal, error)
-
-// Authenticate calls f.
-func (f AuthenticatorFunc) Authenticate(ctx context.Context, token, via string) (*propusk.Principal, error) {
-	return f(ctx, token, via)
-}
-
 // Guard decides whether a caller may use a route: nil to let it through, or
 // a *propusk.Error (EFORBIDDEN) saying what is missing.
 type Guard func(r *http.Request, p *propusk.Principal) error

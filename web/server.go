@@ -24,8 +24,6 @@ package web
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -107,9 +105,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("http: stateful origin: %w", err)
 	}
 	s.origins = o
-	m := hmac.New(sha256.New, cfg.Service.CSRFKey())
-	m.Write([]byte("propusk http csrf v1"))
-	s.tokens = &csrfTokens{key: m.Sum(nil), rand: cfg.Service.Config().Rand}
+	s.tokens = &csrfTokens{key: cfg.Service.DeriveKey("propusk http csrf v1"), rand: cfg.Service.Rand()}
 	s.csrf = &csrfGuard{tokens: s.tokens, origins: s.origins, session: s.cookieSession, maxBody: cfg.MaxBodyBytes, deny: s.fail}
 	login := *s.csrf
 	login.ifSession = true

@@ -12,7 +12,7 @@ import (
 func (s *Server) csrfCookie(w http.ResponseWriter, r *http.Request) error {
 	if sid, ok := s.cookieSession(r); ok {
 		now := s.svc.Now()
-		s.setCookieAt(w, r, CookieXSRF, s.tokens.token(sid), now.Add(s.svc.Config().RefreshTTL), now, false)
+		s.setCookieAt(w, r, CookieXSRF, s.tokens.token(sid), now.Add(s.svc.RefreshTTL()), now, false)
 	} else {
 		p, err := s.svc.Obtain(r.Context())
 		if err != nil {

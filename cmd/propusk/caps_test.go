@@ -36,8 +36,8 @@ func TestCapFlags(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer m.Close()
-			if c := m.svc.Config(); c.MaxTokensPerUser != tt.wantTokens || c.MaxSessionsPerUser != tt.wantSessns {
-				t.Fatalf("caps %d tokens, %d sessions; want %d, %d", c.MaxTokensPerUser, c.MaxSessionsPerUser, tt.wantTokens, tt.wantSessns)
+			if tokens, sessions := m.svc.Caps(); tokens != tt.wantTokens || sessions != tt.wantSessns {
+				t.Fatalf("caps %d tokens, %d sessions; want %d, %d", tokens, sessions, tt.wantTokens, tt.wantSessns)
 			}
 		})
 	}

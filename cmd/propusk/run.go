@@ -164,11 +164,11 @@ func (m *Main) flagSet(cmd string) *flag.FlagSet {
 	switch cmd {
 	case "serve":
 		fs.StringVar(&m.addr, "addr", "127.0.0.1:8080", "address to listen on")
-		m.accessTTL, m.refreshTTL, m.renewGrace = 15*time.Minute, 720*time.Hour, 10*time.Second
+		m.accessTTL, m.refreshTTL, m.renewGrace = auth.DefaultAccessTTL, auth.DefaultRefreshTTL, auth.DefaultRenewGrace
 		fs.Var(durationFlag{&m.accessTTL}, "access-ttl", "lifetime of access tokens")
 		fs.Var(durationFlag{&m.refreshTTL}, "refresh-ttl", "lifetime of refresh tokens, sliding")
 		fs.Var(durationFlag{&m.renewGrace}, "renew-grace", "how long a spent refresh token still renews, for racing tabs; 0 none")
-		fs.StringVar(&m.issuer, "issuer", "propusk", "iss of access tokens")
+		fs.StringVar(&m.issuer, "issuer", auth.DefaultIssuer, "iss of access tokens")
 		fs.StringVar(&m.cookieSecure, "cookie-secure", "auto", "auto, true or false")
 		fs.BoolVar(&m.hostCookies, "cookie-host-prefix", false, "name the token cookies __Host-accessToken and __Host-refreshToken (Secure, Path=/); HTTPS deployments only")
 		fs.StringVar(&m.origins, "stateful-origins", "", "comma-separated first-party origins for cookie login")
@@ -350,7 +350,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		RegisterLimit: auth.RegisterLimitConfig{PerIP: m.registerLimit},
 	}
 	if m.renewGrace == 0 && m.cmd == "serve" {
-		cfg.RenewGrace = -1 // --renew-grace 0 means none, not the default
+		cfg.RenewGrace = auth.NoGrace // --renew-grace 0 means none, not the default
 	}
 	if m.cmd == "serve" {
 		// 0 on the command line means no cap; auth.Config reads 0 as the default.
@@ -597,10 +597,10 @@ func redactDSN(dsn string) string {
 	return dsn
 }
 
-// noCapIfZero maps a cap flag to auth.Config: 0 (no cap) becomes -1.
+// noCapIfZero maps a cap flag to auth.Config: 0 (no cap) becomes auth.NoCap.
 func noCapIfZero(n int) int {
 	if n == 0 {
-		return -1
+		return auth.NoCap
 	}
 	return n
 }

@@ -76,22 +76,3 @@ func (t *PersonalAccessToken) Prepare(now time.Time) {
 	t.LastUsedAt = TruncSeconds(t.LastUsedAt)
 	t.ExpiresAt = TruncSeconds(t.ExpiresAt)
 }
-
-// JudgeSpend decides what spending generation gen at now is, once the
-// store's compare-and-swap has found gen is not the session's current
-// generation. The previous generation within grace of the last rotation is
-// two tabs racing (RenewGrace); any older one is a replay (RenewReused); a
-// revoked or expired session, or a generation never issued, is RenewInvalid.
-func (s *Session) JudgeSpend(gen int64, now time.Time, grace time.Duration) RenewOutcome {
-	switch {
-	case s.Revoked() || !now.Before(s.ExpiresAt):
-		return RenewInvalid
-	case gen == s.Generation-1 && now.Sub(s.RotatedAt) < grace:
-		return RenewGrace
-	case gen < s.Generation:
-		return RenewReused
-	default:
-		// The current generation would have rotated; a later one was never issued.
-		return RenewInvalid
-	}
-}

@@ -1,0 +1,41 @@
+package auth
+
+import (
+	"context"
+
+	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/pat"
+)
+
+var errRevoked = propusk.Errorf(propusk.ETOKENINVALID, "the token's session has been revoked")
+
+// Authenticate identifies the caller by a presented token: an access token
+// (JWT) or a personal access token. via is how it came (propusk.ViaAccessToken
+// or propusk.ViaCookie); a personal access token is always ViaAPIToken. Errors
+// are *propusk.Error whose message names the failed check. The Principal is
+// read-only: that of a personal access token is shared by its requests.
+func (s *Service) Authenticate(ctx context.Context, tok, via string) (*propusk.Principal, error) {
+	if pat.Looks(tok) {
+		// A personal access token is a header credential only. From a cookie
+		// it would come back as ViaAPIToken and skip the CSRF check that
+		// cookie authentication needs.
+		if via == propusk.ViaCookie {
+			if _, _, err := pat.Split(tok, s.cfg.TokenPrefix); err != nil {
+				return nil, errPATMalformed
+			}
+			return nil, errPATCookie
+		}
+		return s.authenticatePAT(ctx, tok)
+	}
+	c, err := s.tokens.VerifyAccess(tok)
+	if err != nil {
+		return nil, err
+	}
+	if s.revoked.has(c.SessionID) {
+		return nil, errRevoked
+	}
+	return &propusk.Principal{
+		UserID: c.UserID, Level: c.Level, Boards: c.Boards, SessionID: c.SessionID,
+		Via: via, TokenID: c.ID, ExpiresAt: c.ExpiresAt.Time,
+	}, nil
+}
