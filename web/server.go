@@ -73,6 +73,7 @@ type Server struct {
 	origins *origins
 	errs    *rateLog // failed requests, by class (Server.record)
 	badAddr *rateLog // client address headers that do not parse
+	streams streams  // the open revocation streams (CloseStreams)
 }
 
 // New validates cfg and returns a Server.
@@ -232,6 +233,10 @@ func (s *Server) routes() {
 	s.handle("POST /account/tokens", s.accountCreateToken, RequireUser(), RequireAbility(propusk.AbilityTokensManage))
 	s.handle("POST /account/tokens/{id}/delete", s.accountDeleteToken, RequireUser(), RequireAbility(propusk.AbilityTokensManage))
 	s.handle("POST /account/sessions/{id}/delete", s.accountEndSession, RequireUser(), RequireAbility(propusk.AbilitySessionsManage))
+
+	s.handle("POST /api/v1/token.introspect", s.introspect)
+	s.handle("POST /api/v1/token.revoke", s.revoke)
+	s.handle("GET /api/v1/revocations", s.revocations)
 
 	s.handle("GET /.well-known/jwks.json", s.jwks)
 	s.handle("GET /assets/{name}", s.asset)
