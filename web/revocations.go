@@ -151,9 +151,6 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
 	}
 	defer sub.Close()
 	rc := http.NewResponseController(w)
-	// The server's ReadTimeout would end the stream: once it passes, the
-	// connection's background read fails and cancels the request.
-	_ = rc.SetReadDeadline(time.Time{})
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-store")
@@ -164,6 +161,8 @@ func (s *Server) revocations(w http.ResponseWriter, r *http.Request) error {
 	if sub.Reset {
 		writeReset(&buf, sub.Position())
 	}
+	// Each write gets its own deadline: the server's WriteTimeout, counted
+	// from the request, would otherwise end the stream.
 	send := func() bool {
 		_ = rc.SetWriteDeadline(time.Now().Add(streamWriteWait))
 		_, err := w.Write(buf.Bytes())
