@@ -243,4 +243,20 @@ func TestRevocationStream(t *testing.T) {
 			sub.cancel()
 		}
 	})
+
+	t.Run("SIGTERM ends open streams and exits", func(t *testing.T) {
+		sub := subscribe(t, b, feed, "")
+		start := time.Now()
+		b.Stop()
+		// Without ending the streams, Shutdown would wait its whole 20 s
+		// drain for an answer that never ends.
+		if took := time.Since(start); took > 10*time.Second {
+			t.Fatalf("exit took %v with a stream open", took)
+		}
+		for range sub.events {
+		}
+		if strings.Contains(b.logs.String(), "level=ERROR") {
+			t.Fatalf("errors on shutdown:\n%s", b.logs)
+		}
+	})
 }
