@@ -59,6 +59,8 @@ type Service struct {
 
 	keysMu sync.Mutex // serialises reading and installing keys; guards keyIDs
 	keyIDs string     // the ids of the keys in use, to notice a change
+
+	hub *feedHub // the feed entries applied, fanned out to subscribers
 }
 
 // New validates cfg, loads the keys (creating them on first start) and the
@@ -112,6 +114,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if s.lastSeq, err = s.store.LastEvent(ctx); err != nil {
 		return nil, fmt.Errorf("auth: read feed position: %w", err)
 	}
+	s.hub = newFeedHub(s.lastSeq)
 	ids, err := s.store.RevokedSince(ctx, cfg.Now().Add(-cfg.AccessTTL))
 	if err != nil {
 		return nil, fmt.Errorf("auth: load revoked sessions: %w", err)
@@ -296,6 +299,7 @@ func (s *Service) SyncFeed(ctx context.Context) error {
 			}
 			s.lastSeq = e.Seq
 		}
+		s.hub.publish(events)
 		// The cursor has moved past the keys event, so keysStale, not the
 		// feed, remembers the reload until one succeeds.
 		if s.keysStale {
@@ -337,5 +341,6 @@ func (s *Service) checkFeedRegression(ctx context.Context) error {
 	s.keysStale = false
 	s.pats.clear()
 	s.lastSeq = last
+	s.hub.restart(last)
 	return nil
 }

@@ -75,6 +75,11 @@ func (s *Server) routeTable() []endpoint {
 		at("POST /api/v1/tokens", signedIn(tokensManage), s.createToken),
 		at("DELETE /api/v1/tokens/{id}", signedIn(tokensManage), s.deleteToken),
 		at("POST /api/v1/admin/users/{id}/api-token", admin(RequireAbility(propusk.AbilityTokensReissue)), s.reissue),
+		// These check their caller themselves: an RFC 7662 or SSE client
+		// gets 401, never a redirect.
+		at("POST /api/v1/token.introspect", public(), s.introspect),
+		at("POST /api/v1/token.revoke", public(), s.revoke),
+		at("GET /api/v1/revocations", public(), s.revocations),
 
 		at("GET /sanctum/csrf-cookie", public(), s.csrfCookie),
 		// Sanctum's login always needs the token: the guard runs first.

@@ -74,6 +74,7 @@ type Server struct {
 	origins   *origins
 	errs      *rateLog // failed requests, by class (Server.record)
 	badAddr   *rateLog // client address headers that do not parse
+	streams   streams  // the open revocation streams (CloseStreams)
 }
 
 // New validates cfg and returns a Server.

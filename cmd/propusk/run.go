@@ -446,6 +446,7 @@ func (m *Main) serve() error {
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
 	}
+	m.server.RegisterOnShutdown(srv.CloseStreams)
 	bg, cancel := context.WithCancel(context.Background())
 	m.cancel = cancel
 	m.bgDone = make(chan error, 1)
