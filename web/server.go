@@ -210,6 +210,7 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/token.renew", s.renew)
 	s.handle("POST /api/v1/token.renew", s.renew)
 	s.handle("GET /api/v1/token.check", s.check)
+	s.handle("/api/v1/auth.verify", s.authVerify())
 	s.handle("POST /api/v1/user.register", s.register)
 	s.handle("POST /api/v1/user.login", s.login)
 	s.handle("POST /api/v1/user.logoff", s.logoff)
