@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/token"
@@ -78,8 +80,8 @@ func parseRequirements(q url.Values) (requirements, error) {
 	var rq requirements
 	for k, vs := range q {
 		for _, v := range vs {
-			if v == "" || len(v) > maxRequirement || !printableASCII(v) {
-				return rq, propusk.Errorf(propusk.EINVALID, "auth.verify: requirement %.40q must be 1 to %d printable ASCII characters", k, maxRequirement)
+			if v == "" || len(v) > maxRequirement || !printable(v) {
+				return rq, propusk.Errorf(propusk.EINVALID, "auth.verify: requirement %.40q must be 1 to %d bytes of UTF-8 text without control characters", k, maxRequirement)
 			}
 		}
 		single := func() error {
@@ -124,9 +126,12 @@ func parseRequirements(q url.Values) (requirements, error) {
 	return rq, nil
 }
 
-func printableASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < 0x21 || s[i] > 0x7e {
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, c := range s {
+		if unicode.IsControl(c) {
 			return false
 		}
 	}
@@ -346,9 +351,25 @@ func (s *Server) userLogin(ctx context.Context, id int64) (string, error) {
 }
 
 // headerEscape percent-encodes s for a header value: logins and boards may
-// hold spaces, commas and any script's letters.
+// hold spaces, commas and any script's letters. Printable ASCII stays as it
+// is but for space, '%' and ',', so "posts:write" and "*" read as they are,
+// and decodeURIComponent, rawurldecode or url.PathUnescape decode the rest.
 func headerEscape(s string) string {
-	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
+	const hex = "0123456789ABCDEF"
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == '%' || c == ',' {
+			b := make([]byte, 0, len(s)+8)
+			for j := 0; j < len(s); j++ {
+				if c := s[j]; c <= ' ' || c >= 0x7f || c == '%' || c == ',' {
+					b = append(b, '%', hex[c>>4], hex[c&15])
+				} else {
+					b = append(b, c)
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
 }
 
 func headerList(l []string) string {
