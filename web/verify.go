@@ -168,17 +168,21 @@ type original struct {
 // originalOf reads the forwarded request: nginx sends what its
 // configuration names (X-Original-URI, X-Original-Method), Caddy and
 // Traefik X-Forwarded-Method and X-Forwarded-Uri, Envoy the original method
-// and path themselves.
+// and path themselves. A proxy sets one pair and passes the client's other
+// headers through, so a client could send the other pair: when both name
+// a method, or both a URI, they must agree, or the request is refused
+// (400) rather than judged by a value the client chose.
 func originalOf(r *http.Request) (original, error) {
-	o := original{method: r.Header.Get("X-Original-Method"), uri: r.Header.Get("X-Original-URI"), host: r.Header.Get("X-Forwarded-Host")}
-	if o.method == "" {
-		o.method = r.Header.Get("X-Forwarded-Method")
+	o := original{host: r.Header.Get("X-Forwarded-Host")}
+	var err error
+	if o.method, err = forwarded(r, "X-Original-Method", "X-Forwarded-Method"); err != nil {
+		return o, err
+	}
+	if o.uri, err = forwarded(r, "X-Original-URI", "X-Forwarded-Uri"); err != nil {
+		return o, err
 	}
 	if o.method == "" {
 		o.method = r.Method
-	}
-	if o.uri == "" {
-		o.uri = r.Header.Get("X-Forwarded-Uri")
 	}
 	if o.host == "" {
 		o.host = r.Host
@@ -192,6 +196,22 @@ func originalOf(r *http.Request) (original, error) {
 		}
 	}
 	return o, nil
+}
+
+// forwarded returns the value of header a or b, refusing a request where
+// both are present and differ, or either is repeated.
+func forwarded(r *http.Request, a, b string) (string, error) {
+	va, vb := r.Header.Values(a), r.Header.Values(b)
+	if len(va) > 1 || len(vb) > 1 || len(va) == 1 && len(vb) == 1 && va[0] != vb[0] {
+		return "", propusk.Errorf(propusk.EINVALID, "auth.verify: %s and %s disagree or repeat: the proxy must set one and the client's must not pass", a, b)
+	}
+	if len(va) == 1 {
+		return va[0], nil
+	}
+	if len(vb) == 1 {
+		return vb[0], nil
+	}
+	return "", nil
 }
 
 // path is the original URI without its query.

@@ -137,6 +137,9 @@ func TestAuthVerify(t *testing.T) {
 			{name: "bad/board-from-relative", query: "board_from=boards/{board}", header: access(e.alice.access), status: 400, code: "invalid_input"},
 			{name: "bad/board-from-without-uri", query: "board_from=/boards/{board}/", header: access(e.alice.access), status: 400, code: "invalid_input"},
 			{name: "bad/original-uri", header: with(access(e.alice.access), "X-Original-URI", "https://evil.example/"), status: 400, code: "invalid_input"},
+			{name: "bad/forged-method", header: map[string]string{"X-Original-Method": "GET", "X-Forwarded-Method": "POST"}, cookies: []*http.Cookie{cookie(e.alice.access)}, status: 400, code: "invalid_input"},
+			{name: "bad/forged-uri", query: "board_from=/boards/{board}/", header: with(access(e.alice.access), "X-Original-URI", "/boards/a/", "X-Forwarded-Uri", "/boards/z/"), status: 400, code: "invalid_input"},
+			{name: "ok/both-agree", query: "board_from=/boards/{board}/", header: with(access(e.alice.access), "X-Original-URI", "/boards/a/", "X-Forwarded-Uri", "/boards/a/"), status: 200},
 			{name: "bad/requirement-before-credential", query: "levle=10", status: 400, code: "invalid_input"},
 		}
 		csrfTok := e.csrfFor(e.alice)
