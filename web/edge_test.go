@@ -3,7 +3,6 @@ package web_test
 import (
 	"bufio"
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"io"
 	"net"
@@ -244,10 +243,9 @@ func verifyThroughJWKS(jwksURL, a, audience string) (jwt.MapClaims, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := map[string]ed25519.PublicKey{}
-	tt := &testing.T{}
-	for k, v := range jwksKeys(tt, body) {
-		keys[k] = v
+	keys, err := parseJWKS(body)
+	if err != nil {
+		return nil, err
 	}
 	claims := jwt.MapClaims{}
 	_, err = jwt.ParseWithClaims(a, claims, func(tok *jwt.Token) (any, error) {
@@ -325,6 +323,8 @@ func testEdge(t *testing.T, start func(t *testing.T, proxy, propuskAddr, app str
 			want: map[string]string{web.HeaderUser: aliceID, web.HeaderVia: "cookie"}},
 		{name: "ok/forged-identity-replaced", path: "/page", header: map[string]string{"X-Access-Token": e.alice.access, web.HeaderLevel: "99", web.HeaderUser: "1234", web.HeaderAssertion: "forged"}, status: 200, asserts: true,
 			want: map[string]string{web.HeaderLevel: "10", web.HeaderUser: aliceID}},
+		{name: "ok/forged-absent-headers-removed", path: "/boards/a/", header: map[string]string{"X-Access-Token": e.anonymous.access, web.HeaderLogin: "root", web.HeaderAssertion: "forged", web.HeaderSession: "forged"}, status: 200,
+			want: map[string]string{web.HeaderUser: "0", web.HeaderLogin: ""}},
 		{name: "ok/admin", path: "/admin/users", header: access(e.admin.access), status: 200, want: map[string]string{web.HeaderLevel: "30"}},
 		{name: "ok/board", path: "/boards/a/posts", header: access(e.alice.access), status: 200},
 		{name: "ok/board-escaped", path: "/boards/b%20c/", header: access(e.alice.access), status: 200},

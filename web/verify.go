@@ -254,13 +254,16 @@ func (s *Server) authVerify() handlerFunc {
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
 		h.Set(HeaderUser, strconv.FormatInt(p.UserID, 10))
+		// Every identity header is sent, empty when it has no value:
+		// Caddy 2.6's copy_headers would otherwise hand the app the text of
+		// its placeholder, and a client's own header must never survive.
+		login := ""
 		if !p.Anonymous() {
-			login, err := logins.get(r.Context(), p.UserID, s.userLogin)
-			if err != nil {
+			if login, err = logins.get(r.Context(), p.UserID, s.userLogin); err != nil {
 				return err
 			}
-			h.Set(HeaderLogin, headerEscape(login))
 		}
+		h.Set(HeaderLogin, headerEscape(login))
 		h.Set(HeaderLevel, strconv.Itoa(p.Level))
 		h.Set(HeaderBoards, headerList(p.Boards))
 		if p.Abilities == nil {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -268,21 +267,30 @@ func TestAuthVerifyAssertion(t *testing.T) {
 // jwksKeys reads the Ed25519 keys of a JWKS by kid.
 func jwksKeys(t *testing.T, body []byte) map[string]ed25519.PublicKey {
 	t.Helper()
+	keys, err := parseJWKS(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return keys
+}
+
+// parseJWKS reads the Ed25519 keys of a JWKS by kid.
+func parseJWKS(body []byte) (map[string]ed25519.PublicKey, error) {
 	var set struct {
 		Keys []struct{ Kid, Kty, Crv, X string }
 	}
 	if err := json.Unmarshal(body, &set); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	out := map[string]ed25519.PublicKey{}
 	for _, k := range set.Keys {
 		x, err := base64.RawURLEncoding.DecodeString(k.X)
-		if err != nil || k.Kty != "OKP" || k.Crv != "Ed25519" {
-			t.Fatalf("jwk %+v: %v", k, err)
+		if err != nil || k.Kty != "OKP" || k.Crv != "Ed25519" || len(x) != ed25519.PublicKeySize {
+			return nil, fmt.Errorf("jwk %+v: %v", k, err)
 		}
 		out[k.Kid] = ed25519.PublicKey(x)
 	}
-	return out
+	return out, nil
 }
 
 // TestAuthVerifyNoStoreRead shows that a gated request whose token is
@@ -315,6 +323,5 @@ func TestAuthVerifyNoStoreRead(t *testing.T) {
 		if r := e.do(req{method: "POST", path: "/api/v1/user.login", body: `{"login":"root","password":"correct horse"}`, header: xhr}); r.StatusCode < 500 {
 			t.Fatalf("login with the store closed: %d %s", r.StatusCode, r.body)
 		}
-		_ = strings.TrimSpace
 	})
 }
