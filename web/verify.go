@@ -251,9 +251,11 @@ func (s *Server) authVerify() handlerFunc {
 		if err != nil {
 			return s.refuse(w, r, o, err)
 		}
+		// The keys are canonical already: assigning skips canonicalising them.
+		// The keys are canonical already: assigning skips canonicalising them.
 		h := w.Header()
 		h.Set("Cache-Control", "no-store")
-		h.Set(HeaderUser, strconv.FormatInt(p.UserID, 10))
+		h[HeaderUser] = []string{strconv.FormatInt(p.UserID, 10)}
 		// Every identity header is sent, empty when it has no value:
 		// Caddy 2.6's copy_headers would otherwise hand the app the text of
 		// its placeholder, and a client's own header must never survive.
@@ -263,22 +265,22 @@ func (s *Server) authVerify() handlerFunc {
 				return err
 			}
 		}
-		h.Set(HeaderLogin, headerEscape(login))
-		h.Set(HeaderLevel, strconv.Itoa(p.Level))
-		h.Set(HeaderBoards, headerList(p.Boards))
+		h[HeaderLogin] = []string{headerEscape(login)}
+		h[HeaderLevel] = []string{strconv.Itoa(p.Level)}
+		h[HeaderBoards] = []string{headerList(p.Boards)}
 		if p.Abilities == nil {
-			h.Set(HeaderAbilities, propusk.AllAbilities)
+			h[HeaderAbilities] = []string{propusk.AllAbilities}
 		} else {
-			h.Set(HeaderAbilities, headerList(p.Abilities))
+			h[HeaderAbilities] = []string{headerList(p.Abilities)}
 		}
-		h.Set(HeaderSession, p.SessionID)
-		h.Set(HeaderVia, p.Via)
+		h[HeaderSession] = []string{p.SessionID}
+		h[HeaderVia] = []string{p.Via}
 		if rq.audience != "" {
 			a, err := s.assertion(p, rq.audience)
 			if err != nil {
 				return err
 			}
-			h.Set(HeaderAssertion, a)
+			h[HeaderAssertion] = []string{a}
 		}
 		w.WriteHeader(http.StatusOK)
 		return nil
