@@ -210,7 +210,9 @@ func (s *Server) routes() {
 	s.handle("GET /api/v1/token.renew", s.renew)
 	s.handle("POST /api/v1/token.renew", s.renew)
 	s.handle("GET /api/v1/token.check", s.check)
-	s.handle("/api/v1/auth.verify", s.authVerify())
+	verify := s.authVerify() // one handler, one cache of logins, for both forms
+	s.handle("/api/v1/auth.verify", verify)
+	s.handle("/api/v1/auth.verify/", verify) // Envoy's form: the original path follows
 	s.handle("POST /api/v1/user.register", s.register)
 	s.handle("POST /api/v1/user.login", s.login)
 	s.handle("POST /api/v1/user.logoff", s.logoff)

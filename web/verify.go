@@ -214,6 +214,37 @@ func forwarded(r *http.Request, a, b string) (string, error) {
 	return "", nil
 }
 
+// envoyPrefix is the auth URL of Envoy's ext_authz, which appends the
+// original path and query to it.
+const envoyPrefix = "/api/v1/auth.verify/"
+
+// envoyForm returns the requirements and, for Envoy's form of the auth URL
+// (/api/v1/auth.verify/<original path and query>), the original URI. In
+// that form the query is the original request's, so the requirements come
+// in the X-Propusk-Require header, which Envoy's headers_to_add sets (and a
+// client's cannot reach propusk unless allowed_headers lets it).
+func envoyForm(r *http.Request) (url.Values, string, error) {
+	uri := r.URL.RequestURI()
+	if !strings.HasPrefix(uri, envoyPrefix) {
+		if _, ok := r.Header["X-Propusk-Require"]; ok {
+			return nil, "", propusk.Errorf(propusk.EINVALID, "auth.verify: X-Propusk-Require is for Envoy's form, /api/v1/auth.verify/<original path>; state requirements in the query")
+		}
+		return r.URL.Query(), "", nil
+	}
+	vs := r.Header.Values("X-Propusk-Require")
+	if len(vs) > 1 {
+		return nil, "", propusk.Errorf(propusk.EINVALID, "auth.verify: X-Propusk-Require is repeated")
+	}
+	q := url.Values{}
+	if len(vs) == 1 {
+		var err error
+		if q, err = url.ParseQuery(vs[0]); err != nil {
+			return nil, "", propusk.Errorf(propusk.EINVALID, "auth.verify: X-Propusk-Require must be a query string, such as level=10&ability=posts:write")
+		}
+	}
+	return q, uri[len(envoyPrefix)-1:], nil
+}
+
 // path is the original URI without its query.
 func (o original) path() string {
 	p, _, _ := strings.Cut(o.uri, "?")
@@ -224,13 +255,26 @@ func (o original) path() string {
 func (s *Server) authVerify() handlerFunc {
 	logins := newLoginCache(loginCacheSize)
 	return func(w http.ResponseWriter, r *http.Request) error {
-		rq, err := parseRequirements(r.URL.Query())
+		query, suffix, err := envoyForm(r)
+		if err != nil {
+			return err
+		}
+		rq, err := parseRequirements(query)
 		if err != nil {
 			return err
 		}
 		o, err := originalOf(r)
 		if err != nil {
 			return err
+		}
+		if suffix != "" {
+			if strings.HasPrefix(suffix, "//") {
+				return propusk.Errorf(propusk.EINVALID, "auth.verify: the original URI must be a path starting with a single /")
+			}
+			if o.uri != "" && o.uri != suffix {
+				return propusk.Errorf(propusk.EINVALID, "auth.verify: the path after auth.verify and X-Original-URI or X-Forwarded-Uri disagree")
+			}
+			o.uri = suffix
 		}
 		if rq.boardFrom && o.uri == "" {
 			return propusk.Errorf(propusk.EINVALID, "auth.verify: board_from needs the original URI: have the proxy send X-Original-URI or X-Forwarded-Uri")

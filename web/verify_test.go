@@ -139,6 +139,7 @@ func TestAuthVerify(t *testing.T) {
 			{name: "bad/forged-method", header: map[string]string{"X-Original-Method": "GET", "X-Forwarded-Method": "POST"}, cookies: []*http.Cookie{cookie(e.alice.access)}, status: 400, code: "invalid_input"},
 			{name: "bad/forged-uri", query: "board_from=/boards/{board}/", header: with(access(e.alice.access), "X-Original-URI", "/boards/a/", "X-Forwarded-Uri", "/boards/z/"), status: 400, code: "invalid_input"},
 			{name: "ok/both-agree", query: "board_from=/boards/{board}/", header: with(access(e.alice.access), "X-Original-URI", "/boards/a/", "X-Forwarded-Uri", "/boards/a/"), status: 200},
+			{name: "bad/require-header-outside-envoy-form", header: with(access(e.alice.access), "X-Propusk-Require", "level=0"), status: 400, code: "invalid_input"},
 			{name: "bad/requirement-before-credential", query: "levle=10", status: 400, code: "invalid_input"},
 		}
 		csrfTok := e.csrfFor(e.alice)
@@ -168,6 +169,37 @@ func TestAuthVerify(t *testing.T) {
 				}
 			})
 		}
+
+		// Envoy's ext_authz appends the original path and query to the auth
+		// URL and sends the requirements in X-Propusk-Require.
+		for _, c := range []struct {
+			name, path, require string
+			status              int
+		}{
+			{"envoy/ok", "/boards/a/posts?level=99", "board_from=/boards/{board}/&level=10", 200},
+			{"envoy/ok-no-requirements", "/", "", 200},
+			{"envoy/fail-board", "/boards/z/posts", "board_from=/boards/{board}/", 403},
+			{"envoy/fail-level", "/x", "level=30", 403},
+			{"envoy/bad-requirement", "/x", "levle=30", 400},
+			{"envoy/bad-require-header", "/x", "%zz", 400},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				h := map[string]string{"X-Access-Token": e.alice.access}
+				if c.require != "" {
+					h["X-Propusk-Require"] = c.require
+				}
+				r := e.do(req{method: "POST", path: "/api/v1/auth.verify" + c.path, header: h})
+				if r.StatusCode != c.status {
+					t.Fatalf("status %d, want %d: %s", r.StatusCode, c.status, r.body)
+				}
+			})
+		}
+		t.Run("envoy/browser-redirect", func(t *testing.T) {
+			r := e.do(req{method: "GET", path: "/api/v1/auth.verify/app/page?a=1"})
+			if r.StatusCode != 401 || r.Header.Get(web.HeaderRedirect) != "/api/v1/token.obtain?redirect=%2Fapp%2Fpage%3Fa%3D1" {
+				t.Fatalf("%d %q", r.StatusCode, r.Header.Get(web.HeaderRedirect))
+			}
+		})
 
 		t.Run("fail/expired", func(t *testing.T) {
 			e.clock.Advance(16 * time.Minute)
