@@ -5,6 +5,7 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/pat"
+	"github.com/propusk/propusk/token"
 )
 
 var errRevoked = propusk.Errorf(propusk.ETOKENINVALID, "the token's session has been revoked")
@@ -38,4 +39,11 @@ func (s *Service) Authenticate(ctx context.Context, tok, via string) (*propusk.P
 		UserID: c.UserID, Level: c.Level, Boards: c.Boards, SessionID: c.SessionID,
 		Via: via, TokenID: c.ID, ExpiresAt: c.ExpiresAt.Time,
 	}, nil
+}
+
+// SignAssertion signs c, an identity asserted to a service behind a proxy
+// (forward-auth), with the current access key: any JWKS verifier accepts
+// it, and its typ keeps propusk from taking it for an access token.
+func (s *Service) SignAssertion(c *token.AssertionClaims) (string, error) {
+	return s.tokens.SignAssertion(c)
 }

@@ -143,3 +143,17 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
 }
+
+// edgeStatus is the status auth.verify answers for err. Proxies act on 401
+// and 403 only: every credential failure is 401 (no usable credential, the
+// proxy sends a browser to get one) and every unmet requirement, CSRF
+// included, 403.
+func edgeStatus(err error) int {
+	switch propusk.ErrorCode(err) {
+	case propusk.ETOKENREQUIRED, propusk.ETOKENEXPIRED, propusk.ETOKENINVALID, propusk.ETOKENREUSED:
+		return http.StatusUnauthorized
+	case propusk.EFORBIDDEN, propusk.ECSRF:
+		return http.StatusForbidden
+	}
+	return Status(err)
+}

@@ -59,11 +59,16 @@ func (rt endpoint) after(wrap func(http.Handler) http.Handler) endpoint {
 func (s *Server) routeTable() []endpoint {
 	tokensManage := RequireAbility(propusk.AbilityTokensManage)
 	sessionsManage := RequireAbility(propusk.AbilitySessionsManage)
+	verify := s.authVerify() // one handler, one cache of logins, for both forms
 	return []endpoint{
 		at("GET /api/v1/token.obtain", public(), s.obtain),
 		at("GET /api/v1/token.renew", public(), s.renew),
 		at("POST /api/v1/token.renew", public(), s.renew),
 		at("GET /api/v1/token.check", public(), s.check),
+		// auth.verify checks its caller itself: a proxy needs 401 or 403,
+		// never a redirect. Envoy's form has the original path after it.
+		at("/api/v1/auth.verify", public(), verify),
+		at("/api/v1/auth.verify/", public(), verify),
 		at("POST /api/v1/user.register", public(), s.register),
 		at("POST /api/v1/user.login", public(), s.login),
 		at("POST /api/v1/user.logoff", public(), s.logoff),

@@ -69,6 +69,8 @@ func TestRouteTable(t *testing.T) {
 		"POST /api/v1/tokens":                     "signed in",
 		"DELETE /api/v1/tokens/{id}":              "signed in",
 		"POST /api/v1/admin/users/{id}/api-token": "admin",
+		"/api/v1/auth.verify":                     "public", // checks its caller itself: 401 or 403 for a proxy
+		"/api/v1/auth.verify/":                    "public",
 		"POST /api/v1/token.introspect":           "public", // checks its caller itself: RFC 7662's 401
 		"POST /api/v1/token.revoke":               "public", // RFC 7009: holding the token is enough
 		"GET /api/v1/revocations":                 "public", // checks its caller itself: 401 or 403
