@@ -1,9 +1,7 @@
 package remote_test
 
 import (
-	"bufio"
 	"context"
-	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -12,15 +10,13 @@ import (
 	"net/http/httputil"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/binarytest"
 	"github.com/propusk/propusk/remote"
 	"github.com/propusk/propusk/web"
 )
@@ -32,78 +28,6 @@ import (
 // revocationBound is how soon a logoff must be refused by a relying
 // service: the issue's "within a second", with room for a loaded machine.
 const revocationBound = 2 * time.Second
-
-var (
-	buildOnce sync.Once
-	binPath   string
-	buildErr  error
-)
-
-// binary builds cmd/propusk once per test run.
-func binary(t *testing.T) string {
-	t.Helper()
-	buildOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "propusk-remote-bin-")
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "propusk")
-		if out, err := exec.Command("go", "build", "-o", binPath, "github.com/propusk/propusk/cmd/propusk").CombinedOutput(); err != nil {
-			buildErr = &exec.ExitError{Stderr: out}
-			t.Logf("go build: %s", out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binPath
-}
-
-// propuskProc is a running "propusk serve" on SQLite in a temporary directory.
-type propuskProc struct {
-	URL, db string
-	env     []string
-}
-
-var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
-
-func startPropusk(t *testing.T) *propuskProc {
-	t.Helper()
-	dir := t.TempDir()
-	key := make([]byte, 32)
-	rand.Read(key)
-	p := &propuskProc{db: "sqlite:" + filepath.Join(dir, "propusk.db"), env: append(os.Environ(), "PROPUSK_MASTER_KEY="+base64.StdEncoding.EncodeToString(key))}
-	cmd := exec.Command(binary(t), "serve", "--addr", "127.0.0.1:0", "--db", p.db)
-	cmd.Env = p.env
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	addr := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(stderr)
-		for sc.Scan() {
-			if m := listening.FindStringSubmatch(sc.Text()); m != nil {
-				select {
-				case addr <- m[1]:
-				default:
-				}
-			}
-		}
-	}()
-	select {
-	case a := <-addr:
-		p.URL = "http://" + a
-	case <-time.After(60 * time.Second):
-		t.Fatal("propusk did not listen within 60s")
-	}
-	return p
-}
 
 // call sends a request to base and decodes a JSON answer into out.
 func call(t *testing.T, method, u string, header map[string]string, body string, out any) int {
@@ -185,7 +109,7 @@ func (cp *countingProxy) others() int {
 // ("propusk keys rotate") is picked up, and a logoff is refused within a
 // second, still with no request per call.
 func TestAgainstPropusk(t *testing.T) {
-	p := startPropusk(t)
+	p := binarytest.Start(t)
 	var reg pair
 	if s := call(t, "POST", p.URL+"/api/v1/user.register", nil, `{"login":"relying-alice","password":"correct horse battery"}`, &reg); s != 201 {
 		t.Fatalf("register: %d", s)
@@ -255,9 +179,7 @@ func TestAgainstPropusk(t *testing.T) {
 		return h.Kid
 	}
 	oldKid := kidOf(tok)
-	if out, err := exec.Command(binary(t), "keys", "rotate", "--db", p.db).CombinedOutput(); err != nil {
-		t.Fatalf("keys rotate: %v\n%s", err, out)
-	}
+	p.Command(t, "keys", "rotate")
 	var rotated string
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(100 * time.Millisecond) {
 		if rotated = login(); kidOf(rotated) != oldKid {
