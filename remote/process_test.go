@@ -65,7 +65,10 @@ type pair struct {
 // testWriter sends the Verifier's log to the test's.
 type testWriter struct{ t *testing.T }
 
-func (w testWriter) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b))); return len(b), nil }
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
 
 // countingProxy stands between the Verifier and propusk and counts the
 // requests by path, so a test sees exactly what reaches propusk.
