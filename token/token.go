@@ -174,6 +174,9 @@ func NewID(rand io.Reader) (string, error) {
 // SignAccess fills in iss and jti and returns the signed access token.
 func (t *Tokens) SignAccess(c *AccessClaims) (string, error) {
 	ks := t.keys.Load()
+	if ks.signer.Private == nil {
+		return "", errCannotSign
+	}
 	c.Issuer = t.cfg.Issuer
 	if c.ID == "" {
 		id, err := NewID(t.cfg.Rand)
@@ -197,6 +200,9 @@ func (t *Tokens) SignAccess(c *AccessClaims) (string, error) {
 // SignRefresh fills in typ and jti and returns the signed refresh token.
 func (t *Tokens) SignRefresh(c *RefreshClaims) (string, error) {
 	ks := t.keys.Load()
+	if ks.refreshKey.Secret == nil {
+		return "", errCannotSign
+	}
 	c.Type = RefreshType
 	if c.ID == "" {
 		id, err := NewID(t.cfg.Rand)
