@@ -198,7 +198,7 @@ func (s *Service) reauthenticate(ctx context.Context, p *propusk.Principal, pass
 		return nil, err
 	}
 	if !ok {
-		return nil, propusk.Errorf(propusk.ECREDENTIALS, "the current password is wrong")
+		return nil, propusk.Errorf(propusk.EFORBIDDEN, "the current password is wrong")
 	}
 	s.releaseBudget("login", s.limiter.succeed(ctx, key, c.IP, s.cfg.Now()))
 	return u, nil
