@@ -18,6 +18,9 @@ type User struct {
 	APIToken  string
 	CreatedAt time.Time
 	UpdatedAt time.Time
+	// DisabledAt is when an administrator disabled the user; zero while
+	// the user is enabled.
+	DisabledAt time.Time
 }
 
 // Session is one signed-in device of a user: the refresh tokens that
@@ -113,6 +116,7 @@ type Store interface {
 	KeyStore
 	FeedStore
 	MetaStore
+	UserAdminStore
 
 	// Close releases the store's connections.
 	Close() error
@@ -161,7 +165,9 @@ type SessionStore interface {
 	// ENOTFOUND if it does not exist or userID is not 0 and not its owner.
 	RevokeSession(ctx context.Context, id string, userID int64, now time.Time) error
 	// RevokedSince returns the ids of sessions revoked at or after t; a
-	// starting process loads them so recent revocations hold from its first request.
+	// starting process loads them so recent revocations hold from its first
+	// request. It includes the sessions of users deleted since t (from the
+	// feed, as their rows are gone).
 	RevokedSince(ctx context.Context, t time.Time) ([]string, error)
 }
 

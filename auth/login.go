@@ -51,6 +51,9 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 		return nil, errCredentials // the try stays counted
 	}
 	s.releaseBudget("login", s.limiter.succeed(ctx, key, c.IP, s.cfg.Now()))
+	if u.Disabled() {
+		return nil, errDisabled
+	}
 	if err := s.checkSessionCap(ctx, u.ID); err != nil {
 		return nil, err
 	}

@@ -100,6 +100,8 @@ func (s *Service) authenticatePAT(ctx context.Context, tok string) (*propusk.Pri
 	return e.principal, nil
 }
 
+var errPATUserDisabled = propusk.Errorf(propusk.ETOKENINVALID, "the token's user is disabled")
+
 func (s *Service) fetchPAT(ctx context.Context, id int64, hash string, now time.Time) (int64, *patEntry, error) {
 	epoch := s.pats.epoch()
 	var t *propusk.PersonalAccessToken
@@ -124,6 +126,9 @@ func (s *Service) fetchPAT(ctx context.Context, id int64, hash string, now time.
 	}
 	if err != nil {
 		return 0, nil, fmt.Errorf("auth: read token's user: %w", err)
+	}
+	if u.Disabled() {
+		return 0, nil, errPATUserDisabled
 	}
 	e := &patEntry{tokenID: strconv.FormatInt(t.ID, 10), userID: u.ID, level: u.Level, boards: u.Boards, abilities: t.Abilities, expiresAt: t.ExpiresAt, fetched: now}
 	if _, err := hex.Decode(e.hash[:], []byte(t.Hash)); err != nil || len(t.Hash) != 64 {

@@ -46,10 +46,8 @@ func (s *Service) newUser(ctx context.Context, pool chan struct{}, login, passwo
 	if boards == nil {
 		boards = []string{propusk.AllBoards}
 	}
-	for _, b := range boards {
-		if b == "" || len(b) > 64 || !utf8.ValidString(b) || strings.ContainsFunc(b, unicode.IsControl) {
-			return nil, propusk.Errorf(propusk.EINVALID, "a board name must be 1 to 64 printable characters")
-		}
+	if err := validBoards(boards); err != nil {
+		return nil, err
 	}
 	hash, err := s.hash(ctx, pool, password)
 	if err != nil {
@@ -74,6 +72,15 @@ func (s *Service) User(ctx context.Context, id int64) (*propusk.User, error) {
 		return nil, fmt.Errorf("auth: user: %w", err)
 	}
 	return u, nil
+}
+
+func validBoards(boards []string) error {
+	for _, b := range boards {
+		if b == "" || len(b) > 64 || !utf8.ValidString(b) || strings.ContainsFunc(b, unicode.IsControl) {
+			return propusk.Errorf(propusk.EINVALID, "a board name must be 1 to 64 printable characters")
+		}
+	}
+	return nil
 }
 
 func validPassword(p string) error {

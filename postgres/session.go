@@ -224,12 +224,13 @@ func (s *Store) RevokeSession(ctx context.Context, id string, userID int64, now 
 	return nil
 }
 
-// RevokedSince returns the ids of sessions revoked at or after t, in the
-// order they were revoked.
+// RevokedSince returns the ids of sessions revoked at or after t, with
+// those of the feed whose rows are gone (their user was deleted).
 func (s *Store) RevokedSince(ctx context.Context, t time.Time) ([]string, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	rows, err := s.pool.Query(ctx, `SELECT id FROM sessions WHERE revoked_at >= $1 ORDER BY revoked_at, id`, t)
+	rows, err := s.pool.Query(ctx, `SELECT id FROM sessions WHERE revoked_at >= $1
+		UNION SELECT ref FROM events WHERE kind = $2 AND at >= $1 AND ref NOT IN (SELECT id FROM sessions)`, t, propusk.EventSession)
 	if err != nil {
 		return nil, wrap("revoked since", err)
 	}

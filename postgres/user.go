@@ -9,7 +9,7 @@ import (
 	"github.com/propusk/propusk/logins"
 )
 
-const userColumns = `u.id, u.login, u.password_hash, u.level, u.boards, u.api_token, u.created_at, u.updated_at`
+const userColumns = `u.id, u.login, u.password_hash, u.level, u.boards, u.api_token, u.created_at, u.updated_at, u.disabled_at`
 
 // CreateUser inserts u and sets its ID, CreatedAt and UpdatedAt. A zero
 // Level becomes propusk.LevelUser and nil Boards become ["*"], the column
@@ -70,14 +70,16 @@ func userDest(u *propusk.User) ([]any, func()) {
 	var (
 		apiToken         *string
 		created, updated time.Time
+		disabled         *time.Time
 	)
-	dest := []any{&u.ID, &u.Login, &u.PasswordHash, &u.Level, &u.Boards, &apiToken, &created, &updated}
+	dest := []any{&u.ID, &u.Login, &u.PasswordHash, &u.Level, &u.Boards, &apiToken, &created, &updated, &disabled}
 	return dest, func() {
 		if apiToken != nil {
 			u.APIToken = *apiToken
 		}
 		u.CreatedAt = created.UTC()
 		u.UpdatedAt = updated.UTC()
+		u.DisabledAt = utc(disabled)
 	}
 }
 

@@ -196,10 +196,12 @@ func (s *Store) RevokeSession(ctx context.Context, id string, userID int64, now 
 	})
 }
 
-// RevokedSince returns the ids of sessions revoked at or after t, in the
-// order they were revoked.
+// RevokedSince returns the ids of sessions revoked at or after t, with
+// those of the feed whose rows are gone (their user was deleted).
 func (s *Store) RevokedSince(ctx context.Context, t time.Time) ([]string, error) {
-	rows, err := s.ro.QueryContext(ctx, `SELECT id FROM sessions WHERE revoked_at >= ? ORDER BY revoked_at, id`, millis(t))
+	rows, err := s.ro.QueryContext(ctx, `SELECT id FROM sessions WHERE revoked_at >= ?
+		UNION SELECT ref FROM events WHERE kind = ? AND at >= ? AND ref NOT IN (SELECT id FROM sessions)`,
+		millis(t), propusk.EventSession, millis(t))
 	if err != nil {
 		return nil, wrap("revoked since", err)
 	}

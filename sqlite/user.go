@@ -10,7 +10,7 @@ import (
 	"github.com/propusk/propusk/logins"
 )
 
-const userColumns = `id, login, password_hash, level, boards, api_token, created_at, updated_at`
+const userColumns = `id, login, password_hash, level, boards, api_token, created_at, updated_at, disabled_at`
 
 // CreateUser inserts u and sets its ID, CreatedAt and UpdatedAt. A zero
 // Level becomes propusk.LevelUser and nil Boards become ["*"], the column
@@ -73,8 +73,9 @@ func scanUser(row scanner) (*propusk.User, error) {
 		boards           string
 		apiToken         sql.NullString
 		created, updated int64
+		disabled         sql.NullInt64
 	)
-	if err := row.Scan(&u.ID, &u.Login, &u.PasswordHash, &u.Level, &boards, &apiToken, &created, &updated); err != nil {
+	if err := row.Scan(&u.ID, &u.Login, &u.PasswordHash, &u.Level, &boards, &apiToken, &created, &updated, &disabled); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal([]byte(boards), &u.Boards); err != nil {
@@ -83,6 +84,7 @@ func scanUser(row scanner) (*propusk.User, error) {
 	u.APIToken = apiToken.String
 	u.CreatedAt = fromMillis(created)
 	u.UpdatedAt = fromMillis(updated)
+	u.DisabledAt = fromNullMillis(disabled)
 	return &u, nil
 }
 

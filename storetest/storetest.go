@@ -63,6 +63,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"events", testEvents},
 		{"prune", testPrune},
 		{"meta", testMeta},
+		{"user-admin", testUserAdmin},
 		{"notifier", testNotifier},
 	}
 	for _, g := range groups {

@@ -59,6 +59,7 @@ func (rt endpoint) after(wrap func(http.Handler) http.Handler) endpoint {
 func (s *Server) routeTable() []endpoint {
 	tokensManage := RequireAbility(propusk.AbilityTokensManage)
 	sessionsManage := RequireAbility(propusk.AbilitySessionsManage)
+	usersManage := RequireAbility(propusk.AbilityUsersManage)
 	verify := s.authVerify() // one handler, one cache of logins, for both forms
 	return []endpoint{
 		at("GET /api/v1/token.obtain", public(), s.obtain),
@@ -75,11 +76,21 @@ func (s *Server) routeTable() []endpoint {
 		at("GET /api/v1/user.me", caller(), s.me),
 		at("GET /api/v1/sessions", signedIn(), s.sessions),
 		at("DELETE /api/v1/sessions/{id}", signedIn(sessionsManage), s.endSession),
+		at("DELETE /api/v1/sessions", signedIn(sessionsManage), s.endOtherSessions),
+		at("POST /api/v1/user.password", signedIn(), s.changePassword),
 
 		at("GET /api/v1/tokens", signedIn(), s.listTokens),
 		at("POST /api/v1/tokens", signedIn(tokensManage), s.createToken),
 		at("DELETE /api/v1/tokens/{id}", signedIn(tokensManage), s.deleteToken),
 		at("POST /api/v1/admin/users/{id}/api-token", admin(RequireAbility(propusk.AbilityTokensReissue)), s.reissue),
+		at("GET /api/v1/admin/users", admin(usersManage), s.adminUsers),
+		at("GET /api/v1/admin/users/{id}", admin(usersManage), s.adminUser),
+		at("PATCH /api/v1/admin/users/{id}", admin(usersManage), s.adminPatchUser),
+		at("DELETE /api/v1/admin/users/{id}", admin(usersManage), s.adminDeleteUser),
+		at("POST /api/v1/admin/users/{id}/password", admin(usersManage), s.adminSetPassword),
+		at("GET /api/v1/admin/users/{id}/sessions", admin(usersManage), s.adminSessions),
+		at("DELETE /api/v1/admin/users/{id}/sessions", admin(usersManage), s.adminEndSessions),
+		at("DELETE /api/v1/admin/users/{id}/sessions/{sid}", admin(usersManage), s.adminEndSessions),
 		// These check their caller themselves: an RFC 7662 or SSE client
 		// gets 401, never a redirect.
 		at("POST /api/v1/token.introspect", public(), s.introspect),

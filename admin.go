@@ -1,0 +1,61 @@
+package propusk
+
+import (
+	"context"
+	"time"
+)
+
+// AbilityUsersManage is the ability a personal access token needs for the
+// user administration routes (an access token has every ability).
+const AbilityUsersManage = "users:manage"
+
+// UserChange is an administrator's change to a user; a nil field is left
+// as it is.
+type UserChange struct {
+	Level    *int
+	Boards   []string // nil: unchanged
+	Disabled *bool
+}
+
+// UserQuery selects users for a list, in id order.
+type UserQuery struct {
+	Login string // a part of the login, case-insensitively; "" for every user
+	After int64  // the cursor: only users with a higher id
+	Limit int    // at most this many; 0 or less means 100
+}
+
+// UserAdminStore is what user administration needs from a store. Each write
+// is one transaction, and ends access on every process through the feed:
+// an EventSession for each session it revokes and an EventPAT for each
+// personal access token it deletes or whose cached row it makes stale.
+//
+// The last administrator rule is kept by the store, inside the
+// transaction, so that two administrators demoting each other at once
+// cannot both succeed: a write that would leave no enabled user of level
+// LevelAdmin or above fails with ECONFLICT and changes nothing.
+type UserAdminStore interface {
+	// Users returns the users q selects, in id order.
+	Users(ctx context.Context, q UserQuery) ([]*User, error)
+	// UpdateUser applies ch to user id at now and returns the user as
+	// stored. Disabling revokes every live session of the user; disabling
+	// or changing the level or boards appends an EventPAT for each of the
+	// user's tokens (tokenable_type typ), so caches drop them. ENOTFOUND if
+	// there is no such user; ECONFLICT under the last administrator rule.
+	UpdateUser(ctx context.Context, id int64, ch UserChange, typ string, now time.Time) (*User, error)
+	// DeleteUser revokes the user's live sessions (their EventSession
+	// entries stay in the feed after the rows go), deletes the user's
+	// tokens (tokenable_type typ, an EventPAT each) and the user. ENOTFOUND
+	// if there is no such user; ECONFLICT under the last administrator rule.
+	DeleteUser(ctx context.Context, id int64, typ string, now time.Time) error
+	// SetPassword stores the password hash of user id and revokes every
+	// live session of the user but keep ("" for none). ENOTFOUND if there
+	// is no such user.
+	SetPassword(ctx context.Context, id int64, hash, keep string, now time.Time) error
+	// EndUserSessions revokes every live session of the user but keep (""
+	// for none) and returns the ids it revoked.
+	EndUserSessions(ctx context.Context, userID int64, keep string, now time.Time) ([]string, error)
+}
+
+// Disabled reports whether an administrator has disabled the user: they
+// cannot sign in, and their tokens are refused.
+func (u *User) Disabled() bool { return !u.DisabledAt.IsZero() }

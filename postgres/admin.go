@@ -1,0 +1,209 @@
+package postgres
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/propusk/propusk"
+)
+
+// errLastAdmin is the last administrator rule's refusal.
+var errLastAdmin = propusk.Errorf(propusk.ECONFLICT, "the last administrator cannot be demoted, disabled or deleted")
+
+// adminLockSQL serialises the writes that may remove an administrator, so
+// that the count of the others that each reads holds until it commits.
+const adminLockSQL = `SELECT pg_advisory_xact_lock(hashtext('propusk.users.admins'))`
+
+// Users returns the users q selects, in id order.
+func (s *Store) Users(ctx context.Context, q propusk.UserQuery) ([]*propusk.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users u
+		WHERE u.id > $1 AND ($2 = '' OR strpos(lower(u.login), lower($2)) > 0) ORDER BY u.id LIMIT $3`,
+		q.After, q.Login, q.Limit)
+	if err != nil {
+		return nil, wrap("users", err)
+	}
+	us, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*propusk.User, error) { return scanUser(row) })
+	if err != nil {
+		return nil, wrap("users", err)
+	}
+	return us, nil
+}
+
+// UpdateUser applies ch to user id; see propusk.UserAdminStore.
+func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange, typ string, now time.Time) (*propusk.User, error) {
+	now = propusk.TruncMillis(now)
+	var u *propusk.User
+	err := s.write(ctx, "update user", func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, adminLockSQL); err != nil {
+			return err
+		}
+		var err error
+		if u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 FOR UPDATE`, id)); err != nil {
+			return err
+		}
+		wasAdmin := u.Level >= propusk.LevelAdmin && !u.Disabled()
+		if ch.Level != nil {
+			u.Level = *ch.Level
+		}
+		if ch.Boards != nil {
+			u.Boards = ch.Boards
+		}
+		disabling := ch.Disabled != nil && *ch.Disabled && !u.Disabled()
+		switch {
+		case disabling:
+			u.DisabledAt = now
+		case ch.Disabled != nil && !*ch.Disabled:
+			u.DisabledAt = time.Time{}
+		}
+		if wasAdmin && (u.Level < propusk.LevelAdmin || u.Disabled()) {
+			if err := lastAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		u.UpdatedAt = now
+		if _, err := tx.Exec(ctx, `UPDATE users SET level = $1, boards = $2, disabled_at = $3, updated_at = $4 WHERE id = $5`,
+			u.Level, u.Boards, nullMillis(u.DisabledAt), now, id); err != nil {
+			return err
+		}
+		var sessions, tokens []string
+		if disabling {
+			if sessions, err = revokeUserSessions(ctx, tx, id, "", now); err != nil {
+				return err
+			}
+		}
+		if disabling || ch.Level != nil || ch.Boards != nil {
+			if tokens, err = userTokenIDs(ctx, tx, typ, id); err != nil {
+				return err
+			}
+		}
+		if err := appendEvents(ctx, tx, propusk.EventSession, sessions, now); err != nil {
+			return err
+		}
+		return appendEvents(ctx, tx, propusk.EventPAT, tokens, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// DeleteUser deletes user id; see propusk.UserAdminStore.
+func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.Time) error {
+	now = propusk.TruncMillis(now)
+	return s.write(ctx, "delete user", func(ctx context.Context, tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, adminLockSQL); err != nil {
+			return err
+		}
+		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 FOR UPDATE`, id))
+		if err != nil {
+			return err
+		}
+		if u.Level >= propusk.LevelAdmin && !u.Disabled() {
+			if err := lastAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		sessions, err := revokeUserSessions(ctx, tx, id, "", now)
+		if err != nil {
+			return err
+		}
+		rows, err := tx.Query(ctx, `DELETE FROM personal_access_tokens WHERE tokenable_type = $1 AND tokenable_id = $2 RETURNING id::text`, typ, id)
+		if err != nil {
+			return err
+		}
+		tokens, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
+			return err
+		}
+		if err := appendEvents(ctx, tx, propusk.EventSession, sessions, now); err != nil {
+			return err
+		}
+		return appendEvents(ctx, tx, propusk.EventPAT, tokens, now)
+	})
+}
+
+// SetPassword stores a new password hash; see propusk.UserAdminStore.
+func (s *Store) SetPassword(ctx context.Context, id int64, hash, keep string, now time.Time) error {
+	now = propusk.TruncMillis(now)
+	return s.write(ctx, "set password", func(ctx context.Context, tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`, hash, now, id)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return notFound("set password")
+		}
+		sessions, err := revokeUserSessions(ctx, tx, id, keep, now)
+		if err != nil {
+			return err
+		}
+		return appendEvents(ctx, tx, propusk.EventSession, sessions, now)
+	})
+}
+
+// EndUserSessions revokes the user's live sessions but keep.
+func (s *Store) EndUserSessions(ctx context.Context, userID int64, keep string, now time.Time) ([]string, error) {
+	now = propusk.TruncMillis(now)
+	var ids []string
+	err := s.write(ctx, "end user sessions", func(ctx context.Context, tx pgx.Tx) error {
+		var err error
+		if ids, err = revokeUserSessions(ctx, tx, userID, keep, now); err != nil {
+			return err
+		}
+		return appendEvents(ctx, tx, propusk.EventSession, ids, now)
+	})
+	return ids, err
+}
+
+// revokeUserSessions revokes the user's sessions but keep that are not
+// revoked yet (expired ones too: their access tokens may still be live). The
+// caller appends their feed entries, last in its transaction.
+func revokeUserSessions(ctx context.Context, tx pgx.Tx, userID int64, keep string, now time.Time) ([]string, error) {
+	rows, err := tx.Query(ctx, `UPDATE sessions SET revoked_at = $1
+		WHERE user_id = $2 AND id <> $3 AND revoked_at IS NULL RETURNING id`, now, userID, keep)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// userTokenIDs returns the ids of the user's tokens, as feed refs.
+func userTokenIDs(ctx context.Context, tx pgx.Tx, typ string, userID int64) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT id FROM personal_access_tokens WHERE tokenable_type = $1 AND tokenable_id = $2`, typ, userID)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, err
+	}
+	refs := make([]string, len(ids))
+	for i, id := range ids {
+		refs[i] = strconv.FormatInt(id, 10)
+	}
+	return refs, nil
+}
+
+// lastAdmin refuses a change that leaves no enabled administrator but user
+// id. The caller holds adminLockSQL's lock.
+func lastAdmin(ctx context.Context, tx pgx.Tx, id int64) error {
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT count(*) FROM users WHERE level >= $1 AND disabled_at IS NULL AND id <> $2`,
+		propusk.LevelAdmin, id).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return errLastAdmin
+	}
+	return nil
+}

@@ -1,0 +1,220 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/propusk/propusk"
+)
+
+// errLastAdmin is the last administrator rule's refusal.
+var errLastAdmin = propusk.Errorf(propusk.ECONFLICT, "the last administrator cannot be demoted, disabled or deleted")
+
+// Users returns the users q selects, in id order.
+func (s *Store) Users(ctx context.Context, q propusk.UserQuery) ([]*propusk.User, error) {
+	if q.Limit <= 0 {
+		q.Limit = 100
+	}
+	rows, err := s.ro.QueryContext(ctx, `SELECT `+userColumns+` FROM users
+		WHERE id > ? AND (? = '' OR instr(lower(login), lower(?)) > 0) ORDER BY id LIMIT ?`,
+		q.After, q.Login, q.Login, q.Limit)
+	if err != nil {
+		return nil, wrap("users", err)
+	}
+	defer rows.Close()
+	var us []*propusk.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, wrap("users", err)
+		}
+		us = append(us, u)
+	}
+	return us, wrap("users", rows.Err())
+}
+
+// UpdateUser applies ch to user id; see propusk.UserAdminStore.
+func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange, typ string, now time.Time) (*propusk.User, error) {
+	now = propusk.TruncMillis(now)
+	var u *propusk.User
+	err := s.write(ctx, "update user", func(tx *sql.Tx) error {
+		var err error
+		if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id)); err != nil {
+			return err
+		}
+		wasAdmin := u.Level >= propusk.LevelAdmin && !u.Disabled()
+		if ch.Level != nil {
+			u.Level = *ch.Level
+		}
+		if ch.Boards != nil {
+			u.Boards = ch.Boards
+		}
+		disabling := ch.Disabled != nil && *ch.Disabled && !u.Disabled()
+		switch {
+		case disabling:
+			u.DisabledAt = now
+		case ch.Disabled != nil && !*ch.Disabled:
+			u.DisabledAt = time.Time{}
+		}
+		if wasAdmin && (u.Level < propusk.LevelAdmin || u.Disabled()) {
+			if err := lastAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		boards, err := json.Marshal(u.Boards)
+		if err != nil {
+			return fmt.Errorf("boards: %w", err)
+		}
+		u.UpdatedAt = now
+		if _, err := tx.ExecContext(ctx, `UPDATE users SET level = ?, boards = ?, disabled_at = ?, updated_at = ? WHERE id = ?`,
+			u.Level, string(boards), nullMillis(u.DisabledAt), millis(now), id); err != nil {
+			return err
+		}
+		if disabling {
+			if _, err := revokeUserSessions(ctx, tx, id, "", now); err != nil {
+				return err
+			}
+		}
+		if disabling || ch.Level != nil || ch.Boards != nil {
+			return staleTokens(ctx, tx, typ, id, now)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// DeleteUser deletes user id; see propusk.UserAdminStore.
+func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.Time) error {
+	now = propusk.TruncMillis(now)
+	return s.write(ctx, "delete user", func(tx *sql.Tx) error {
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		if err != nil {
+			return err
+		}
+		if u.Level >= propusk.LevelAdmin && !u.Disabled() {
+			if err := lastAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+		}
+		if _, err := revokeUserSessions(ctx, tx, id, "", now); err != nil {
+			return err
+		}
+		if err := staleTokens(ctx, tx, typ, id, now); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM personal_access_tokens WHERE tokenable_type = ? AND tokenable_id = ?`, typ, id); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
+		return err
+	})
+}
+
+// SetPassword stores a new password hash; see propusk.UserAdminStore.
+func (s *Store) SetPassword(ctx context.Context, id int64, hash, keep string, now time.Time) error {
+	now = propusk.TruncMillis(now)
+	return s.write(ctx, "set password", func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, millis(now), id)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			return notFound("set password")
+		}
+		_, err = revokeUserSessions(ctx, tx, id, keep, now)
+		return err
+	})
+}
+
+// EndUserSessions revokes the user's live sessions but keep.
+func (s *Store) EndUserSessions(ctx context.Context, userID int64, keep string, now time.Time) ([]string, error) {
+	now = propusk.TruncMillis(now)
+	var ids []string
+	err := s.write(ctx, "end user sessions", func(tx *sql.Tx) error {
+		var err error
+		ids, err = revokeUserSessions(ctx, tx, userID, keep, now)
+		return err
+	})
+	return ids, err
+}
+
+// revokeUserSessions revokes the user's sessions but keep that are not
+// revoked yet (expired ones too: their access tokens may still be live),
+// with a feed entry each.
+func revokeUserSessions(ctx context.Context, tx *sql.Tx, userID int64, keep string, now time.Time) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `UPDATE sessions SET revoked_at = ?
+		WHERE user_id = ? AND id <> ? AND revoked_at IS NULL RETURNING id`, millis(now), userID, keep)
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, id := range ids {
+		if err := appendEvent(ctx, tx, propusk.EventSession, id, now); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// staleTokens appends an EventPAT for each token of the user, so every
+// process drops its cached row (and the user's level, boards or state in it).
+func staleTokens(ctx context.Context, tx *sql.Tx, typ string, userID int64, now time.Time) error {
+	rows, err := tx.QueryContext(ctx, `SELECT id FROM personal_access_tokens WHERE tokenable_type = ? AND tokenable_id = ?`, typ, userID)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := appendEvent(ctx, tx, propusk.EventPAT, strconv.FormatInt(id, 10), now); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lastAdmin refuses a change that leaves no enabled administrator but user id.
+// The write connection serialises transactions, so the count holds until commit.
+func lastAdmin(ctx context.Context, tx *sql.Tx, id int64) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE level >= ? AND disabled_at IS NULL AND id <> ?`,
+		propusk.LevelAdmin, id).Scan(&n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return errLastAdmin
+	}
+	return nil
+}
