@@ -111,6 +111,14 @@ func newService(t testing.TB, store propusk.Store, clk *clock, key []byte, mod .
 	return svc
 }
 
+// twoProcesses returns two services over one store with one master key and
+// clock, as two processes of one deployment are.
+func twoProcesses(t *testing.T, store propusk.Store, clk *clock) (*auth.Service, *auth.Service) {
+	t.Helper()
+	key := masterKey()
+	return newService(t, store, clk, key), newService(t, store, clk, key)
+}
+
 // register registers login with the password "correct horse" through svc.
 func register(t *testing.T, svc *auth.Service, login string) *auth.Pair {
 	t.Helper()
@@ -378,9 +386,7 @@ func TestDeleteStopsCachedToken(t *testing.T) {
 	forEachStore(t, func(t *testing.T, d *db) {
 		ctx := context.Background()
 		clk := newClock()
-		key := masterKey()
-		svc := newService(t, d.store, clk, key)
-		other := newService(t, d.store, clk, key)
+		svc, other := twoProcesses(t, d.store, clk)
 		reg := register(t, svc, "alice")
 		p := mustWork(t, svc, reg.APIToken)
 		nt, err := svc.CreateToken(ctx, p, "ci", nil, time.Time{})
@@ -709,9 +715,7 @@ func TestNewTokenAfterMadeUpFlood(t *testing.T) {
 	forEachStore(t, func(t *testing.T, d *db) {
 		ctx := context.Background()
 		clk := newClock()
-		key := masterKey()
-		svc := newService(t, d.store, clk, key)
-		other := newService(t, d.store, clk, key)
+		svc, other := twoProcesses(t, d.store, clk)
 		reg := register(t, svc, "alice")
 		alice := mustWork(t, svc, reg.APIToken)
 		flood := func(svc *auth.Service) {
