@@ -128,9 +128,7 @@ func testKeys(t *testing.T, open OpenFunc) {
 		if len(keys) != 2 || keys[0].ID != "k-refresh" || keys[1].ID != "k-seal" {
 			t.Errorf("keys after delete = %+v", keys)
 		}
-		if n := len(events(t, s)); n != 3 {
-			t.Errorf("feed has %d entries, want 3", n)
-		}
+		wantFeedLen(t, s, 3)
 	})
 	t.Run("fail/duplicate-id", func(t *testing.T) {
 		t.Parallel()
@@ -145,8 +143,6 @@ func testKeys(t *testing.T, open OpenFunc) {
 		if len(keys) != 1 || string(keys[0].Sealed) != "a" {
 			t.Errorf("keys after failed add = %+v, want only the first k1", keys)
 		}
-		if n := len(events(t, s)); n != 1 {
-			t.Errorf("feed has %d entries, want 1", n)
-		}
+		wantFeedLen(t, s, 1)
 	})
 }

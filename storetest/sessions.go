@@ -108,9 +108,7 @@ func testRevoke(t *testing.T, open OpenFunc) {
 		got, err := s.Session(ctxOf(t), sess.ID)
 		must(t, "session", err)
 		sameTime(t, "RevokedAt", got.RevokedAt, at)
-		if n := len(events(t, s)); n != 1 {
-			t.Errorf("feed has %d entries, want 1", n)
-		}
+		wantFeedLen(t, s, 1)
 	})
 	t.Run("fail/not-owner", func(t *testing.T) {
 		t.Parallel()
@@ -122,9 +120,7 @@ func testRevoke(t *testing.T, open OpenFunc) {
 		if got.Revoked() {
 			t.Error("another user revoked the session")
 		}
-		if n := len(events(t, s)); n != 0 {
-			t.Errorf("feed has %d entries, want 0", n)
-		}
+		wantFeedLen(t, s, 0)
 	})
 	t.Run("fail/not-found", func(t *testing.T) {
 		t.Parallel()

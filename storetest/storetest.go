@@ -185,6 +185,14 @@ func events(t *testing.T, s propusk.Store) []propusk.Event {
 	return evs
 }
 
+// wantFeedLen checks that the feed holds n entries.
+func wantFeedLen(t *testing.T, s propusk.Store, n int) {
+	t.Helper()
+	if got := len(events(t, s)); got != n {
+		t.Errorf("feed has %d entries, want %d", got, n)
+	}
+}
+
 // kindRefs renders a feed as "kind:ref" strings, for comparison.
 func kindRefs(evs []propusk.Event) []string {
 	out := make([]string, 0, len(evs))

@@ -113,9 +113,7 @@ func testTokens(t *testing.T, open OpenFunc) {
 		if _, err := s.Token(ctxOf(t), tok.ID); err != nil {
 			t.Errorf("token after refused deletes: %v", err)
 		}
-		if n := len(events(t, s)); n != 0 {
-			t.Errorf("feed has %d entries, want 0", n)
-		}
+		wantFeedLen(t, s, 0)
 	})
 }
 
@@ -186,9 +184,7 @@ func testReplaceNamedToken(t *testing.T, open OpenFunc) {
 		if len(deleted) != 0 {
 			t.Errorf("deleted = %v, want none", deleted)
 		}
-		if n := len(events(t, s)); n != 0 {
-			t.Errorf("feed has %d entries, want 0", n)
-		}
+		wantFeedLen(t, s, 0)
 	})
 	t.Run("fail/unknown-user", func(t *testing.T) {
 		t.Parallel()
@@ -218,9 +214,7 @@ func testReplaceNamedToken(t *testing.T, open OpenFunc) {
 		if user.APIToken != "" {
 			t.Errorf("users.api_token = %q after failed replace", user.APIToken)
 		}
-		if n := len(events(t, s)); n != 0 {
-			t.Errorf("feed has %d entries, want 0", n)
-		}
+		wantFeedLen(t, s, 0)
 	})
 }
 
