@@ -141,18 +141,21 @@ func waitRefused(t *testing.T, what string, start time.Time, bound time.Duration
 
 func registerUser(t *testing.T, p *proc, login string) tokenPair {
 	t.Helper()
-	var pair tokenPair
-	if s := p.call("POST", "/api/v1/user.register", nil, `{"login":"`+login+`","password":"password-1"}`, &pair); s != 201 {
-		t.Fatalf("register %s: %d %+v", login, s, pair)
-	}
-	return pair
+	return signIn(t, p, "/api/v1/user.register", 201, login)
 }
 
 func loginUser(t *testing.T, p *proc, login string) tokenPair {
 	t.Helper()
+	return signIn(t, p, "/api/v1/user.login", 200, login)
+}
+
+// signIn posts login with the password "password-1" to path, wants status,
+// and returns the pair it is given.
+func signIn(t *testing.T, p *proc, path string, status int, login string) tokenPair {
+	t.Helper()
 	var pair tokenPair
-	if s := p.call("POST", "/api/v1/user.login", nil, `{"login":"`+login+`","password":"password-1"}`, &pair); s != 200 {
-		t.Fatalf("login %s: %d %+v", login, s, pair)
+	if s := p.call("POST", path, nil, `{"login":"`+login+`","password":"password-1"}`, &pair); s != status {
+		t.Fatalf("%s %s: %d %+v", path, login, s, pair)
 	}
 	return pair
 }
