@@ -111,6 +111,24 @@ func newService(t testing.TB, store propusk.Store, clk *clock, key []byte, mod .
 	return svc
 }
 
+// twoProcesses returns two services over one store with one master key and
+// clock, as two processes of one deployment are.
+func twoProcesses(t *testing.T, store propusk.Store, clk *clock) (*auth.Service, *auth.Service) {
+	t.Helper()
+	key := masterKey()
+	return newService(t, store, clk, key), newService(t, store, clk, key)
+}
+
+// register registers login with the password "correct horse" through svc.
+func register(t *testing.T, svc *auth.Service, login string) *auth.Pair {
+	t.Helper()
+	reg, err := svc.Register(context.Background(), login, "correct horse", propusk.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg
+}
+
 // bearer authenticates tok as the middleware does for Authorization: Bearer.
 func bearer(svc *auth.Service, tok string) (*propusk.Principal, error) {
 	return svc.Authenticate(context.Background(), tok, propusk.ViaAccessToken)
@@ -158,10 +176,7 @@ func TestAPITokenLifecycle(t *testing.T) {
 		clk := newClock()
 		svc := newService(t, d.store, clk, masterKey())
 
-		reg, err := svc.Register(ctx, "alice", "correct horse", propusk.Client{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg := register(t, svc, "alice")
 		a1 := reg.APIToken
 		p := mustWork(t, svc, a1)
 		uid := p.UserID
@@ -239,10 +254,7 @@ func TestAPITokenLifecycle(t *testing.T) {
 			}
 		})
 		t.Run("ok/other-users-untouched", func(t *testing.T) {
-			bob, err := svc.Register(ctx, "bob", "correct horse", propusk.Client{})
-			if err != nil {
-				t.Fatal(err)
-			}
+			bob := register(t, svc, "bob")
 			if _, err := svc.ReissueAPIToken(ctx, uid, auth.ReasonTariffPayment); err != nil {
 				t.Fatal(err)
 			}
@@ -256,10 +268,7 @@ func TestAPITokenTTL(t *testing.T) {
 	forEachStore(t, func(t *testing.T, d *db) {
 		clk := newClock()
 		svc := newService(t, d.store, clk, masterKey(), func(c *auth.Config) { c.APITokenTTL = time.Hour })
-		reg, err := svc.Register(context.Background(), "alice", "correct horse", propusk.Client{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg := register(t, svc, "alice")
 		if p := mustWork(t, svc, reg.APIToken); !p.ExpiresAt.Equal(clk.Now().Add(time.Hour)) {
 			t.Fatalf("ExpiresAt = %v, want now+1h", p.ExpiresAt)
 		}
@@ -276,14 +285,8 @@ func TestAPITokenSealed(t *testing.T) {
 		clk := newClock()
 		key := masterKey()
 		svc := newService(t, d.store, clk, key)
-		alice, err := svc.Register(ctx, "alice", "correct horse", propusk.Client{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		bob, err := svc.Register(ctx, "bob", "correct horse", propusk.Client{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		alice := register(t, svc, "alice")
+		bob := register(t, svc, "bob")
 		aliceID := mustWork(t, svc, alice.APIToken).UserID
 		bobID := mustWork(t, svc, bob.APIToken).UserID
 
@@ -332,10 +335,7 @@ func TestAbilitiesNarrow(t *testing.T) {
 	forEachStore(t, func(t *testing.T, d *db) {
 		ctx := context.Background()
 		svc := newService(t, d.store, newClock(), masterKey())
-		reg, err := svc.Register(ctx, "alice", "correct horse", propusk.Client{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg := register(t, svc, "alice")
 		full := mustWork(t, svc, reg.APIToken)
 		read, err := svc.CreateToken(ctx, full, "reader", []string{"read"}, time.Time{})
 		if err != nil {
@@ -386,13 +386,8 @@ func TestDeleteStopsCachedToken(t *testing.T) {
 	forEachStore(t, func(t *testing.T, d *db) {
 		ctx := context.Background()
 		clk := newClock()
-		key := masterKey()
-		svc := newService(t, d.store, clk, key)
-		other := newService(t, d.store, clk, key)
-		reg, err := svc.Register(ctx, "alice", "correct horse", propusk.Client{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		svc, other := twoProcesses(t, d.store, clk)
+		reg := register(t, svc, "alice")
 		p := mustWork(t, svc, reg.APIToken)
 		nt, err := svc.CreateToken(ctx, p, "ci", nil, time.Time{})
 		if err != nil {
@@ -416,10 +411,7 @@ func TestDeleteStopsCachedToken(t *testing.T) {
 		if err := svc.DeleteToken(ctx, p.UserID, nt.Token.ID); propusk.ErrorCode(err) != propusk.ENOTFOUND {
 			t.Fatalf("second delete: %v, want ENOTFOUND", err)
 		}
-		bob, err := svc.Register(ctx, "bob", "correct horse", propusk.Client{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		bob := register(t, svc, "bob")
 		mustWork(t, svc, bob.APIToken)
 		if err := svc.DeleteToken(ctx, p.UserID, mustID(t, bob.APIToken)); propusk.ErrorCode(err) != propusk.ENOTFOUND {
 			t.Fatalf("deleting another user's token: %v, want ENOTFOUND", err)
@@ -444,10 +436,7 @@ func TestExpiredTokenRefused(t *testing.T) {
 		clk := newClock()
 		key := masterKey()
 		svc := newService(t, d.store, clk, key)
-		reg, err := svc.Register(ctx, "alice", "correct horse", propusk.Client{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg := register(t, svc, "alice")
 		p := mustWork(t, svc, reg.APIToken)
 		if _, err := svc.CreateToken(ctx, p, "past", nil, clk.Now()); propusk.ErrorCode(err) != propusk.EINVALID {
 			t.Fatalf("a token expiring now: %v, want EINVALID", err)
@@ -631,10 +620,7 @@ func TestMadeUpTokensNoReads(t *testing.T) {
 		clk := newClock()
 		cs := &countingStore{Store: d.store}
 		svc := newService(t, cs, clk, masterKey())
-		reg, err := svc.Register(ctx, "alice", "correct horse", propusk.Client{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg := register(t, svc, "alice")
 		alice := mustWork(t, svc, reg.APIToken)
 		next := mustID(t, reg.APIToken) + 1
 		var deleted []int64
@@ -729,13 +715,8 @@ func TestNewTokenAfterMadeUpFlood(t *testing.T) {
 	forEachStore(t, func(t *testing.T, d *db) {
 		ctx := context.Background()
 		clk := newClock()
-		key := masterKey()
-		svc := newService(t, d.store, clk, key)
-		other := newService(t, d.store, clk, key)
-		reg, err := svc.Register(ctx, "alice", "correct horse", propusk.Client{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		svc, other := twoProcesses(t, d.store, clk)
+		reg := register(t, svc, "alice")
 		alice := mustWork(t, svc, reg.APIToken)
 		flood := func(svc *auth.Service) {
 			t.Helper()
@@ -807,10 +788,7 @@ func TestNoWritesOnRequestPath(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		reg, err := svc.Register(ctx, "alice", "correct horse", propusk.Client{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg := register(t, svc, "alice")
 		if err := svc.Flush(ctx); err != nil {
 			t.Fatal(err)
 		}
@@ -877,10 +855,7 @@ func TestNoSecretAtRest(t *testing.T) {
 		clk := newClock()
 		svc := newService(t, d.store, clk, masterKey())
 		var issued []string
-		reg, err := svc.Register(ctx, "alice", "correct horse", propusk.Client{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		reg := register(t, svc, "alice")
 		issued = append(issued, reg.APIToken)
 		p := mustWork(t, svc, reg.APIToken)
 		login, err := svc.Login(ctx, "alice", "correct horse", propusk.Client{})

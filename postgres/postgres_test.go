@@ -5,19 +5,17 @@ import (
 	"errors"
 	"io/fs"
 	"net"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/pgproxy"
 	"github.com/propusk/propusk/postgres/pgtest"
 	"github.com/propusk/propusk/storetest"
 )
@@ -40,115 +38,16 @@ func TestStore(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) propusk.Store { return openTest(t) })
 }
 
-// proxy forwards TCP connections to target until it is told to stop
-// forwarding, so a test can take "the database" away and bring it back.
-type proxy struct {
-	t      *testing.T
-	ln     net.Listener
-	target string
-
-	mu    sync.Mutex
-	mode  string // "forward", "refuse" (drop at once) or "hang" (accept, never answer)
-	conns []net.Conn
-	// silent drops every byte on the connections open now, closing none:
-	// a link that loses packets without either side being told.
-	silent atomic.Bool
-}
-
-// pipe copies like io.Copy, but drops what it reads while p.silent is set.
-func (p *proxy) pipe(dst, src net.Conn) {
-	defer dst.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 && !p.silent.Load() {
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func newProxy(t *testing.T, target string) *proxy {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &proxy{t: t, ln: ln, target: target, mode: "forward"}
-	t.Cleanup(func() { ln.Close(); p.set("refuse") })
-	go p.serve()
-	return p
-}
-
-func (p *proxy) serve() {
-	for {
-		c, err := p.ln.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		mode := p.mode
-		p.conns = append(p.conns, c)
-		p.mu.Unlock()
-		switch mode {
-		case "refuse":
-			c.Close()
-		case "hang":
-			// Keep it open and silent.
-		default:
-			up, err := net.Dial("tcp", p.target)
-			if err != nil {
-				c.Close()
-				continue
-			}
-			p.mu.Lock()
-			p.conns = append(p.conns, up)
-			p.mu.Unlock()
-			go p.pipe(up, c)
-			go p.pipe(c, up)
-		}
-	}
-}
-
-// set switches the mode and cuts every connection open so far.
-func (p *proxy) set(mode string) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.mode = mode
-	for _, c := range p.conns {
-		c.Close()
-	}
-	p.conns = nil
-}
-
-// proxied returns dsn with its host and port replaced by the proxy's.
-func (p *proxy) dsn(dsn string) string {
-	u, err := url.Parse(dsn)
-	if err != nil || u.Scheme == "" {
-		p.t.Skip("the failure tests need a URL DSN")
-	}
-	u.Host = p.ln.Addr().String()
-	return u.String()
-}
-
-func targetOf(t *testing.T, dsn string) string {
-	cfg, err := pgconn.ParseConfig(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port)))
-}
-
 // openProxied returns a migrated store on a fresh schema that reaches
 // PostgreSQL through a proxy the test controls, with a short Timeout.
-func openProxied(t *testing.T) (*Store, *proxy) {
+func openProxied(t *testing.T) (*Store, *pgproxy.Proxy) {
 	t.Helper()
-	dsn := pgtest.DSN(t)
-	p := newProxy(t, targetOf(t, dsn))
-	s, err := Open(t.Context(), p.dsn(dsn))
+	p, dsn, err := pgproxy.For(pgtest.DSN(t))
+	if err != nil {
+		t.Skipf("the failure tests need a URL DSN: %v", err)
+	}
+	t.Cleanup(func() { p.Close() })
+	s, err := Open(t.Context(), dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,8 +70,18 @@ func TestUnavailable(t *testing.T) {
 	waited := make(chan error, 1)
 	go func() { waited <- s.Wait(ctx) }()
 
-	for _, mode := range []string{"refuse", "hang"} {
-		p.set(mode)
+	cuts := []struct {
+		mode string
+		cut  func() error
+	}{
+		{"refuse", func() error { p.Down(); return nil }},
+		{"hang", p.Hang},
+	}
+	for _, c := range cuts {
+		mode := c.mode
+		if err := c.cut(); err != nil {
+			t.Fatal(err)
+		}
 		start := time.Now()
 		_, err := s.UserByID(ctx, 1)
 		if code := propusk.ErrorCode(err); code != propusk.EUNAVAILABLE {
@@ -194,7 +103,9 @@ func TestUnavailable(t *testing.T) {
 		t.Fatal("Wait did not notice the lost connection")
 	}
 
-	p.set("forward")
+	if err := p.Up(); err != nil {
+		t.Fatal(err)
+	}
 	u := &propusk.User{Login: "back", PasswordHash: "x"}
 	if err := s.CreateUser(ctx, u); err != nil {
 		t.Fatalf("after recovery: %v", err)
@@ -216,15 +127,16 @@ func TestWaitNoticesSilentLink(t *testing.T) {
 	if err := s.Wait(t.Context()); err != nil {
 		t.Fatalf("quiet healthy link: %v", err)
 	}
-	p.silent.Store(true)
+	p.Silence()
 	start := time.Now()
 	err := s.Wait(t.Context())
 	if code := propusk.ErrorCode(err); code != propusk.EUNAVAILABLE {
 		t.Fatalf("silent link: %v (%s), want %s", err, code, propusk.EUNAVAILABLE)
 	}
 	t.Logf("silent link noticed after %v (heartbeat 300ms + timeout 500ms)", time.Since(start))
-	p.silent.Store(false)
-	p.set("forward")
+	if err := p.Up(); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.Wait(t.Context()); err != nil {
 		t.Fatalf("reconnect: %v", err)
 	}

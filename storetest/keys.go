@@ -1,9 +1,12 @@
 package storetest
 
 import (
+	"bytes"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/propusk/propusk"
 )
@@ -81,5 +84,65 @@ func testMissingKeys(t *testing.T, open OpenFunc) {
 		if n := len(events(t, s)); n != 1 {
 			t.Fatalf("feed has %d entries, want 1: nothing was added", n)
 		}
+	})
+}
+
+func testKeys(t *testing.T, open OpenFunc) {
+	t.Run("ok/add-list-delete", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		keys, err := s.Keys(ctxOf(t))
+		must(t, "keys", err)
+		if len(keys) != 0 {
+			t.Fatalf("keys of a new store = %d", len(keys))
+		}
+		access := &propusk.Key{ID: "k-access", Use: propusk.KeyUseAccess, Sealed: []byte("sealed-ed25519"), Public: []byte("public-ed25519"), CreatedAt: t0}
+		refresh := &propusk.Key{ID: "k-refresh", Use: propusk.KeyUseRefresh, Sealed: []byte{0, 1, 2, 255}, CreatedAt: t0.Add(time.Second)}
+		seal := &propusk.Key{ID: "k-seal", Use: propusk.KeyUseSeal, Sealed: []byte("sealed-aes"), CreatedAt: t0.Add(2 * time.Second)}
+		must(t, "add", s.AddKeys(ctxOf(t), seal, access))
+		must(t, "add", s.AddKeys(ctxOf(t), refresh))
+		if got, want := kindRefs(events(t, s)), []string{propusk.EventKeys + ":", propusk.EventKeys + ":"}; !slices.Equal(got, want) {
+			t.Errorf("feed = %q, want %q", got, want)
+		}
+
+		keys, err = s.Keys(ctxOf(t))
+		must(t, "keys", err)
+		want := []*propusk.Key{access, refresh, seal}
+		if len(keys) != len(want) {
+			t.Fatalf("keys = %d, want %d", len(keys), len(want))
+		}
+		for i, k := range keys {
+			w := want[i]
+			if k.ID != w.ID || k.Use != w.Use || !bytes.Equal(k.Sealed, w.Sealed) || !bytes.Equal(k.Public, w.Public) {
+				t.Errorf("key %d = %+v, want %+v", i, k, w)
+			}
+			sameTime(t, "key.CreatedAt", k.CreatedAt, w.CreatedAt)
+		}
+		if len(keys[1].Public) != 0 {
+			t.Errorf("refresh key has a public half %x", keys[1].Public)
+		}
+
+		must(t, "delete", s.DeleteKeys(ctxOf(t), "k-access", "k-unknown"))
+		keys, err = s.Keys(ctxOf(t))
+		must(t, "keys", err)
+		if len(keys) != 2 || keys[0].ID != "k-refresh" || keys[1].ID != "k-seal" {
+			t.Errorf("keys after delete = %+v", keys)
+		}
+		wantFeedLen(t, s, 3)
+	})
+	t.Run("fail/duplicate-id", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		must(t, "add", s.AddKeys(ctxOf(t), &propusk.Key{ID: "k1", Use: propusk.KeyUseAccess, Sealed: []byte("a"), CreatedAt: t0}))
+		err := s.AddKeys(ctxOf(t),
+			&propusk.Key{ID: "k2", Use: propusk.KeyUseAccess, Sealed: []byte("b"), CreatedAt: t0},
+			&propusk.Key{ID: "k1", Use: propusk.KeyUseAccess, Sealed: []byte("c"), CreatedAt: t0})
+		wantCode(t, "add duplicate", err, propusk.ECONFLICT)
+		keys, err := s.Keys(ctxOf(t))
+		must(t, "keys", err)
+		if len(keys) != 1 || string(keys[0].Sealed) != "a" {
+			t.Errorf("keys after failed add = %+v, want only the first k1", keys)
+		}
+		wantFeedLen(t, s, 1)
 	})
 }

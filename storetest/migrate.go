@@ -2,9 +2,12 @@ package storetest
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/propusk/propusk"
 )
@@ -100,3 +103,64 @@ func KeylessRows(t *testing.T, s propusk.Store, insert func(ctx context.Context,
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Migrator is a store whose schema can be created or upgraded.
+type Migrator interface {
+	Migrate(ctx context.Context) error
+	Close() error
+}
+
+// MigrateConcurrently opens four stores on one database with open and
+// migrates each twice at the same time, as processes starting together do:
+// every run must succeed, and the second must find nothing to do.
+func MigrateConcurrently(t *testing.T, open func(ctx context.Context) (Migrator, error)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Go(func() {
+			s, err := open(t.Context())
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer s.Close()
+			if errs[i] = s.Migrate(t.Context()); errs[i] == nil {
+				errs[i] = s.Migrate(t.Context())
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// LaravelRows checks that rows written the way a Laravel app writes them
+// read back right: insert must add, for userID, two rows to
+// personal_access_tokens in the database's own dialect: token "aaaa" named
+// "api-token" with abilities '["*"]', no expiry and created and updated at
+// 2024-05-06 07:08:09; and token "bbbb" named "legacy" with NULL abilities,
+// last used 2024-05-07 00:00:00 and expiring 2025-01-01 00:00:00 (all UTC).
+// It returns the user it made.
+func LaravelRows(t *testing.T, s propusk.Store, insert func(ctx context.Context, userID int64) error) *propusk.User {
+	t.Helper()
+	ctx := t.Context()
+	u := &propusk.User{Login: "alice", PasswordHash: "x"}
+	must(t, "create user", s.CreateUser(ctx, u))
+	must(t, "insert as Laravel does", insert(ctx, u.ID))
+	tok, err := s.TokenByHash(ctx, "aaaa")
+	must(t, "token aaaa", err)
+	if want := time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC); !tok.CreatedAt.Equal(want) || !tok.ExpiresAt.IsZero() || !slices.Equal(tok.Abilities, []string{"*"}) {
+		t.Errorf("laravel row = %+v", tok)
+	}
+	tok, err = s.TokenByHash(ctx, "bbbb")
+	must(t, "token bbbb", err)
+	if !slices.Equal(tok.Abilities, []string{"*"}) || !tok.ExpiresAt.Equal(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) ||
+		!tok.LastUsedAt.Equal(time.Date(2024, 5, 7, 0, 0, 0, 0, time.UTC)) {
+		t.Errorf("laravel row with NULL abilities = %+v", tok)
+	}
+	return u
+}

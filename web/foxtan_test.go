@@ -282,16 +282,6 @@ func TestRotation(t *testing.T) {
 	})
 }
 
-func (e *env) login(login, password string) pair {
-	e.t.Helper()
-	r := e.do(req{method: "POST", path: "/api/v1/user.login", body: `{"login":"` + login + `","password":"` + password + `"}`, header: xhr})
-	if r.StatusCode != 200 {
-		e.t.Fatalf("login: %d %s", r.StatusCode, r.body)
-	}
-	m := r.json(e.t)
-	return pair{access: m["accessToken"].(string), refresh: m["refreshToken"].(string), api: m["apiToken"].(string)}
-}
-
 func TestRegisterAndLogin(t *testing.T) {
 	forEachStore(t, func(t *testing.T, open func(*testing.T) propusk.Store) {
 		e := newEnv(t, open)

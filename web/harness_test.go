@@ -182,9 +182,21 @@ func (e *env) obtain() pair {
 
 func (e *env) register(login, password string) pair {
 	e.t.Helper()
-	r := e.do(req{method: "POST", path: "/api/v1/user.register", body: `{"login":"` + login + `","password":"` + password + `"}`, header: xhr})
-	if r.StatusCode != 201 {
-		e.t.Fatalf("register: %d %s", r.StatusCode, r.body)
+	return e.signIn("/api/v1/user.register", http.StatusCreated, login, password)
+}
+
+func (e *env) login(login, password string) pair {
+	e.t.Helper()
+	return e.signIn("/api/v1/user.login", http.StatusOK, login, password)
+}
+
+// signIn posts a login and password to path as a script does, wants
+// status, and returns the pair it is given.
+func (e *env) signIn(path string, status int, login, password string) pair {
+	e.t.Helper()
+	r := e.do(req{method: "POST", path: path, body: `{"login":"` + login + `","password":"` + password + `"}`, header: xhr})
+	if r.StatusCode != status {
+		e.t.Fatalf("%s: %d %s", path, r.StatusCode, r.body)
 	}
 	m := r.json(e.t)
 	return pair{access: m["accessToken"].(string), refresh: m["refreshToken"].(string), api: m["apiToken"].(string)}

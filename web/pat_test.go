@@ -89,35 +89,51 @@ func sha256Hex(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// patFixture is what each case of TestPersonalAccessTokensAPI starts from:
+// a server of its own with alice and bob registered, so that a case runs
+// the same alone as after the others.
+type patFixture struct {
+	e          *patEnv
+	alice, bob pair
+	jwt        map[string]string // alice's access token, sent by a script
+}
+
+func newPATFixture(t *testing.T, open func(t *testing.T) propusk.Store) *patFixture {
+	t.Helper()
+	e := newPATEnv(t, open)
+	f := &patFixture{e: e, alice: e.register("alice", "correct horse"), bob: e.register("bob", "correct horse")}
+	if !patToken.MatchString(f.alice.api) {
+		t.Fatalf("apiToken %q is not <id>|<40 alnum><crc32>", f.alice.api)
+	}
+	f.jwt = withXHR(map[string]string{"X-Access-Token": f.alice.access})
+	return f
+}
+
+// createCI creates alice's second token, "ci", with every ability.
+func (f *patFixture) createCI() map[string]any {
+	return f.e.createToken(f.jwt, `{"name":"ci"}`)
+}
+
 func TestPersonalAccessTokensAPI(t *testing.T) {
 	forEachStore(t, func(t *testing.T, open func(t *testing.T) propusk.Store) {
-		e := newPATEnv(t, open)
-		alice := e.register("alice", "correct horse")
-		bob := e.register("bob", "correct horse")
-		if !patToken.MatchString(alice.api) {
-			t.Fatalf("apiToken %q is not <id>|<40 alnum><crc32>", alice.api)
-		}
-		jwt := withXHR(map[string]string{"X-Access-Token": alice.access})
-
-		var ci map[string]any
 		tests := []struct {
 			name string
-			run  func(t *testing.T)
+			run  func(t *testing.T, f *patFixture)
 		}{
-			{"ok/api-token-authenticates", func(t *testing.T) {
-				r := e.do(req{method: "GET", path: "/api/v1/user.me", header: bearerXHR(alice.api)})
+			{"ok/api-token-authenticates", func(t *testing.T, f *patFixture) {
+				r := f.e.do(req{method: "GET", path: "/api/v1/user.me", header: bearerXHR(f.alice.api)})
 				if r.StatusCode != 200 || r.json(t)["via"] != propusk.ViaAPIToken || r.json(t)["login"] != "alice" {
 					t.Fatalf("user.me: %d %s", r.StatusCode, r.body)
 				}
 			}},
-			{"ok/bare-secret", func(t *testing.T) {
-				r := e.do(req{method: "GET", path: "/api/v1/user.me", header: bearerXHR(secretPart(alice.api))})
+			{"ok/bare-secret", func(t *testing.T, f *patFixture) {
+				r := f.e.do(req{method: "GET", path: "/api/v1/user.me", header: bearerXHR(secretPart(f.alice.api))})
 				if r.StatusCode != 200 {
 					t.Fatalf("bare secret: %d %s", r.StatusCode, r.body)
 				}
 			}},
-			{"ok/create-shows-secret-once", func(t *testing.T) {
-				ci = e.createToken(jwt, `{"name":"ci"}`)
+			{"ok/create-shows-secret-once", func(t *testing.T, f *patFixture) {
+				ci := f.createCI()
 				tok, _ := ci["token"].(string)
 				if !patToken.MatchString(tok) || !strings.HasPrefix(tok, fmt.Sprintf("%v|", ci["id"])) {
 					t.Fatalf("created %v: token %q is not <id>|<secret>", ci, tok)
@@ -125,12 +141,13 @@ func TestPersonalAccessTokensAPI(t *testing.T) {
 				if ci["name"] != "ci" || fmt.Sprint(ci["abilities"]) != "[*]" || ci["expires_at"] != nil {
 					t.Fatalf("created %v: want name ci, abilities [*], no expiry", ci)
 				}
-				if userID(t, e.env, tok) != userID(t, e.env, alice.api) {
+				if userID(t, f.e.env, tok) != userID(t, f.e.env, f.alice.api) {
 					t.Fatal("the new token is not alice's")
 				}
 			}},
-			{"ok/list-never-shows-secret", func(t *testing.T) {
-				r := e.do(req{method: "GET", path: "/api/v1/tokens", header: jwt})
+			{"ok/list-never-shows-secret", func(t *testing.T, f *patFixture) {
+				ci := f.createCI()
+				r := f.e.do(req{method: "GET", path: "/api/v1/tokens", header: f.jwt})
 				if r.StatusCode != 200 {
 					t.Fatalf("list: %d %s", r.StatusCode, r.body)
 				}
@@ -138,7 +155,7 @@ func TestPersonalAccessTokensAPI(t *testing.T) {
 				if len(list) != 2 {
 					t.Fatalf("list %s: want alice's api-token and ci", r.body)
 				}
-				for _, tok := range []string{alice.api, ci["token"].(string)} {
+				for _, tok := range []string{f.alice.api, ci["token"].(string)} {
 					for _, leak := range []string{secretPart(tok), sha256Hex(secretPart(tok))} {
 						if strings.Contains(string(r.body), leak) {
 							t.Fatalf("the list shows a secret or hash: %s", r.body)
@@ -160,106 +177,109 @@ func TestPersonalAccessTokensAPI(t *testing.T) {
 					t.Fatalf("names %s", names)
 				}
 			}},
-			{"ok/list-by-api-token", func(t *testing.T) {
-				r := e.do(req{method: "GET", path: "/api/v1/tokens", header: bearerXHR(alice.api)})
+			{"ok/list-by-api-token", func(t *testing.T, f *patFixture) {
+				f.createCI()
+				r := f.e.do(req{method: "GET", path: "/api/v1/tokens", header: bearerXHR(f.alice.api)})
 				if r.StatusCode != 200 || len(r.jsonList(t)) != 2 {
 					t.Fatalf("list: %d %s", r.StatusCode, r.body)
 				}
 			}},
-			{"ok/abilities-and-expiry", func(t *testing.T) {
-				exp := e.clock.Now().Add(48 * 3600e9).UTC().Format("2006-01-02T15:04:05Z")
-				m := e.createToken(jwt, `{"name":"reader","abilities":["read"],"expires_at":"`+exp+`"}`)
+			{"ok/abilities-and-expiry", func(t *testing.T, f *patFixture) {
+				exp := f.e.clock.Now().Add(48 * 3600e9).UTC().Format("2006-01-02T15:04:05Z")
+				m := f.e.createToken(f.jwt, `{"name":"reader","abilities":["read"],"expires_at":"`+exp+`"}`)
 				if fmt.Sprint(m["abilities"]) != "[read]" || m["expires_at"] != exp {
 					t.Fatalf("created %v, want abilities [read], expires_at %s", m, exp)
 				}
 			}},
-			{"fail/no-name", func(t *testing.T) {
-				wantError(t, e.do(req{method: "POST", path: "/api/v1/tokens", body: `{"name":""}`, header: jwt}), 400, propusk.EINVALID)
+			{"fail/no-name", func(t *testing.T, f *patFixture) {
+				wantError(t, f.e.do(req{method: "POST", path: "/api/v1/tokens", body: `{"name":""}`, header: f.jwt}), 400, propusk.EINVALID)
 			}},
-			{"fail/bad-expiry", func(t *testing.T) {
-				wantError(t, e.do(req{method: "POST", path: "/api/v1/tokens", body: `{"name":"x","expires_at":"tomorrow"}`, header: jwt}), 400, propusk.EINVALID)
+			{"fail/bad-expiry", func(t *testing.T, f *patFixture) {
+				wantError(t, f.e.do(req{method: "POST", path: "/api/v1/tokens", body: `{"name":"x","expires_at":"tomorrow"}`, header: f.jwt}), 400, propusk.EINVALID)
 			}},
-			{"fail/anonymous", func(t *testing.T) {
-				anon := e.obtain()
-				wantError(t, e.do(req{method: "POST", path: "/api/v1/tokens", body: `{"name":"x"}`, header: withXHR(map[string]string{"X-Access-Token": anon.access})}), 403, propusk.EFORBIDDEN)
-				wantError(t, e.do(req{method: "GET", path: "/api/v1/tokens", header: xhr}), 403, propusk.ETOKENREQUIRED)
+			{"fail/anonymous", func(t *testing.T, f *patFixture) {
+				anon := f.e.obtain()
+				wantError(t, f.e.do(req{method: "POST", path: "/api/v1/tokens", body: `{"name":"x"}`, header: withXHR(map[string]string{"X-Access-Token": anon.access})}), 403, propusk.EFORBIDDEN)
+				wantError(t, f.e.do(req{method: "GET", path: "/api/v1/tokens", header: xhr}), 403, propusk.ETOKENREQUIRED)
 			}},
-			{"fail/abilities-never-widen", func(t *testing.T) {
-				reader := e.createToken(jwt, `{"name":"reader2","abilities":["read","tokens:manage"]}`)["token"].(string)
+			{"fail/abilities-never-widen", func(t *testing.T, f *patFixture) {
+				reader := f.e.createToken(f.jwt, `{"name":"reader2","abilities":["read","tokens:manage"]}`)["token"].(string)
 				for _, body := range []string{`{"name":"x"}`, `{"name":"x","abilities":["*"]}`, `{"name":"x","abilities":["write"]}`} {
-					wantError(t, e.do(req{method: "POST", path: "/api/v1/tokens", body: body, header: bearerXHR(reader)}), 403, propusk.EFORBIDDEN)
+					wantError(t, f.e.do(req{method: "POST", path: "/api/v1/tokens", body: body, header: bearerXHR(reader)}), 403, propusk.EFORBIDDEN)
 				}
-				if m := e.createToken(bearerXHR(reader), `{"name":"x","abilities":["read"]}`); fmt.Sprint(m["abilities"]) != "[read]" {
+				if m := f.e.createToken(bearerXHR(reader), `{"name":"x","abilities":["read"]}`); fmt.Sprint(m["abilities"]) != "[read]" {
 					t.Fatalf("narrowed copy: %v", m)
 				}
 			}},
-			{"fail/account-management-needs-its-ability", func(t *testing.T) {
+			{"fail/account-management-needs-its-ability", func(t *testing.T, f *patFixture) {
 				// A token made for an app's API cannot manage the account:
 				// not mint tokens, not delete them, not end sessions.
-				reader := e.createToken(jwt, `{"name":"reader3","abilities":["read"]}`)
+				reader := f.e.createToken(f.jwt, `{"name":"reader3","abilities":["read"]}`)
 				tok, id := reader["token"].(string), fmt.Sprint(reader["id"])
-				wantError(t, e.do(req{method: "POST", path: "/api/v1/tokens", body: `{"name":"x","abilities":["read"]}`, header: bearerXHR(tok)}), 403, propusk.EFORBIDDEN)
-				wantError(t, e.do(req{method: "DELETE", path: "/api/v1/tokens/" + id, header: bearerXHR(tok)}), 403, propusk.EFORBIDDEN)
-				wantError(t, e.do(req{method: "DELETE", path: "/api/v1/sessions/" + claims(t, alice.access)["sid"].(string), header: bearerXHR(tok)}), 403, propusk.EFORBIDDEN)
-				if r := e.do(req{method: "GET", path: "/api/v1/tokens", header: bearerXHR(tok)}); r.StatusCode != 200 {
+				wantError(t, f.e.do(req{method: "POST", path: "/api/v1/tokens", body: `{"name":"x","abilities":["read"]}`, header: bearerXHR(tok)}), 403, propusk.EFORBIDDEN)
+				wantError(t, f.e.do(req{method: "DELETE", path: "/api/v1/tokens/" + id, header: bearerXHR(tok)}), 403, propusk.EFORBIDDEN)
+				wantError(t, f.e.do(req{method: "DELETE", path: "/api/v1/sessions/" + claims(t, f.alice.access)["sid"].(string), header: bearerXHR(tok)}), 403, propusk.EFORBIDDEN)
+				if r := f.e.do(req{method: "GET", path: "/api/v1/tokens", header: bearerXHR(tok)}); r.StatusCode != 200 {
 					t.Fatalf("listing needs no extra ability: %d", r.StatusCode)
 				}
 			}},
-			{"fail/lifetime-never-widens", func(t *testing.T) {
-				exp := e.clock.Now().Add(time.Hour).UTC().Format(time.RFC3339)
-				short := e.createToken(jwt, `{"name":"short","abilities":["*"],"expires_at":"`+exp+`"}`)["token"].(string)
-				later := e.clock.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
+			{"fail/lifetime-never-widens", func(t *testing.T, f *patFixture) {
+				exp := f.e.clock.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+				short := f.e.createToken(f.jwt, `{"name":"short","abilities":["*"],"expires_at":"`+exp+`"}`)["token"].(string)
+				later := f.e.clock.Now().Add(2 * time.Hour).UTC().Format(time.RFC3339)
 				for _, body := range []string{`{"name":"forever"}`, `{"name":"later","expires_at":"` + later + `"}`} {
-					wantError(t, e.do(req{method: "POST", path: "/api/v1/tokens", body: body, header: bearerXHR(short)}), 403, propusk.EFORBIDDEN)
+					wantError(t, f.e.do(req{method: "POST", path: "/api/v1/tokens", body: body, header: bearerXHR(short)}), 403, propusk.EFORBIDDEN)
 				}
-				sooner := e.clock.Now().Add(30 * time.Minute).UTC().Format(time.RFC3339)
-				e.createToken(bearerXHR(short), `{"name":"sooner","expires_at":"`+sooner+`"}`)
-				wantError(t, e.do(req{method: "POST", path: "/api/v1/tokens", body: `{"name":"y10k","expires_at":"9999-12-31T23:59:59-23:59"}`, header: jwt}), 400, propusk.EINVALID)
+				sooner := f.e.clock.Now().Add(30 * time.Minute).UTC().Format(time.RFC3339)
+				f.e.createToken(bearerXHR(short), `{"name":"sooner","expires_at":"`+sooner+`"}`)
+				wantError(t, f.e.do(req{method: "POST", path: "/api/v1/tokens", body: `{"name":"y10k","expires_at":"9999-12-31T23:59:59-23:59"}`, header: f.jwt}), 400, propusk.EINVALID)
 			}},
-			{"ok/ability-guard", func(t *testing.T) {
-				reader := e.createToken(jwt, `{"name":"r","abilities":["read"]}`)["token"].(string)
-				courses := e.createToken(jwt, `{"name":"c","abilities":["courses:read"]}`)["token"].(string)
+			{"ok/ability-guard", func(t *testing.T, f *patFixture) {
+				reader := f.e.createToken(f.jwt, `{"name":"r","abilities":["read"]}`)["token"].(string)
+				courses := f.e.createToken(f.jwt, `{"name":"c","abilities":["courses:read"]}`)["token"].(string)
 				for _, c := range []struct {
 					tok  string
 					want int
-				}{{reader, 403}, {courses, 200}, {alice.api, 200}, {alice.access, 200}} {
-					if got := e.courses(c.tok); got != c.want {
+				}{{reader, 403}, {courses, 200}, {f.alice.api, 200}, {f.alice.access, 200}} {
+					if got := f.e.courses(c.tok); got != c.want {
 						t.Fatalf("GET /api/courses with %.8s…: %d, want %d", c.tok, got, c.want)
 					}
 				}
 			}},
-			{"fail/wrong-checksum", func(t *testing.T) {
+			{"fail/wrong-checksum", func(t *testing.T, f *patFixture) {
+				ci := f.createCI()
 				tok := ci["token"].(string)
 				last := tok[len(tok)-1]
 				bad := tok[:len(tok)-1] + map[bool]string{true: "1", false: "0"}[last == '0']
-				wantError(t, e.do(req{method: "GET", path: "/api/v1/user.me", header: bearerXHR(bad)}), 403, propusk.ETOKENINVALID)
+				wantError(t, f.e.do(req{method: "GET", path: "/api/v1/user.me", header: bearerXHR(bad)}), 403, propusk.ETOKENINVALID)
 			}},
-			{"fail/pat-in-cookie", func(t *testing.T) {
+			{"fail/pat-in-cookie", func(t *testing.T, f *patFixture) {
 				// Cookie authentication needs CSRF checks a bearer token
 				// skips, so a token in the cookie is refused outright.
-				r := e.do(req{method: "GET", path: "/api/v1/user.me", header: xhr, cookies: []*http.Cookie{{Name: "accessToken", Value: alice.api}}})
+				r := f.e.do(req{method: "GET", path: "/api/v1/user.me", header: xhr, cookies: []*http.Cookie{{Name: "accessToken", Value: f.alice.api}}})
 				wantError(t, r, 403, propusk.ETOKENINVALID)
 			}},
-			{"ok/delete", func(t *testing.T) {
+			{"ok/delete", func(t *testing.T, f *patFixture) {
+				ci := f.createCI()
 				tok := ci["token"].(string)
 				id := fmt.Sprint(ci["id"])
-				if r := e.do(req{method: "DELETE", path: "/api/v1/tokens/" + id, header: bearerXHR(tok)}); r.StatusCode != 204 {
+				if r := f.e.do(req{method: "DELETE", path: "/api/v1/tokens/" + id, header: bearerXHR(tok)}); r.StatusCode != 204 {
 					t.Fatalf("delete: %d %s", r.StatusCode, r.body)
 				}
-				wantError(t, e.do(req{method: "GET", path: "/api/v1/user.me", header: bearerXHR(tok)}), 403, propusk.ETOKENINVALID)
-				wantError(t, e.do(req{method: "DELETE", path: "/api/v1/tokens/" + id, header: jwt}), 404, propusk.ENOTFOUND)
+				wantError(t, f.e.do(req{method: "GET", path: "/api/v1/user.me", header: bearerXHR(tok)}), 403, propusk.ETOKENINVALID)
+				wantError(t, f.e.do(req{method: "DELETE", path: "/api/v1/tokens/" + id, header: f.jwt}), 404, propusk.ENOTFOUND)
 			}},
-			{"fail/delete-others", func(t *testing.T) {
-				bobID := strings.Split(bob.api, "|")[0]
-				wantError(t, e.do(req{method: "DELETE", path: "/api/v1/tokens/" + bobID, header: jwt}), 404, propusk.ENOTFOUND)
-				wantError(t, e.do(req{method: "DELETE", path: "/api/v1/tokens/nope", header: jwt}), 404, propusk.ENOTFOUND)
-				if r := e.do(req{method: "GET", path: "/api/v1/user.me", header: bearerXHR(bob.api)}); r.StatusCode != 200 {
+			{"fail/delete-others", func(t *testing.T, f *patFixture) {
+				bobID := strings.Split(f.bob.api, "|")[0]
+				wantError(t, f.e.do(req{method: "DELETE", path: "/api/v1/tokens/" + bobID, header: f.jwt}), 404, propusk.ENOTFOUND)
+				wantError(t, f.e.do(req{method: "DELETE", path: "/api/v1/tokens/nope", header: f.jwt}), 404, propusk.ENOTFOUND)
+				if r := f.e.do(req{method: "GET", path: "/api/v1/user.me", header: bearerXHR(f.bob.api)}); r.StatusCode != 200 {
 					t.Fatalf("bob's token after alice's delete attempt: %d", r.StatusCode)
 				}
 			}},
 		}
 		for _, tt := range tests {
-			t.Run(tt.name, tt.run)
+			t.Run(tt.name, func(t *testing.T) { tt.run(t, newPATFixture(t, open)) })
 		}
 	})
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/propusk/propusk/internal/testenv"
 	"github.com/propusk/propusk/postgres"
 	"github.com/propusk/propusk/postgres/pgtest"
 )
@@ -180,7 +181,7 @@ func TestKeyDeletionWhileReloadsFail(t *testing.T) {
 	conn := dbConn(t, dsn)
 	doomed := registerUser(t, procs[0], "yana")
 	var h struct{ Kid string }
-	decodeJWT(t, doomed.AccessToken, 0, &h)
+	testenv.DecodeJWT(t, doomed.AccessToken, 0, &h)
 	cmd := exec.Command(binary(t), "keys", "rotate", "--db", dsn)
 	cmd.Env = append(cmd.Environ(), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {

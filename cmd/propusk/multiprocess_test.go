@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/testenv"
 	"github.com/propusk/propusk/postgres/pgtest"
 )
 
@@ -104,22 +105,6 @@ func send(client *http.Client, base, method, path string, header map[string]stri
 	return reply{status: res.StatusCode, body: b, err: err}
 }
 
-// decodeJWT decodes part i of a JWT (0 header, 1 claims) into out.
-func decodeJWT(t testing.TB, tok string, i int, out any) {
-	t.Helper()
-	parts := strings.Split(tok, ".")
-	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %.20q", tok)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(parts[i])
-	if err == nil {
-		err = json.Unmarshal(b, out)
-	}
-	if err != nil {
-		t.Fatalf("JWT part %d: %v", i, err)
-	}
-}
-
 type claims struct {
 	SessionID  string `json:"sid"`
 	Generation int64  `json:"gen"`
@@ -128,7 +113,7 @@ type claims struct {
 
 func sidOf(t testing.TB, tok string) string {
 	var c claims
-	decodeJWT(t, tok, 1, &c)
+	testenv.DecodeJWT(t, tok, 1, &c)
 	return c.SessionID
 }
 
@@ -156,18 +141,21 @@ func waitRefused(t *testing.T, what string, start time.Time, bound time.Duration
 
 func registerUser(t *testing.T, p *proc, login string) tokenPair {
 	t.Helper()
-	var pair tokenPair
-	if s := p.call("POST", "/api/v1/user.register", nil, `{"login":"`+login+`","password":"password-1"}`, &pair); s != 201 {
-		t.Fatalf("register %s: %d %+v", login, s, pair)
-	}
-	return pair
+	return signIn(t, p, "/api/v1/user.register", 201, login)
 }
 
 func loginUser(t *testing.T, p *proc, login string) tokenPair {
 	t.Helper()
+	return signIn(t, p, "/api/v1/user.login", 200, login)
+}
+
+// signIn posts login with the password "password-1" to path, wants status,
+// and returns the pair it is given.
+func signIn(t *testing.T, p *proc, path string, status int, login string) tokenPair {
+	t.Helper()
 	var pair tokenPair
-	if s := p.call("POST", "/api/v1/user.login", nil, `{"login":"`+login+`","password":"password-1"}`, &pair); s != 200 {
-		t.Fatalf("login %s: %d %+v", login, s, pair)
+	if s := p.call("POST", path, nil, `{"login":"`+login+`","password":"password-1"}`, &pair); s != status {
+		t.Fatalf("%s %s: %d %+v", path, login, s, pair)
 	}
 	return pair
 }
@@ -274,7 +262,7 @@ func testRenewRace(t *testing.T, c *cluster) {
 	reg, pairs := race(t, c, "pavel")
 	sid := sidOf(t, reg.RefreshToken)
 	var before claims
-	decodeJWT(t, reg.RefreshToken, 1, &before)
+	testenv.DecodeJWT(t, reg.RefreshToken, 1, &before)
 	body := `{"refreshToken":"` + reg.RefreshToken + `"}`
 
 	// Exactly one rotation happened, in the database itself.
@@ -366,7 +354,7 @@ func race(t *testing.T, c *cluster, login string) (tokenPair, []tokenPair) {
 	reg := registerUser(t, c.a, login)
 	sid := sidOf(t, reg.RefreshToken)
 	var before claims
-	decodeJWT(t, reg.RefreshToken, 1, &before)
+	testenv.DecodeJWT(t, reg.RefreshToken, 1, &before)
 
 	// A client of its own per request, so that each has its own
 	// connection and nothing queues in the client: the requests reach the
@@ -419,8 +407,8 @@ func race(t *testing.T, c *cluster, login string) (tokenPair, []tokenPair) {
 		n, spread.Round(time.Millisecond), slowest.Round(time.Millisecond), raceGrace)
 	for i, p := range pairs {
 		var ac, rc claims
-		decodeJWT(t, p.AccessToken, 1, &ac)
-		decodeJWT(t, p.RefreshToken, 1, &rc)
+		testenv.DecodeJWT(t, p.AccessToken, 1, &ac)
+		testenv.DecodeJWT(t, p.RefreshToken, 1, &rc)
 		if ac.SessionID != sid || rc.SessionID != sid {
 			t.Fatalf("renew %d landed in session %q/%q, want %q", i, ac.SessionID, rc.SessionID, sid)
 		}
@@ -435,7 +423,7 @@ func testKeysRotate(t *testing.T, c *cluster) {
 	a, b := c.a, c.b
 	old := registerUser(t, a, "rita")
 	var oldHeader struct{ Kid string }
-	decodeJWT(t, old.AccessToken, 0, &oldHeader)
+	testenv.DecodeJWT(t, old.AccessToken, 0, &oldHeader)
 
 	start := time.Now()
 	cmd := exec.Command(binary(t), "keys", "rotate", "--db", c.dsn)
@@ -473,7 +461,7 @@ func testKeysRotate(t *testing.T, c *cluster) {
 	// A signs with it, and B accepts what A signed.
 	fresh := loginUser(t, a, "rita")
 	var h struct{ Kid string }
-	decodeJWT(t, fresh.AccessToken, 0, &h)
+	testenv.DecodeJWT(t, fresh.AccessToken, 0, &h)
 	if h.Kid != kid {
 		t.Fatalf("A signs with kid %q, want the new %q", h.Kid, kid)
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"testing"
 	"time"
 
@@ -25,22 +24,17 @@ const outageBound = 10 * time.Second
 // revocation another process made while this one was cut off.
 func TestDatabaseOutage(t *testing.T) {
 	dsn := pgtest.DSN(t)
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	proxy, err := pgproxy.Start(u.Host)
+	proxy, proxied, err := pgproxy.For(dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { proxy.Close() })
-	u.Host = proxy.Addr()
 
 	key := make([]byte, 32)
 	rand.Read(key)
 	env := []string{"PROPUSK_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key)}
-	a := startServer(t, t.TempDir(), env, "--db", u.String()) // through the proxy
-	b := startServer(t, t.TempDir(), env, "--db", dsn)        // straight to the database
+	a := startServer(t, t.TempDir(), env, "--db", proxied) // through the proxy
+	b := startServer(t, t.TempDir(), env, "--db", dsn)     // straight to the database
 
 	reg := registerUser(t, a, "vera")
 	other := loginUser(t, b, "vera") // revoked on B during the outage

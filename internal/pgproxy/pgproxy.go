@@ -8,8 +8,10 @@
 // Down closes the listening socket and every open connection, so new
 // connections are refused and open ones fail, as when the server dies.
 // Hang keeps accepting but forwards nothing, as when packets are dropped
-// on the way: a client notices only through its own timeouts. Up listens
-// again on the same address.
+// on the way: a client notices only through its own timeouts. Silence does
+// the same to the connections already open, closing none, as a link that
+// starts losing packets without either side being told. Up listens again
+// on the same address and ends both.
 //
 // # Counting
 //
@@ -22,8 +24,10 @@ package pgproxy
 
 import (
 	"encoding/binary"
+	"fmt"
 	"io"
 	"net"
+	"net/url"
 	"sync"
 	"sync/atomic"
 )
@@ -40,6 +44,10 @@ type Proxy struct {
 	stopped bool
 	wg      sync.WaitGroup
 
+	// silent drops every byte in both directions, on open connections and
+	// new ones alike, and closes none.
+	silent atomic.Bool
+
 	statements atomic.Int64
 	syncs      atomic.Int64
 }
@@ -53,6 +61,21 @@ func Start(target string) (*Proxy, error) {
 	p := &Proxy{target: target, addr: ln.Addr().String(), conns: map[net.Conn]struct{}{}, ln: ln}
 	p.serve(ln)
 	return p, nil
+}
+
+// For starts a proxy in front of the server of dsn, a postgres:// URL, and
+// returns it with dsn rerouted through it.
+func For(dsn string) (*Proxy, string, error) {
+	u, err := url.Parse(dsn)
+	if err != nil || u.Host == "" {
+		return nil, "", fmt.Errorf("pgproxy: %q is not a postgres:// URL with a host", dsn)
+	}
+	p, err := Start(u.Host)
+	if err != nil {
+		return nil, "", err
+	}
+	u.Host = p.Addr()
+	return p, u.String(), nil
 }
 
 // Addr returns the host:port clients connect to; it stays the same across
@@ -88,12 +111,17 @@ func (p *Proxy) Hang() error {
 	return p.listen()
 }
 
+// Silence drops, from now on, every byte clients and server send each
+// other, and closes no connection: neither side hears of the loss.
+func (p *Proxy) Silence() { p.silent.Store(true) }
+
 // Up forwards again: it listens on the same address if it had stopped, and
-// closes connections accepted while hanging.
+// closes connections accepted while hanging or open while silenced.
 func (p *Proxy) Up() error {
 	p.mu.Lock()
-	if p.hang {
+	if p.hang || p.silent.Load() {
 		p.hang = false
+		p.silent.Store(false)
 		p.dropLocked()
 	}
 	p.mu.Unlock()
@@ -196,7 +224,7 @@ func (p *Proxy) forward(client net.Conn) {
 		buf := make([]byte, 32<<10)
 		for {
 			n, err := client.Read(buf)
-			if n > 0 {
+			if n > 0 && !p.silent.Load() {
 				p.feed(&st, buf[:n])
 				if _, err := server.Write(buf[:n]); err != nil {
 					break
@@ -209,7 +237,18 @@ func (p *Proxy) forward(client net.Conn) {
 		done <- struct{}{}
 	}()
 	go func() {
-		io.Copy(client, server)
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := server.Read(buf)
+			if n > 0 && !p.silent.Load() {
+				if _, err := client.Write(buf[:n]); err != nil {
+					break
+				}
+			}
+			if err != nil {
+				break
+			}
+		}
 		done <- struct{}{}
 	}()
 	<-done

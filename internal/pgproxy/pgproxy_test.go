@@ -2,7 +2,6 @@ package pgproxy_test
 
 import (
 	"context"
-	"net/url"
 	"testing"
 	"time"
 
@@ -12,21 +11,8 @@ import (
 	"github.com/propusk/propusk/postgres/pgtest"
 )
 
-// Through reroutes a postgres:// DSN through p.
-func through(t *testing.T, dsn string, p *pgproxy.Proxy) string {
-	t.Helper()
-	u, err := url.Parse(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u.Host = p.Addr()
-	return u.String()
-}
-
 func TestCountAndCut(t *testing.T) {
-	dsn := pgtest.DSN(t)
-	u, _ := url.Parse(dsn)
-	p, err := pgproxy.Start(u.Host)
+	p, dsn, err := pgproxy.For(pgtest.DSN(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,7 +20,7 @@ func TestCountAndCut(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 
-	conn, err := pgx.Connect(ctx, through(t, dsn, p))
+	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,14 +39,14 @@ func TestCountAndCut(t *testing.T) {
 	if err := conn.Ping(ctx); err == nil {
 		t.Fatal("a connection survived Down")
 	}
-	if c, err := pgx.Connect(ctx, through(t, dsn, p)); err == nil {
+	if c, err := pgx.Connect(ctx, dsn); err == nil {
 		c.Close(ctx)
 		t.Fatal("connected while down")
 	}
 	if err := p.Up(); err != nil {
 		t.Fatal(err)
 	}
-	conn, err = pgx.Connect(ctx, through(t, dsn, p))
+	conn, err = pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatalf("after Up: %v", err)
 	}
@@ -71,16 +57,35 @@ func TestCountAndCut(t *testing.T) {
 	}
 	short, cancelShort := context.WithTimeout(ctx, 300*time.Millisecond)
 	defer cancelShort()
-	if c, err := pgx.Connect(short, through(t, dsn, p)); err == nil {
+	if c, err := pgx.Connect(short, dsn); err == nil {
 		c.Close(ctx)
 		t.Fatal("connected while hanging")
 	}
 	if err := p.Up(); err != nil {
 		t.Fatal(err)
 	}
-	conn, err = pgx.Connect(ctx, through(t, dsn, p))
+	conn, err = pgx.Connect(ctx, dsn)
 	if err != nil {
 		t.Fatalf("after hanging: %v", err)
+	}
+	defer conn.Close(ctx)
+
+	// Silenced, an open connection stays open but hears nothing back.
+	p.Silence()
+	short, cancelSilent := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancelSilent()
+	if err := conn.Ping(short); err == nil {
+		t.Fatal("a ping was answered while silenced")
+	}
+	if err := p.Up(); err != nil {
+		t.Fatal(err)
+	}
+	conn, err = pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("after silence: %v", err)
+	}
+	if err := conn.Ping(ctx); err != nil {
+		t.Fatalf("ping after silence: %v", err)
 	}
 	conn.Close(ctx)
 }

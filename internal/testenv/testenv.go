@@ -81,26 +81,36 @@ func Postgres(t testing.TB) (*postgres.Store, string) {
 }
 
 // JWTClaims decodes a JWT's payload without verifying it.
-func JWTClaims(t testing.TB, tok string) map[string]any { return jwtPart(t, tok, 1) }
+func JWTClaims(t testing.TB, tok string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	DecodeJWT(t, tok, 1, &m)
+	return m
+}
 
 // JWTHeader decodes a JWT's header without verifying it.
-func JWTHeader(t testing.TB, tok string) map[string]any { return jwtPart(t, tok, 0) }
+func JWTHeader(t testing.TB, tok string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	DecodeJWT(t, tok, 0, &m)
+	return m
+}
 
-func jwtPart(t testing.TB, tok string, i int) map[string]any {
+// DecodeJWT decodes part i of a JWT (0 the header, 1 the claims) into out,
+// without verifying it.
+func DecodeJWT(t testing.TB, tok string, i int, out any) {
 	t.Helper()
 	parts := strings.Split(tok, ".")
 	if len(parts) != 3 {
-		t.Fatalf("not a JWT: %q", tok)
+		t.Fatalf("not a JWT: %.20q", tok)
 	}
 	b, err := base64.RawURLEncoding.DecodeString(parts[i])
+	if err == nil {
+		err = json.Unmarshal(b, out)
+	}
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("JWT part %d: %v", i, err)
 	}
-	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
-	return m
 }
 
 // LogBuffer collects what a logger or a child process writes, safe for
