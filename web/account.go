@@ -263,7 +263,10 @@ func (s *Server) accountCreateToken(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	p := propusk.FromContext(r.Context())
-	name := strings.TrimSpace(in.str("name"))
+	name := in.str("name")
+	if t := strings.TrimSpace(name); t != "" {
+		name = t
+	}
 	abilities, _ := in.list("abilities")
 	if len(abilities) == 0 {
 		return propusk.Errorf(propusk.EINVALID, "choose at least one ability")
