@@ -245,7 +245,7 @@ func TestAccountForms(t *testing.T) {
 				t.Fatal("the confirmation page ended sessions")
 			}
 			wantRedirect(t, p.post(t, "/account/sessions/others", url.Values{"confirm": {"yes"}}))
-			wantPage(t, p.get(t), 200, "Signed out 3 other devices." // the registration's, the third and again)
+			wantPage(t, p.get(t), 200, "Signed out 3 other devices.") // the registration's, third and again
 			if liveSession(e, third.value("accessToken")) || liveSession(e, again.value("accessToken")) {
 				t.Fatal("another device survived")
 			}
