@@ -5,16 +5,31 @@
 (function () {
   'use strict';
 
+  // dialog returns the page's confirmation dialog, made on first use (a
+  // browser without JavaScript must not show it).
+  function dialog() {
+    var d = document.getElementById('confirm-dialog');
+    if (d) return d;
+    d = document.createElement('dialog');
+    d.id = 'confirm-dialog';
+    d.setAttribute('aria-labelledby', 'confirm-dialog-text');
+    d.innerHTML = '<form method="dialog"><p id="confirm-dialog-text"></p>' +
+      '<p class="actions"><button value="yes" class="danger" id="confirm-yes">Yes</button> ' +
+      '<button value="no" id="confirm-no">Cancel</button></p></form>';
+    document.body.appendChild(d);
+    return d;
+  }
+
   function ask(form) {
-    var dialog = document.getElementById('confirm-dialog');
-    if (!dialog || typeof dialog.showModal !== 'function') return false;
+    if (typeof HTMLDialogElement !== 'function') return false;
+    var d = dialog();
     document.getElementById('confirm-dialog-text').textContent = form.getAttribute('data-confirm');
     var btn = form.querySelector('button[type=submit]');
     var yes = document.getElementById('confirm-yes');
     yes.textContent = (btn && (btn.getAttribute('aria-label') || btn.textContent)) || 'Yes';
-    dialog.returnValue = '';
-    dialog.onclose = function () {
-      if (dialog.returnValue !== 'yes') return;
+    d.returnValue = '';
+    d.onclose = function () {
+      if (d.returnValue !== 'yes') return;
       var c = document.createElement('input');
       c.type = 'hidden';
       c.name = 'confirm';
@@ -22,7 +37,7 @@
       form.appendChild(c);
       form.submit();
     };
-    dialog.showModal();
+    d.showModal();
     return true;
   }
 
