@@ -361,5 +361,8 @@ func validName(name string) error {
 	if name == "" || utf8.RuneCountInString(name) > 255 || !utf8.ValidString(name) || strings.ContainsFunc(name, unicode.IsControl) {
 		return propusk.Errorf(propusk.EINVALID, "the name must be 1 to 255 printable characters")
 	}
+	if strings.TrimSpace(name) == "" {
+		return propusk.Errorf(propusk.EINVALID, "the name must not be blank")
+	}
 	return nil
 }

@@ -104,10 +104,12 @@ func (s *Server) routeTable() []endpoint {
 		at("GET /api/user", signedIn(), s.me),
 
 		at("GET /account", caller(), s.account),
-		at("POST /account/login", public(), s.accountLogin),
-		at("POST /account/tokens", signedIn(tokensManage), s.accountCreateToken),
-		at("POST /account/tokens/{id}/delete", signedIn(tokensManage), s.accountDeleteToken),
-		at("POST /account/sessions/{id}/delete", signedIn(sessionsManage), s.accountEndSession),
+		at("POST /account/login", public(), s.form(s.accountLogin)),
+		at("POST /account/register", public(), s.form(s.accountRegister)),
+		at("POST /account/tokens", signedIn(tokensManage), s.form(s.accountCreateToken)),
+		at("POST /account/tokens/{id}/delete", signedIn(tokensManage), s.form(s.accountDeleteToken)),
+		at("POST /account/sessions/{id}/delete", signedIn(sessionsManage), s.form(s.accountEndSession)),
+		at("POST /account/sessions/others", signedIn(sessionsManage), s.form(s.accountEndOthers)),
 
 		at("GET /.well-known/jwks.json", public(), s.jwks),
 		at("GET /assets/{name}", public(), s.asset),

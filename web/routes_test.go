@@ -93,6 +93,8 @@ func TestRouteTable(t *testing.T) {
 		"POST /account/tokens":                           "signed in",
 		"POST /account/tokens/{id}/delete":               "signed in",
 		"POST /account/sessions/{id}/delete":             "signed in",
+		"POST /account/register":                         "public",
+		"POST /account/sessions/others":                  "signed in",
 		"GET /.well-known/jwks.json":                     "public",
 		"GET /assets/{name}":                             "public",
 		"GET /healthz":                                   "public",

@@ -57,6 +57,10 @@ type Config struct {
 	// HTTPS only: browsers refuse such cookies over plain HTTP. Cookies
 	// under the plain names are then ignored.
 	HostCookies bool
+	// Abilities are the abilities the account page offers as checkboxes
+	// for a new token, besides "*" and propusk's own (default none: "*",
+	// tokens:manage and sessions:manage).
+	Abilities []string
 }
 
 // Server is propusk's HTTP handler.
@@ -121,6 +125,9 @@ func New(cfg Config) (*Server, error) {
 		CSRF:         s.csrf.Check,
 		Logger:       cfg.Logger,
 		OnError: func(w http.ResponseWriter, r *http.Request, err error) {
+			if s.formDenied(w, r, err) {
+				return
+			}
 			code := propusk.ErrorCode(err)
 			if code == propusk.EINTERNAL || code == propusk.EUNAVAILABLE {
 				s.fail(w, r, err)

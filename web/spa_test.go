@@ -352,9 +352,9 @@ func TestCookieStateChangeNeedsCSRF(t *testing.T) {
 			{"delete-token", "DELETE", func(b *browser) string { return "/api/v1/tokens/" + newToken(b) }, "", nil, 204},
 			{"delete-token-by-form", "POST", func(b *browser) string { return "/api/v1/tokens/" + newToken(b) }, "", url.Values{"_method": {"DELETE"}}, 204},
 			{"end-other-session", "DELETE", func(b *browser) string { return "/api/v1/sessions/" + anotherDevice(b) }, "", nil, 200},
-			{"end-session-by-form", "POST", func(b *browser) string { return "/account/sessions/" + anotherDevice(b) + "/delete" }, "", url.Values{}, 303},
-			{"account-create-token", "POST", func(*browser) string { return "/account/tokens" }, "", url.Values{"name": {"form"}}, 201},
-			{"account-revoke-token", "POST", func(b *browser) string { return "/account/tokens/" + newToken(b) + "/delete" }, "", url.Values{}, 303},
+			{"end-session-by-form", "POST", func(b *browser) string { return "/account/sessions/" + anotherDevice(b) + "/delete" }, "", url.Values{"confirm": {"yes"}}, 303},
+			{"account-create-token", "POST", func(*browser) string { return "/account/tokens" }, "", url.Values{"name": {"form"}, "abilities": {"*"}}, 303},
+			{"account-revoke-token", "POST", func(b *browser) string { return "/account/tokens/" + newToken(b) + "/delete" }, "", url.Values{"confirm": {"yes"}}, 303},
 			{"renew-by-cookie", "POST", func(*browser) string { return "/api/v1/token.renew" }, "", nil, 200},
 			{"logoff", "POST", func(*browser) string { return "/api/v1/user.logoff" }, "", nil, 200},
 		}

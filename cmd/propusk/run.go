@@ -38,6 +38,7 @@ type Main struct {
 	flags *flag.FlagSet
 
 	addr, db, issuer, cookieSecure, origins, prefix, masterKeyFile, logFormat string
+	abilities                                                                 string // --abilities, comma-separated
 	clientIPHeader                                                            string
 	accessTTL, refreshTTL, renewGrace, apiTokenTTL                            time.Duration
 	login, boards                                                             string
@@ -172,6 +173,7 @@ func (m *Main) flagSet(cmd string) *flag.FlagSet {
 		fs.StringVar(&m.cookieSecure, "cookie-secure", "auto", "auto, true or false")
 		fs.BoolVar(&m.hostCookies, "cookie-host-prefix", false, "name the token cookies __Host-accessToken and __Host-refreshToken (Secure, Path=/); HTTPS deployments only")
 		fs.StringVar(&m.origins, "stateful-origins", "", "comma-separated first-party origins for cookie login")
+		fs.StringVar(&m.abilities, "abilities", "", "comma-separated abilities the account page offers for new tokens, besides * and propusk's own")
 		fs.StringVar(&m.prefix, "token-prefix", "", "prefix of new personal access tokens")
 		fs.Var(durationFlag{&m.apiTokenTTL}, "api-token-ttl", "lifetime of api-tokens; 0 never expires")
 		fs.IntVar(&m.maxTokens, "max-tokens-per-user", auth.DefaultMaxTokensPerUser, "personal access tokens one user may hold; 0 no cap")
@@ -433,6 +435,7 @@ func (m *Main) serve() error {
 	srv, err := web.New(web.Config{
 		Service: m.svc, Logger: m.log, CookieSecure: m.cookieSecure, StatefulOrigins: origins,
 		ClientIPHeader: m.clientIPHeader, HostCookies: m.hostCookies,
+		Abilities: splitList(m.abilities),
 	})
 	if err != nil {
 		return err

@@ -126,8 +126,12 @@ func NodeModules(t testing.TB) string {
 
 // installed reports whether the packages the browser tests serve are there.
 func installed(nodeModules string) bool {
-	_, err := os.Stat(filepath.Join(nodeModules, "axios", "dist", "axios.min.js"))
-	return err == nil
+	for _, f := range []string{"axios/dist/axios.min.js", "axe-core/axe.min.js"} {
+		if _, err := os.Stat(filepath.Join(nodeModules, f)); err != nil {
+			return false
+		}
+	}
+	return true
 }
 
 func installNodeModules(root, nodeModules string) error {
@@ -150,7 +154,7 @@ func installNodeModules(root, nodeModules string) error {
 		return fmt.Errorf("`npm ci` in %s: %v\n%s", root, err, out)
 	}
 	if !installed(nodeModules) {
-		return fmt.Errorf("`npm ci` in %s did not install axios", root)
+		return fmt.Errorf("`npm ci` in %s did not install axios and axe-core", root)
 	}
 	return nil
 }

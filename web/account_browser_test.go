@@ -1,0 +1,170 @@
+package web_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/propusk/propusk/internal/browsertest"
+)
+
+// screenshotDir is where TestAccountInChromium writes its screenshots,
+// for a reviewer: $PROPUSK_SCREENSHOTS, or propusk-screenshots in the
+// system's temporary directory (README.md names it).
+func screenshotDir(t *testing.T) string {
+	dir := os.Getenv("PROPUSK_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join(os.TempDir(), "propusk-screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// pageCheck checks the page a browser shows: no sideways scrolling at 360
+// and 390 px, screenshots at 390 and 1280 px, and no serious or critical
+// axe-core violation.
+type pageCheck struct {
+	t   *testing.T
+	ctx context.Context
+	axe string
+	dir string
+}
+
+func (c *pageCheck) check(name string) {
+	t := c.t
+	t.Helper()
+	for _, w := range []int64{360, 390, 1280} {
+		if err := chromedp.Do(c.ctx, chromedp.EmulateViewport(w, 800)); err != nil {
+			t.Fatal(err)
+		}
+		sw, err := chromedp.Run(c.ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sw > w {
+			t.Errorf("%s: scrollWidth %d at %d px: the page scrolls sideways", name, sw, w)
+		}
+		if w == 360 {
+			continue
+		}
+		png, err := chromedp.Run(c.ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(c.dir, name+"-"+itoa(w)+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// DevTools evaluation is not subject to the page's CSP: axe runs in
+	// the page as it is served.
+	if _, err := chromedp.Run(c.ctx, chromedp.Evaluate[bool](c.axe+";true")); err != nil {
+		t.Fatal(err)
+	}
+	out, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`axe.run(document).then(r => JSON.stringify(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.html)}))))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var vs []any
+	json.Unmarshal([]byte(out), &vs)
+	if len(vs) != 0 {
+		t.Errorf("%s: axe-core finds serious violations: %s", name, out)
+	}
+}
+
+// TestAccountInChromium walks the account page in a real headless
+// Chromium, with JavaScript: sign in, create a token and copy it, revoke
+// it through the dialog, sign out another device; and the pages a form
+// without JavaScript would reach (confirmation, error, expired). Every
+// state is checked by pageCheck.
+func TestAccountInChromium(t *testing.T) {
+	ctx := browsertest.New(t)
+	axe, err := os.ReadFile(filepath.Join(browsertest.NodeModules(t), "axe-core", "axe.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, storeKinds[0].open)
+	e.register("owner", "password1")
+	other := e.signedInPage(t, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "owner", "password1")
+	c := &pageCheck{t: t, ctx: ctx, axe: string(axe), dir: screenshotDir(t)}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.TextContent(sel))
+		if err != nil {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		return s
+	}
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	do(chromedp.Navigate(e.ts.URL+"/account"), chromedp.WaitVisible(`#login-form`))
+	c.check("anonymous")
+
+	do(chromedp.SendKeys(`#login`, "owner"), chromedp.SendKeys(`#password`, "wrong password"), chromedp.Submit(`#login-form`), chromedp.WaitVisible(`#error`))
+	if v, _ := chromedp.Run(ctx, chromedp.Value(`#login`)); v != "owner" {
+		t.Fatalf("the login was not kept: %q", v)
+	}
+	c.check("error")
+
+	do(chromedp.SendKeys(`#password`, "password1"), chromedp.Submit(`#login-form`), chromedp.WaitVisible(`#flash`))
+	if !strings.Contains(text(`#this-device`), "this device") {
+		t.Fatal("this device is not marked")
+	}
+	c.check("signed-in")
+
+	do(chromedp.SendKeys(`#token-name`, "ci-deploy"), chromedp.Click(`input[name=abilities][value="*"]`), chromedp.Submit(`#token-form`), chromedp.WaitVisible(`#new-token`),
+		chromedp.WaitVisible(`#copy-token`))
+	secret := text(`#new-token`)
+	// Headless Chromium grants no clipboard: the button's wiring is what
+	// is tested, with writeText recorded.
+	do(chromedp.Evaluate[chromedp.Void](`navigator.clipboard.writeText = s => { window.copied = s; return Promise.resolve(); }`), chromedp.Click(`#copy-token`),
+		chromedp.Poll[chromedp.Void](`document.getElementById('copy-status').textContent === 'Copied.'`))
+	if got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`window.copied`)); got != secret || secret == "" {
+		t.Fatalf("copied %q, want the secret %q", got, secret)
+	}
+	c.check("token-created")
+
+	// Revoke through the dialog: it names the token, and Cancel keeps it.
+	revoke := `li[data-token-id] button[aria-label="Revoke token ci-deploy"]`
+	do(chromedp.Click(revoke), chromedp.WaitVisible(`#confirm-dialog`))
+	if s := text(`#confirm-dialog-text`); !strings.Contains(s, "ci-deploy") {
+		t.Fatalf("the dialog says %q", s)
+	}
+	c.check("dialog")
+	do(chromedp.Click(`#confirm-no`), chromedp.WaitNotVisible(`#confirm-dialog`))
+	do(chromedp.Click(revoke), chromedp.WaitVisible(`#confirm-dialog`), chromedp.Click(`#confirm-yes`), chromedp.WaitVisible(`#flash`))
+	if s := text(`#flash`); !strings.Contains(s, "“ci-deploy” revoked") {
+		t.Fatalf("flash %q", s)
+	}
+
+	// The confirmation page, as a browser without JavaScript reaches it.
+	do(chromedp.Evaluate[chromedp.Void](`HTMLFormElement.prototype.submit.call(document.getElementById('others-form'))`), chromedp.WaitVisible(`#confirm-form`))
+	c.check("confirmation")
+	do(chromedp.Navigate(e.ts.URL+"/account"), chromedp.WaitVisible(`#others-form`))
+	do(chromedp.SendKeys(`#others-password`, "password1"), chromedp.Click(`#others-form button`), chromedp.WaitVisible(`#confirm-dialog`), chromedp.Click(`#confirm-yes`), chromedp.WaitVisible(`#flash`))
+	if liveSession(e, other.value("accessToken")) {
+		t.Fatal("the other device is still signed in")
+	}
+
+	// A stale page: the 419 page with a fresh form.
+	do(chromedp.SetValue(`#token-form input[name=_token]`, "stale"), chromedp.SendKeys(`#token-name`, "kept"), chromedp.Click(`input[name=abilities][value="*"]`),
+		chromedp.Submit(`#token-form`), chromedp.WaitVisible(`#error`))
+	if s := text(`h1`); s != "Page expired" {
+		t.Fatalf("h1 %q", s)
+	}
+	if v, _ := chromedp.Run(ctx, chromedp.Value(`#token-name`)); v != "kept" {
+		t.Fatalf("the input was not kept: %q", v)
+	}
+	c.check("expired")
+}
