@@ -38,9 +38,11 @@ type cluster struct {
 	a, b *proc
 }
 
-func startCluster(t *testing.T) *cluster {
+func startCluster(t *testing.T) *cluster { t.Helper(); return startClusterOn(t, pgtest.DSN(t)) }
+
+// startClusterOn starts the two servers on the database dsn names.
+func startClusterOn(t *testing.T, dsn string) *cluster {
 	t.Helper()
-	dsn := pgtest.DSN(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	env := []string{"PROPUSK_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key)}
@@ -183,9 +185,12 @@ func accessHeader(tok string) map[string]string { return map[string]string{"X-Ac
 // second; a hundred concurrent renewals of one refresh token, spread over
 // both, land in one live session; and a key added by "keys rotate" is used
 // by both without a restart.
-func TestTwoProcesses(t *testing.T) {
+func TestTwoProcesses(t *testing.T) { testTwoProcesses(t, startCluster) }
+
+// testTwoProcesses is TestTwoProcesses on the cluster start returns.
+func testTwoProcesses(t *testing.T, start func(t *testing.T) *cluster) {
 	started := time.Now()
-	c := startCluster(t)
+	c := start(t)
 	t.Logf("two servers up on one schema in %v", time.Since(started).Round(time.Millisecond))
 	t.Run("revocation", func(t *testing.T) { testRevocation(t, c) })
 	t.Run("renew race", func(t *testing.T) { testRenewRace(t, c) })
