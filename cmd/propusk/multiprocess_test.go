@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/postgres/pgtest"
 )
@@ -285,23 +283,23 @@ func testRenewRace(t *testing.T, c *cluster) {
 	// Exactly one rotation happened, in the database itself.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, c.dsn)
+	store, err := openStore(ctx, c.dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
-	var gen int64
-	var revoked bool
-	if err := conn.QueryRow(ctx, `SELECT generation, revoked_at IS NOT NULL FROM sessions WHERE id = $1`, sid).Scan(&gen, &revoked); err != nil {
+	defer store.Close()
+	sess, err := store.Session(ctx, sid)
+	if err != nil {
 		t.Fatal(err)
 	}
+	gen, revoked := sess.Generation, sess.Revoked()
 	if gen != before.Generation+1 || revoked {
 		t.Fatalf("session after the race: generation %d revoked %v; want generation %d, live", gen, revoked, before.Generation+1)
 	}
 	// 99 race losers over two processes fork the session, but never past
 	// the cap: the cap is part of the statement that inserts a fork.
-	var forks int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM session_forks WHERE session_id = $1`, sid).Scan(&forks); err != nil {
+	forks, err := countForks(ctx, c.dsn, sid)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if forks > propusk.MaxForks {
@@ -317,10 +315,7 @@ func testRenewRace(t *testing.T, c *cluster) {
 
 	// After the grace period, using the spent token again is theft: 403
 	// token_reused, and the session is revoked on both processes.
-	var rotatedAt time.Time
-	if err := conn.QueryRow(ctx, `SELECT rotated_at FROM sessions WHERE id = $1`, sid).Scan(&rotatedAt); err != nil {
-		t.Fatal(err)
-	}
+	rotatedAt := sess.RotatedAt
 	time.Sleep(time.Until(rotatedAt.Add(raceGrace + 50*time.Millisecond)))
 	reuse := time.Now()
 	if r := send(http.DefaultClient, c.b.URL, "POST", "/api/v1/token.renew", nil, body); r.status != 403 || r.code() != "token_reused" {
