@@ -212,4 +212,3 @@ func TestSessionSettings(t *testing.T) {
 		t.Fatalf("time_zone %q, sql_mode %q, isolation %q", tz, mode, iso)
 	}
 }
-
