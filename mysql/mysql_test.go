@@ -10,7 +10,10 @@ import (
 )
 
 // openTest opens a migrated store on a fresh database.
-func openTest(t *testing.T) *Store {
+func openTest(t *testing.T) *Store { t.Helper(); return openBench(t) }
+
+// openBench is openTest for tests and benchmarks.
+func openBench(t testing.TB) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), mytest.DSN(t))
 	if err != nil {
