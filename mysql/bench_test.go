@@ -3,7 +3,6 @@ package mysql
 import (
 	"fmt"
 	"testing"
-	"time"
 
 	"github.com/propusk/propusk"
 )
