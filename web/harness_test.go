@@ -30,6 +30,7 @@ var storeKinds = []struct {
 }{
 	{"sqlite", func(t *testing.T) propusk.Store { s, _ := testenv.SQLite(t); return s }},
 	{"postgres", func(t *testing.T) propusk.Store { s, _ := testenv.Postgres(t); return s }},
+	{"mysql", func(t *testing.T) propusk.Store { s, _ := testenv.MySQL(t); return s }},
 }
 
 // env is one propusk under test: a service on a fake clock and its server.

@@ -14,8 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/internal/testenv"
 	"github.com/propusk/propusk/postgres/pgtest"
@@ -39,9 +37,11 @@ type cluster struct {
 	a, b *proc
 }
 
-func startCluster(t *testing.T) *cluster {
+func startCluster(t *testing.T) *cluster { t.Helper(); return startClusterOn(t, pgtest.DSN(t)) }
+
+// startClusterOn starts the two servers on the database dsn names.
+func startClusterOn(t *testing.T, dsn string) *cluster {
 	t.Helper()
-	dsn := pgtest.DSN(t)
 	key := make([]byte, 32)
 	rand.Read(key)
 	env := []string{"PROPUSK_MASTER_KEY=" + base64.StdEncoding.EncodeToString(key)}
@@ -171,9 +171,12 @@ func accessHeader(tok string) map[string]string { return map[string]string{"X-Ac
 // second; a hundred concurrent renewals of one refresh token, spread over
 // both, land in one live session; and a key added by "keys rotate" is used
 // by both without a restart.
-func TestTwoProcesses(t *testing.T) {
+func TestTwoProcesses(t *testing.T) { testTwoProcesses(t, startCluster) }
+
+// testTwoProcesses is TestTwoProcesses on the cluster start returns.
+func testTwoProcesses(t *testing.T, start func(t *testing.T) *cluster) {
 	started := time.Now()
-	c := startCluster(t)
+	c := start(t)
 	t.Logf("two servers up on one schema in %v", time.Since(started).Round(time.Millisecond))
 	t.Run("revocation", func(t *testing.T) { testRevocation(t, c) })
 	t.Run("renew race", func(t *testing.T) { testRenewRace(t, c) })
@@ -268,23 +271,23 @@ func testRenewRace(t *testing.T, c *cluster) {
 	// Exactly one rotation happened, in the database itself.
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, c.dsn)
+	store, err := openStore(ctx, c.dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
-	var gen int64
-	var revoked bool
-	if err := conn.QueryRow(ctx, `SELECT generation, revoked_at IS NOT NULL FROM sessions WHERE id = $1`, sid).Scan(&gen, &revoked); err != nil {
+	defer store.Close()
+	sess, err := store.Session(ctx, sid)
+	if err != nil {
 		t.Fatal(err)
 	}
+	gen, revoked := sess.Generation, sess.Revoked()
 	if gen != before.Generation+1 || revoked {
 		t.Fatalf("session after the race: generation %d revoked %v; want generation %d, live", gen, revoked, before.Generation+1)
 	}
 	// 99 race losers over two processes fork the session, but never past
 	// the cap: the cap is part of the statement that inserts a fork.
-	var forks int
-	if err := conn.QueryRow(ctx, `SELECT count(*) FROM session_forks WHERE session_id = $1`, sid).Scan(&forks); err != nil {
+	forks, err := countForks(ctx, c.dsn, sid)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if forks > propusk.MaxForks {
@@ -300,10 +303,7 @@ func testRenewRace(t *testing.T, c *cluster) {
 
 	// After the grace period, using the spent token again is theft: 403
 	// token_reused, and the session is revoked on both processes.
-	var rotatedAt time.Time
-	if err := conn.QueryRow(ctx, `SELECT rotated_at FROM sessions WHERE id = $1`, sid).Scan(&rotatedAt); err != nil {
-		t.Fatal(err)
-	}
+	rotatedAt := sess.RotatedAt
 	time.Sleep(time.Until(rotatedAt.Add(raceGrace + 50*time.Millisecond)))
 	reuse := time.Now()
 	if r := send(http.DefaultClient, c.b.URL, "POST", "/api/v1/token.renew", nil, body); r.status != 403 || r.code() != "token_reused" {

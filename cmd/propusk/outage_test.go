@@ -22,8 +22,10 @@ const outageBound = 10 * time.Second
 // (verifying an access token, anonymous tokens, the JWKS) keeps working; and
 // when the database is back the server recovers by itself, including a
 // revocation another process made while this one was cut off.
-func TestDatabaseOutage(t *testing.T) {
-	dsn := pgtest.DSN(t)
+func TestDatabaseOutage(t *testing.T) { testDatabaseOutage(t, pgtest.DSN(t)) }
+
+// testDatabaseOutage is TestDatabaseOutage on the database of dsn, a URL.
+func testDatabaseOutage(t *testing.T, dsn string) {
 	proxy, proxied, err := pgproxy.For(dsn)
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
+	"github.com/propusk/propusk/mysql"
 	"github.com/propusk/propusk/postgres"
 	"github.com/propusk/propusk/seal"
 	"github.com/propusk/propusk/sqlite"
@@ -159,7 +160,7 @@ func (m *Main) ParseFlags(args []string) error {
 // command.
 func (m *Main) flagSet(cmd string) *flag.FlagSet {
 	fs := flag.NewFlagSet("propusk "+cmd, flag.ContinueOnError)
-	fs.StringVar(&m.db, "db", "sqlite:propusk.db", "database: sqlite:PATH or postgres://…")
+	fs.StringVar(&m.db, "db", "sqlite:propusk.db", "database: sqlite:PATH, postgres://… or mysql://user:pass@host:3306/dbname")
 	fs.StringVar(&m.masterKeyFile, "master-key-file", "", "file of the master key (default: beside an SQLite database, else propusk.master.key); PROPUSK_MASTER_KEY overrides it")
 	fs.StringVar(&m.logFormat, "log-format", "text", "text or json")
 	switch cmd {
@@ -351,6 +352,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		APITokenTTL: m.apiTokenTTL, TokenPrefix: m.prefix,
 		RegisterLimit: auth.RegisterLimitConfig{PerIP: m.registerLimit},
 	}
+	if _, ok := m.store.(*mysql.Store); ok {
+		cfg.PollInterval = mysql.PollInterval // no push: poll the feed well within SPEC's second
+	}
 	if m.renewGrace == 0 && m.cmd == "serve" {
 		cfg.RenewGrace = auth.NoGrace // --renew-grace 0 means none, not the default
 	}
@@ -507,7 +511,7 @@ func migrate(ctx context.Context, s propusk.Store) error {
 }
 
 // openStore opens the database a DSN names: sqlite:PATH (or a bare path)
-// or postgres://….
+// postgres://… or mysql://….
 func openStore(ctx context.Context, dsn string) (propusk.Store, error) {
 	// Each case checks its own error: returning a nil *Store inside the
 	// interface would make the caller's nil check pass and Close panic.
@@ -516,6 +520,15 @@ func openStore(ctx context.Context, dsn string) (propusk.Store, error) {
 		s, err := postgres.Open(ctx, dsn)
 		if propusk.ErrorCode(err) == propusk.EUNAVAILABLE {
 			return nil, fmt.Errorf("cannot reach the PostgreSQL server of --db %s: is it running, and are the host and port right? (%w)", redactDSN(dsn), err)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("open %s: %w", redactDSN(dsn), err)
+		}
+		return s, nil
+	case strings.HasPrefix(dsn, "mysql://"):
+		s, err := mysql.Open(ctx, dsn)
+		if propusk.ErrorCode(err) == propusk.EUNAVAILABLE {
+			return nil, fmt.Errorf("cannot reach the MySQL/MariaDB server of --db %s: is it running, and are the host and port right? (%w)", redactDSN(dsn), err)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("open %s: %w", redactDSN(dsn), err)
@@ -533,7 +546,7 @@ func openStore(ctx context.Context, dsn string) (propusk.Store, error) {
 		}
 		return s, nil
 	default:
-		return nil, fmt.Errorf("--db: want sqlite:PATH or postgres://…, not %q", redactDSN(dsn))
+		return nil, fmt.Errorf("--db: want sqlite:PATH, postgres://… or mysql://…, not %q", redactDSN(dsn))
 	}
 }
 

@@ -1,7 +1,10 @@
 // Command loadtest measures user token.renew against PostgreSQL: the rate,
 // the latency percentiles, and the SQL statements each renewal costs.
 //
-//	go run ./internal/loadtest [-c 50] [-d 15s] [-db postgres://…]
+//	go run ./internal/loadtest [-c 50] [-d 15s] [-db postgres://…] [-mysql mysql://root@127.0.0.1:3306/]
+//
+// With -mysql it then measures the same on MySQL/MariaDB, in a database of
+// its own, counting statements with a proxy that reads MySQL's packets.
 //
 // It creates a schema of its own on the server of -db (default
 // $PROPUSK_TEST_POSTGRES or postgres://postgres@127.0.0.1:5432/test), runs
@@ -50,7 +53,6 @@ import (
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
 	"github.com/propusk/propusk/internal/pgproxy"
-	"github.com/propusk/propusk/postgres"
 	"github.com/propusk/propusk/web"
 )
 
@@ -62,6 +64,7 @@ func main() {
 	countFor := flag.Duration("count", 3*time.Second, "length of the statement-counting run (0 skips it)")
 	dsn := flag.String("db", "", "PostgreSQL server (default $PROPUSK_TEST_POSTGRES or "+defaultDSN+")")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile of the measured run to this file")
+	myDSN := flag.String("mysql", "", "also measure on this MySQL/MariaDB server, after PostgreSQL, e.g. mysql://root@127.0.0.1:3306/ (its database part is ignored)")
 	flag.Parse()
 	if *dsn == "" {
 		*dsn = os.Getenv("PROPUSK_TEST_POSTGRES")
@@ -72,6 +75,12 @@ func main() {
 	if err := run(*dsn, *concurrency, *duration, *countFor, *cpuprofile); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
+	}
+	if *myDSN != "" {
+		if err := runMySQL(*myDSN, *concurrency, *duration, *countFor); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest: mysql:", err)
+			os.Exit(1)
+		}
 	}
 }
 
@@ -120,7 +129,7 @@ func run(base string, concurrency int, duration, countFor time.Duration, cpuprof
 		}
 		viaProxy := *u
 		viaProxy.Host = proxy.Addr()
-		res, err := phase(ctx, viaProxy.String(), master, concurrency, countFor, "count", proxy, "")
+		res, err := phase(ctx, viaProxy.String(), master, concurrency, countFor, "count", proxy, "", nil)
 		proxy.Close()
 		if err != nil {
 			return err
@@ -129,7 +138,7 @@ func run(base string, concurrency int, duration, countFor time.Duration, cpuprof
 			countFor, res.ok, float64(res.statements)/float64(res.ok), float64(res.syncs)/float64(res.ok))
 	}
 
-	res, err := phase(ctx, direct, master, concurrency, duration, "measure", nil, cpuprofile)
+	res, err := phase(ctx, direct, master, concurrency, duration, "measure", nil, cpuprofile, nil)
 	if err != nil {
 		return err
 	}
@@ -208,8 +217,9 @@ type result struct {
 // phase starts a server on dsn, signs in one session per worker, and has
 // the workers renew for d. With proxy, it counts the statements of the
 // renewals alone; with cpuprofile, it profiles them.
-func phase(ctx context.Context, dsn string, master []byte, workers int, d time.Duration, name string, proxy *pgproxy.Proxy, cpuprofile string) (*result, error) {
-	store, err := postgres.Open(ctx, dsn)
+func phase(ctx context.Context, dsn string, master []byte, workers int, d time.Duration, name string, proxy *pgproxy.Proxy, cpuprofile string, my *myCounter) (*result, error) {
+	cfg := auth.Config{MasterKey: master}
+	store, err := openLoadStore(ctx, dsn, &cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -217,7 +227,8 @@ func phase(ctx context.Context, dsn string, master []byte, workers int, d time.D
 	if err := store.Migrate(ctx); err != nil {
 		return nil, err
 	}
-	svc, err := auth.New(ctx, auth.Config{Store: store, MasterKey: master})
+	cfg.Store = store
+	svc, err := auth.New(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -265,6 +276,9 @@ func phase(ctx context.Context, dsn string, master []byte, workers int, d time.D
 	if proxy != nil {
 		stmts0, syncs0 = proxy.Statements(), proxy.Syncs()
 	}
+	if my != nil {
+		stmts0 = my.Statements()
+	}
 	if cpuprofile != "" {
 		f, err := os.Create(cpuprofile)
 		if err != nil {
@@ -294,6 +308,9 @@ func phase(ctx context.Context, dsn string, master []byte, workers int, d time.D
 	res := &result{statuses: statuses, elapsed: elapsed}
 	if proxy != nil {
 		res.statements, res.syncs = proxy.Statements()-stmts0, proxy.Syncs()-syncs0
+	}
+	if my != nil {
+		res.statements = my.Statements() - stmts0
 	}
 	var all []time.Duration
 	for _, l := range lat {
