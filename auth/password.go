@@ -53,11 +53,28 @@ func hashPassword(rand io.Reader, p Argon2Params, password string) (string, erro
 
 var errBadHash = errors.New("auth: unreadable password hash")
 
-// checkPassword compares in constant time. The parameters come from the
-// stored hash, so raising the defaults later keeps old hashes working.
+// checkPassword compares in constant time. It reads propusk's own
+// argon2id hashes and the ones PHP's password_hash writes (bcrypt $2y$,
+// $2a$, $2b$; argon2i and argon2id), so users of a Laravel app log in
+// with the passwords they have. The parameters come from the stored hash,
+// so raising the defaults later keeps old hashes working.
 func checkPassword(encoded, password string) (bool, error) {
+	switch {
+	case strings.HasPrefix(encoded, "$argon2id$"):
+		return checkArgon2(encoded, password, argon2.IDKey)
+	case strings.HasPrefix(encoded, "$argon2i$"):
+		return checkArgon2(encoded, password, argon2.Key)
+	case isBcrypt(encoded):
+		return checkBcrypt(encoded, password)
+	}
+	return false, errBadHash
+}
+
+// checkArgon2 checks a PHC string $argon2…$v=19$m=…,t=…,p=…$salt$hash with
+// the key function of its variant.
+func checkArgon2(encoded, password string, keyOf func(pw, salt []byte, t, m uint32, p uint8, n uint32) []byte) (bool, error) {
 	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
+	if len(parts) != 6 {
 		return false, errBadHash
 	}
 	var v int
@@ -78,7 +95,7 @@ func checkPassword(encoded, password string) (bool, error) {
 	if err != nil || len(want) == 0 {
 		return false, errBadHash
 	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	got := keyOf([]byte(password), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
