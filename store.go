@@ -108,6 +108,7 @@ type Event struct {
 // concept for the reader and let code that needs one concept ask for it.
 type Store interface {
 	UserStore
+	PasswordStore
 	SessionStore
 	TokenStore
 	KeyStore
