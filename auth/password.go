@@ -108,16 +108,49 @@ func (s *Service) hash(ctx context.Context, pool chan struct{}, password string)
 }
 
 func (s *Service) check(ctx context.Context, hash, password string) (bool, error) {
+	ok, _, err := s.verify(ctx, hash, password)
+	return ok, err
+}
+
+// verify checks password against hash, and says when the check began, for
+// failCost: it records how long the check took.
+func (s *Service) verify(ctx context.Context, hash, password string) (bool, time.Time, error) {
 	if err := acquire(ctx, s.hashing); err != nil {
-		return false, err
+		return false, time.Time{}, err
 	}
 	defer release(s.hashing)
+	began := time.Now()
 	ok, err := checkPassword(hash, password)
+	s.failCost.observe(time.Since(began))
 	if errors.Is(err, errBadHash) {
 		s.log.Error("unreadable password hash in the store")
-		return false, nil
+		return false, began, nil
 	}
-	return ok, err
+	return ok, began, err
+}
+
+// needsRehash reports whether hash is not propusk's own argon2id with the
+// configured parameters: a bcrypt or argon2i hash from Laravel, or one
+// from before the parameters were raised.
+func (s *Service) needsRehash(hash string) bool {
+	p := s.cfg.Argon2
+	return !strings.HasPrefix(hash, fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$", argon2.Version, p.Memory, p.Time, p.Threads))
+}
+
+// rehash replaces the hash u logged in with by propusk's own, unless the
+// password was changed meanwhile. A failure only postpones it to the next
+// login, so it is logged and the login goes on.
+func (s *Service) rehash(ctx context.Context, u *propusk.User, password string) {
+	hash, err := s.hash(ctx, s.hashing, password)
+	if err == nil {
+		err = s.store.SetPasswordHash(ctx, u.ID, u.PasswordHash, hash, s.cfg.Now())
+	}
+	switch {
+	case err == nil:
+		u.PasswordHash = hash
+	case propusk.ErrorCode(err) != propusk.ENOTFOUND:
+		s.log.Warn("rehash password", "user", u.ID, "err", err)
+	}
 }
 
 // errBusy answers a password check that could not start in time: under a
