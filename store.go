@@ -9,7 +9,7 @@ import (
 type User struct {
 	ID           int64
 	Login        string
-	PasswordHash string   // PHC-formatted argon2id hash
+	PasswordHash string   // PHC-formatted argon2id hash, or one PHP wrote (bcrypt, argon2i)
 	Level        int      // LevelUser by default
 	Boards       []string // ["*"] by default
 	// APIToken is the current "api-token" personal access token, sealed
@@ -111,6 +111,7 @@ type Event struct {
 // concept for the reader and let code that needs one concept ask for it.
 type Store interface {
 	UserStore
+	PasswordStore
 	SessionStore
 	TokenStore
 	KeyStore

@@ -60,6 +60,18 @@ type Config struct {
 	TokenableType string // tokenable_type of users' tokens; default `App\Models\User`, as Laravel writes it
 
 	Argon2 Argon2Params // default OWASP's (m=19 MiB, t=2, p=1)
+	// KeepHashes keeps the hash a user logged in with, whatever wrote it.
+	// Default false: a bcrypt or argon2i hash (from PHP), or an argon2id
+	// hash with other parameters, is replaced by one with Argon2 after a
+	// successful login. Laravel mode sets it, so the app sharing the table
+	// can still verify the password.
+	KeepHashes bool
+	// MinFailedLogin is the least a failed login costs from the start of
+	// its password check; default 0: the slowest check seen in the last
+	// 10 to 20 minutes, at least one of the dummy hash. Set it above the
+	// slowest hash in the store (e.g. 200ms) so that even the first failure
+	// against a costlier hash costs the same as an unknown login's.
+	MinFailedLogin time.Duration
 	// MaxHashing bounds concurrent argon2 computations, each of which takes
 	// Argon2.Memory: without it a login flood would exhaust memory. Default 2×GOMAXPROCS.
 	MaxHashing int

@@ -42,13 +42,17 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 		s.releaseBudget("login", s.limiter.release(ctx, key, c.IP, s.cfg.Now()))
 		return nil, fmt.Errorf("auth: login: %w", err)
 	}
-	ok, err := s.check(ctx, hash, password)
+	ok, began, err := s.verify(ctx, hash, password)
 	if err != nil {
 		s.releaseBudget("login", s.limiter.release(ctx, key, c.IP, s.cfg.Now()))
 		return nil, err
 	}
 	if !ok || u == nil {
+		s.failCost.pad(ctx, began)
 		return nil, errCredentials // the try stays counted
+	}
+	if !s.cfg.KeepHashes && s.needsRehash(hash) {
+		s.rehash(ctx, u, password)
 	}
 	s.releaseBudget("login", s.limiter.succeed(ctx, key, c.IP, s.cfg.Now()))
 	if u.Disabled() {

@@ -53,11 +53,28 @@ func hashPassword(rand io.Reader, p Argon2Params, password string) (string, erro
 
 var errBadHash = errors.New("auth: unreadable password hash")
 
-// checkPassword compares in constant time. The parameters come from the
-// stored hash, so raising the defaults later keeps old hashes working.
+// checkPassword compares in constant time. It reads propusk's own
+// argon2id hashes and the ones PHP's password_hash writes (bcrypt $2y$,
+// $2a$, $2b$; argon2i and argon2id), so users of a Laravel app log in
+// with the passwords they have. The parameters come from the stored hash,
+// so raising the defaults later keeps old hashes working.
 func checkPassword(encoded, password string) (bool, error) {
+	switch {
+	case strings.HasPrefix(encoded, "$argon2id$"):
+		return checkArgon2(encoded, password, argon2.IDKey)
+	case strings.HasPrefix(encoded, "$argon2i$"):
+		return checkArgon2(encoded, password, argon2.Key)
+	case isBcrypt(encoded):
+		return checkBcrypt(encoded, password)
+	}
+	return false, errBadHash
+}
+
+// checkArgon2 checks a PHC string $argon2…$v=19$m=…,t=…,p=…$salt$hash with
+// the key function of its variant.
+func checkArgon2(encoded, password string, keyOf func(pw, salt []byte, t, m uint32, p uint8, n uint32) []byte) (bool, error) {
 	parts := strings.Split(encoded, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
+	if len(parts) != 6 {
 		return false, errBadHash
 	}
 	var v int
@@ -78,7 +95,7 @@ func checkPassword(encoded, password string) (bool, error) {
 	if err != nil || len(want) == 0 {
 		return false, errBadHash
 	}
-	got := argon2.IDKey([]byte(password), salt, t, m, p, uint32(len(want)))
+	got := keyOf([]byte(password), salt, t, m, p, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
 
@@ -91,16 +108,49 @@ func (s *Service) hash(ctx context.Context, pool chan struct{}, password string)
 }
 
 func (s *Service) check(ctx context.Context, hash, password string) (bool, error) {
+	ok, _, err := s.verify(ctx, hash, password)
+	return ok, err
+}
+
+// verify checks password against hash, and says when the check began, for
+// failCost: it records how long the check took.
+func (s *Service) verify(ctx context.Context, hash, password string) (bool, time.Time, error) {
 	if err := acquire(ctx, s.hashing); err != nil {
-		return false, err
+		return false, time.Time{}, err
 	}
 	defer release(s.hashing)
+	began := time.Now()
 	ok, err := checkPassword(hash, password)
+	s.failCost.observe(time.Since(began))
 	if errors.Is(err, errBadHash) {
 		s.log.Error("unreadable password hash in the store")
-		return false, nil
+		return false, began, nil
 	}
-	return ok, err
+	return ok, began, err
+}
+
+// needsRehash reports whether hash is not propusk's own argon2id with the
+// configured parameters: a bcrypt or argon2i hash from Laravel, or one
+// from before the parameters were raised.
+func (s *Service) needsRehash(hash string) bool {
+	p := s.cfg.Argon2
+	return !strings.HasPrefix(hash, fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$", argon2.Version, p.Memory, p.Time, p.Threads))
+}
+
+// rehash replaces the hash u logged in with by propusk's own, unless the
+// password was changed meanwhile. A failure only postpones it to the next
+// login, so it is logged and the login goes on.
+func (s *Service) rehash(ctx context.Context, u *propusk.User, password string) {
+	hash, err := s.hash(ctx, s.hashing, password)
+	if err == nil {
+		err = s.store.SetPasswordHash(ctx, u.ID, u.PasswordHash, hash, s.cfg.Now())
+	}
+	switch {
+	case err == nil:
+		u.PasswordHash = hash
+	case propusk.ErrorCode(err) != propusk.ENOTFOUND:
+		s.log.Warn("rehash password", "user", u.ID, "err", err)
+	}
 }
 
 // errBusy answers a password check that could not start in time: under a

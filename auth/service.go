@@ -51,6 +51,7 @@ type Service struct {
 	// registering holds the hashing slots of registrations, apart from hashing's.
 	registering chan struct{}
 	dummy       string     // a hash to check unknown logins against, so they cost the same
+	failCost    *failCost  // pads failed logins to one cost
 	feedMu      sync.Mutex // serialises SyncFeed; guards lastSeq
 	lastSeq     int64
 	feedWake    chan struct{}
@@ -107,6 +108,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Reload: s.reloadKeys,
 	})
 	if s.dummy, err = hashPassword(cfg.Rand, cfg.Argon2, "propusk dummy password"); err != nil {
+		return nil, err
+	}
+	s.failCost = newFailCost(cfg.MinFailedLogin)
+	if _, _, err := s.verify(ctx, s.dummy, ""); err != nil { // the cost of an unknown login, from the start
 		return nil, err
 	}
 	// Read the feed position before the revoked sessions, so a revocation

@@ -40,6 +40,7 @@ func Run(t *testing.T, open OpenFunc) {
 		run  func(*testing.T, OpenFunc)
 	}{
 		{"users", testUsers},
+		{"passwords", testPasswords},
 		{"register", testRegister},
 		{"logins", testLogins},
 		{"sessions", testSessions},

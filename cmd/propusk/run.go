@@ -48,6 +48,7 @@ type Main struct {
 	maxTokens, maxSessions                                                    int
 	passwordStdin                                                             bool
 	hostCookies                                                               bool
+	minFailedLogin                                                            time.Duration
 
 	log      *slog.Logger
 	store    propusk.Store
@@ -180,6 +181,7 @@ func (m *Main) flagSet(cmd string) *flag.FlagSet {
 		fs.IntVar(&m.maxTokens, "max-tokens-per-user", auth.DefaultMaxTokensPerUser, "personal access tokens one user may hold; 0 no cap")
 		fs.IntVar(&m.maxSessions, "max-sessions-per-user", auth.DefaultMaxSessionsPerUser, "live sessions one user may have; 0 no cap")
 		fs.StringVar(&m.clientIPHeader, "client-ip-header", "", "header in which a trusted reverse proxy passes the client's address (such as X-Real-IP); default: the peer address")
+		fs.DurationVar(&m.minFailedLogin, "min-failed-login", 0, "least time a failed login takes from the start of its password check; set above the slowest hash in the store (0: the slowest check seen lately)")
 		fs.IntVar(&m.registerLimit, "register-limit", 30, "registrations a client address may try per hour, login_taken answers included")
 	case "migrate", "keys rotate":
 	case "user add":
@@ -350,7 +352,8 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		Store: m.store, MasterKey: key, Logger: m.log, Issuer: m.issuer,
 		AccessTTL: m.accessTTL, RefreshTTL: m.refreshTTL, RenewGrace: m.renewGrace,
 		APITokenTTL: m.apiTokenTTL, TokenPrefix: m.prefix,
-		RegisterLimit: auth.RegisterLimitConfig{PerIP: m.registerLimit},
+		RegisterLimit:  auth.RegisterLimitConfig{PerIP: m.registerLimit},
+		MinFailedLogin: m.minFailedLogin,
 	}
 	if _, ok := m.store.(*mysql.Store); ok {
 		cfg.PollInterval = mysql.PollInterval // no push: poll the feed well within SPEC's second
