@@ -274,12 +274,15 @@ func (s *Store) RevokeSession(ctx context.Context, id string, userID int64, now 
 	})
 }
 
-// RevokedSince returns the ids of sessions revoked at or after t, in the
-// order they were revoked.
+// RevokedSince returns the ids of sessions revoked at or after t, with
+// those of the feed whose rows are gone (their user was deleted).
 func (s *Store) RevokedSince(ctx context.Context, t time.Time) ([]string, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	rows, err := s.db.QueryContext(ctx, `SELECT id FROM sessions WHERE revoked_at >= ? ORDER BY revoked_at, id`, ms(t))
+	rows, err := s.db.QueryContext(ctx, `SELECT id FROM sessions WHERE revoked_at >= ?
+		UNION SELECT e.ref FROM events e WHERE e.kind = ? AND e.at >= ?
+			AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = e.ref)`,
+		ms(t), propusk.EventSession, ms(t))
 	if err != nil {
 		return nil, wrap("revoked since", err)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/propusk/propusk/logins"
 )
 
-const userColumns = `u.id, u.login, u.password_hash, u.level, u.boards, u.api_token, u.created_at, u.updated_at`
+const userColumns = `u.id, u.login, u.password_hash, u.level, u.boards, u.api_token, u.created_at, u.updated_at, u.disabled_at`
 
 // CreateUser inserts u and sets its ID, CreatedAt and UpdatedAt. A zero
 // Level becomes propusk.LevelUser and nil Boards become ["*"].
@@ -83,11 +83,13 @@ func userDest(u *propusk.User) ([]any, func() error) {
 	var (
 		boards, apiToken sql.NullString
 		created, updated sql.NullTime
+		disabled         sql.NullTime
 	)
-	dest := []any{&u.ID, &u.Login, &u.PasswordHash, &u.Level, &boards, &apiToken, &created, &updated}
+	dest := []any{&u.ID, &u.Login, &u.PasswordHash, &u.Level, &boards, &apiToken, &created, &updated, &disabled}
 	return dest, func() error {
 		u.APIToken = apiToken.String
 		u.CreatedAt, u.UpdatedAt = fromNull(created), fromNull(updated)
+		u.DisabledAt = fromNull(disabled)
 		u.Boards = []string{}
 		if boards.Valid && boards.String != "" {
 			if err := json.Unmarshal([]byte(boards.String), &u.Boards); err != nil {

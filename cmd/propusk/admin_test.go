@@ -8,18 +8,21 @@ import (
 	"time"
 
 	"github.com/propusk/propusk"
-	"github.com/propusk/propusk/postgres"
 )
 
 // TestTwoProcessesUserAdmin: a user disabled or deleted through one
 // process loses their access token, refresh token and personal access token
 // on the other within a second, with the times observed.
-func TestTwoProcessesUserAdmin(t *testing.T) {
-	c := startCluster(t)
+func TestTwoProcessesUserAdmin(t *testing.T) { testTwoProcessesUserAdmin(t, startCluster) }
+
+// testTwoProcessesUserAdmin is TestTwoProcessesUserAdmin on the cluster
+// start returns.
+func testTwoProcessesUserAdmin(t *testing.T, start func(t *testing.T) *cluster) {
+	c := start(t)
 	a, b := c.a, c.b
 	ctx := context.Background()
 	registerUser(t, a, "root")
-	store, err := postgres.Open(ctx, c.dsn)
+	store, err := openStore(ctx, c.dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
