@@ -83,7 +83,7 @@ func checkPassword(encoded, password string) (bool, error) {
 }
 
 func (s *Service) hash(ctx context.Context, pool chan struct{}, password string) (string, error) {
-	if err := acquire(ctx, pool); err != nil {
+	if err := s.acquireHashing(ctx, pool); err != nil {
 		return "", err
 	}
 	defer release(pool)
@@ -91,7 +91,7 @@ func (s *Service) hash(ctx context.Context, pool chan struct{}, password string)
 }
 
 func (s *Service) check(ctx context.Context, hash, password string) (bool, error) {
-	if err := acquire(ctx, s.hashing); err != nil {
+	if err := s.acquireHashing(ctx, s.hashing); err != nil {
 		return false, err
 	}
 	defer release(s.hashing)

@@ -97,6 +97,11 @@ func (s *Service) authenticatePAT(ctx context.Context, tok string) (*propusk.Pri
 		return nil, errPATExpired
 	}
 	s.touched.use(id, e, now)
+	if fresh && match {
+		s.cfg.Observer.TokenChecked(propusk.ViaAPIToken, "cached")
+	} else {
+		s.cfg.Observer.TokenChecked(propusk.ViaAPIToken, "verified")
+	}
 	return e.principal, nil
 }
 
