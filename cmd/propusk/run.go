@@ -22,6 +22,7 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
+	"github.com/propusk/propusk/metrics"
 	"github.com/propusk/propusk/postgres"
 	"github.com/propusk/propusk/seal"
 	"github.com/propusk/propusk/sqlite"
@@ -46,6 +47,11 @@ type Main struct {
 	maxTokens, maxSessions                                                    int
 	passwordStdin                                                             bool
 	hostCookies                                                               bool
+	metricsAddr, accessLog                                                    string
+
+	metrics         *metrics.Metrics // nil without --metrics-addr
+	metricsListener net.Listener
+	metricsServer   *http.Server
 
 	log      *slog.Logger
 	store    propusk.Store
@@ -178,6 +184,7 @@ func (m *Main) flagSet(cmd string) *flag.FlagSet {
 		fs.IntVar(&m.maxSessions, "max-sessions-per-user", auth.DefaultMaxSessionsPerUser, "live sessions one user may have; 0 no cap")
 		fs.StringVar(&m.clientIPHeader, "client-ip-header", "", "header in which a trusted reverse proxy passes the client's address (such as X-Real-IP); default: the peer address")
 		fs.IntVar(&m.registerLimit, "register-limit", 30, "registrations a client address may try per hour, login_taken answers included")
+		fs.StringVar(&m.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on, at /metrics (such as 127.0.0.1:9090); default none. Keep it off the public network")
 	case "migrate", "keys rotate":
 	case "user add":
 		fs.StringVar(&m.login, "login", "", "login of the new user")
@@ -315,6 +322,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		if m.listener, err = net.Listen("tcp", m.addr); err != nil {
 			return fmt.Errorf("--addr %s: %w (is another server on that port? choose another with --addr)", m.addr, err)
 		}
+		if err := m.listenMetrics(); err != nil {
+			return err
+		}
 	}
 	if m.store, err = openStore(ctx, m.db); err != nil {
 		return err
@@ -348,6 +358,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		AccessTTL: m.accessTTL, RefreshTTL: m.refreshTTL, RenewGrace: m.renewGrace,
 		APITokenTTL: m.apiTokenTTL, TokenPrefix: m.prefix,
 		RegisterLimit: auth.RegisterLimitConfig{PerIP: m.registerLimit},
+	}
+	if m.metrics != nil {
+		cfg.Store, cfg.Observer = m.metrics.Store(m.store), m.metrics
 	}
 	if m.renewGrace == 0 && m.cmd == "serve" {
 		cfg.RenewGrace = auth.NoGrace // --renew-grace 0 means none, not the default
@@ -437,8 +450,14 @@ func (m *Main) serve() error {
 	if err != nil {
 		return err
 	}
+	var h http.Handler = srv
+	if m.metrics != nil {
+		m.metrics.Watch(m.svc)
+		h = m.metrics.Requests(h)
+		m.serveMetrics()
+	}
 	m.server = &http.Server{
-		Handler:           web.LogRequests(m.log, srv),
+		Handler:           web.LogRequests(m.log, h),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -472,6 +491,7 @@ func (m *Main) Close() error {
 	} else if m.listener != nil {
 		errs = append(errs, m.listener.Close()) // bound, never served
 	}
+	errs = append(errs, m.closeMetrics())
 	if m.cancel != nil {
 		m.cancel()
 		err := <-m.bgDone // Run flushes last_used_at as it returns
