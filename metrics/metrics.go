@@ -150,7 +150,9 @@ func (m *Metrics) Watch(svc *auth.Service) {
 }
 
 // TokenChecked implements auth.Observer.
-func (m *Metrics) TokenChecked(kind, outcome string) { m.tokenChecks.WithLabelValues(kind, outcome).Inc() }
+func (m *Metrics) TokenChecked(kind, outcome string) {
+	m.tokenChecks.WithLabelValues(kind, outcome).Inc()
+}
 
 // Renewed implements auth.Observer.
 func (m *Metrics) Renewed(outcome string) { m.renewals.WithLabelValues(outcome).Inc() }
