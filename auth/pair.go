@@ -110,7 +110,7 @@ func (s *Service) Renew(ctx context.Context, refresh string, c propusk.Client) (
 		return s.issue(r.Session.ID, r.User, r.Fork, r.Generation, now, r.Session.ExpiresAt)
 	case propusk.RenewReused:
 		s.revoked.add(rc.SessionID, now)
-		s.log.Warn("refresh token reuse: session revoked", "sid", rc.SessionID, "user", rc.UserID)
+		s.log.WarnContext(ctx, "refresh token reuse: session revoked", "sid", rc.SessionID, "user", rc.UserID)
 		return nil, errReused
 	default:
 		return nil, errSessionEnded

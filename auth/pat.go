@@ -306,7 +306,7 @@ func (s *Service) reissueAPIToken(ctx context.Context, userID int64, reason stri
 	for _, id := range deleted {
 		s.pats.evict(id)
 	}
-	s.log.Info("api-token reissued", "user", userID, "reason", reason, "token_id", t.ID)
+	s.log.InfoContext(ctx, "api-token reissued", "user", userID, "reason", reason, "token_id", t.ID)
 	return pat.Format(t.ID, secret), nil
 }
 

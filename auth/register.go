@@ -67,6 +67,6 @@ func (s *Service) register(ctx context.Context, login, password string, c propus
 	}
 	s.patMiss.created(t.ID, sha256.Sum256([]byte(secret)))
 	p.APIToken = pat.Format(t.ID, secret)
-	s.log.Info("api-token reissued", "user", u.ID, "reason", "registration", "token_id", t.ID)
+	s.log.InfoContext(ctx, "api-token reissued", "user", u.ID, "reason", "registration", "token_id", t.ID)
 	return p, nil
 }

@@ -152,7 +152,7 @@ func (m *Main) ParseFlags(args []string) error {
 	if m.logFormat == "json" {
 		h = slog.NewJSONHandler(m.stderr, nil)
 	}
-	m.log = slog.New(h)
+	m.log = slog.New(web.LogHandler(h))
 	for _, v := range unknownVariables(os.Environ()) {
 		m.log.Warn("unknown variable ignored: no flag has this name (propusk help lists them)", "variable", v)
 	}
@@ -184,6 +184,7 @@ func (m *Main) flagSet(cmd string) *flag.FlagSet {
 		fs.IntVar(&m.maxSessions, "max-sessions-per-user", auth.DefaultMaxSessionsPerUser, "live sessions one user may have; 0 no cap")
 		fs.StringVar(&m.clientIPHeader, "client-ip-header", "", "header in which a trusted reverse proxy passes the client's address (such as X-Real-IP); default: the peer address")
 		fs.IntVar(&m.registerLimit, "register-limit", 30, "registrations a client address may try per hour, login_taken answers included")
+		fs.StringVar(&m.accessLog, "access-log", "all", "request log: all, errors (answers of 400 and above), off, or a share from 0 to 1 of the other answers to log besides every error (such as 0.1)")
 		fs.StringVar(&m.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on, at /metrics (such as 127.0.0.1:9090); default none. Keep it off the public network")
 	case "migrate", "keys rotate":
 	case "user add":
@@ -214,6 +215,9 @@ func (m *Main) validate() error {
 		}
 		if m.hostCookies && m.cookieSecure == "false" {
 			return errors.New("--cookie-host-prefix needs Secure cookies: drop --cookie-secure false")
+		}
+		if _, err := web.ParseAccessLog(m.accessLog); err != nil {
+			return fmt.Errorf("--access-log: %w", err)
 		}
 		if m.registerLimit < 1 {
 			return fmt.Errorf("--register-limit must be at least 1, not %d", m.registerLimit)
@@ -450,6 +454,7 @@ func (m *Main) serve() error {
 	if err != nil {
 		return err
 	}
+	accessLog, _ := web.ParseAccessLog(m.accessLog) // validated by ParseFlags
 	var h http.Handler = srv
 	if m.metrics != nil {
 		m.metrics.Watch(m.svc)
@@ -457,7 +462,7 @@ func (m *Main) serve() error {
 		m.serveMetrics()
 	}
 	m.server = &http.Server{
-		Handler:           web.LogRequests(m.log, h),
+		Handler:           web.RequestIDs(web.LogRequestsAs(m.log, accessLog, h)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
