@@ -86,6 +86,7 @@ func TestRouteTable(t *testing.T) {
 		"GET /.well-known/jwks.json":              "public",
 		"GET /assets/{name}":                      "public",
 		"GET /healthz":                            "public",
+		"GET /api/v1/openapi.json":                "public",
 		"GET /{$}":                                "public",
 	}
 	s := newTestServer(t, slog.New(slog.DiscardHandler))
