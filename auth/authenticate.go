@@ -15,8 +15,15 @@ var errRevoked = propusk.Errorf(propusk.ETOKENINVALID, "the token's session has 
 // or propusk.ViaCookie); a personal access token is always ViaAPIToken. Errors
 // are *propusk.Error whose message names the failed check. The Principal is
 // read-only: that of a personal access token is shared by its requests.
-func (s *Service) Authenticate(ctx context.Context, tok, via string) (*propusk.Principal, error) {
+func (s *Service) Authenticate(ctx context.Context, tok, via string) (p *propusk.Principal, err error) {
+	kind := propusk.ViaAccessToken
+	defer func() {
+		if err != nil {
+			s.cfg.Observer.TokenChecked(kind, checkOutcome(err))
+		}
+	}()
 	if pat.Looks(tok) {
+		kind = propusk.ViaAPIToken
 		// A personal access token is a header credential only. From a cookie
 		// it would come back as ViaAPIToken and skip the CSRF check that
 		// cookie authentication needs.
@@ -35,6 +42,7 @@ func (s *Service) Authenticate(ctx context.Context, tok, via string) (*propusk.P
 	if s.revoked.has(c.SessionID) {
 		return nil, errRevoked
 	}
+	s.cfg.Observer.TokenChecked(kind, "verified")
 	return &propusk.Principal{
 		UserID: c.UserID, Level: c.Level, Boards: c.Boards, SessionID: c.SessionID,
 		Via: via, TokenID: c.ID, ExpiresAt: c.ExpiresAt.Time,

@@ -93,6 +93,8 @@ type Config struct {
 	SafetyPoll    time.Duration // how often to read it anyway when it can; default 5s
 	TouchInterval time.Duration // how often last_used_at is flushed; default 10s
 	PATCacheTTL   time.Duration // how long a verified token row is trusted between feed events; default 1m
+
+	Observer Observer // told of token checks, renewals, logins, registrations, hashing; default NopObserver
 }
 
 // fill sets the defaults of the fields left zero, and rejects what cannot work.
@@ -158,6 +160,9 @@ func (c *Config) fill() error {
 	}
 	if c.PATCacheTTL <= 0 {
 		c.PATCacheTTL = time.Minute
+	}
+	if c.Observer == nil {
+		c.Observer = NopObserver{}
 	}
 	return nil
 }

@@ -17,7 +17,8 @@ var errCredentials = propusk.Errorf(propusk.ECREDENTIALS, "the login or the pass
 // new api-token. An unknown login and a wrong password answer alike, and
 // cost alike. Repeated failures for one login or from one address answer
 // ETOOMANY for a while, whatever the password.
-func (s *Service) Login(ctx context.Context, login, password string, c propusk.Client) (*Pair, error) {
+func (s *Service) Login(ctx context.Context, login, password string, c propusk.Client) (_ *Pair, err error) {
+	defer func() { s.cfg.Observer.LoggedIn(resultOf(err)) }()
 	if login == "" || password == "" || len(login) > 4*MaxLoginLen || len(password) > MaxPasswordLen {
 		return nil, propusk.Errorf(propusk.EINVALID, "login and password are required")
 	}

@@ -74,13 +74,21 @@ func (s *Service) issue(sid string, u *propusk.User, fork string, gen int64, now
 // again after it, the session is revoked and the answer is ETOKENREUSED. An
 // anonymous refresh token is stateless: it yields a new anonymous pair with
 // the same sid.
-func (s *Service) Renew(ctx context.Context, refresh string, c propusk.Client) (*Pair, error) {
+func (s *Service) Renew(ctx context.Context, refresh string, c propusk.Client) (_ *Pair, err error) {
+	outcome := ""
+	defer func() {
+		if outcome == "" {
+			outcome = codeOutcome(err)
+		}
+		s.cfg.Observer.Renewed(outcome)
+	}()
 	rc, err := s.tokens.VerifyRefresh(refresh)
 	if err != nil {
 		return nil, err
 	}
 	now := s.cfg.Now()
 	if rc.UserID == 0 {
+		outcome = "anonymous"
 		return s.issue(rc.SessionID, nil, "", 0, now, now.Add(s.cfg.RefreshTTL))
 	}
 	fork, err := token.NewID(s.cfg.Rand)
@@ -92,15 +100,17 @@ func (s *Service) Renew(ctx context.Context, refresh string, c propusk.Client) (
 	if err != nil {
 		return nil, fmt.Errorf("auth: renew: %w", err)
 	}
+	outcome = renewOutcome(r, sp)
 	switch r.Outcome {
 	case propusk.RenewRotated, propusk.RenewGrace:
 		if r.User == nil || r.User.ID != rc.UserID {
+			outcome = "session_ended"
 			return nil, errSessionEnded
 		}
 		return s.issue(r.Session.ID, r.User, r.Fork, r.Generation, now, r.Session.ExpiresAt)
 	case propusk.RenewReused:
 		s.revoked.add(rc.SessionID, now)
-		s.log.Warn("refresh token reuse: session revoked", "sid", rc.SessionID, "user", rc.UserID)
+		s.log.WarnContext(ctx, "refresh token reuse: session revoked", "sid", rc.SessionID, "user", rc.UserID)
 		return nil, errReused
 	default:
 		return nil, errSessionEnded

@@ -100,7 +100,7 @@ func checkArgon2(encoded, password string, keyOf func(pw, salt []byte, t, m uint
 }
 
 func (s *Service) hash(ctx context.Context, pool chan struct{}, password string) (string, error) {
-	if err := acquire(ctx, pool); err != nil {
+	if err := s.acquireHashing(ctx, pool); err != nil {
 		return "", err
 	}
 	defer release(pool)
@@ -115,7 +115,7 @@ func (s *Service) check(ctx context.Context, hash, password string) (bool, error
 // verify checks password against hash, and says when the check began, for
 // failCost: it records how long the check took.
 func (s *Service) verify(ctx context.Context, hash, password string) (bool, time.Time, error) {
-	if err := acquire(ctx, s.hashing); err != nil {
+	if err := s.acquireHashing(ctx, s.hashing); err != nil {
 		return false, time.Time{}, err
 	}
 	defer release(s.hashing)

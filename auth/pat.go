@@ -97,6 +97,11 @@ func (s *Service) authenticatePAT(ctx context.Context, tok string) (*propusk.Pri
 		return nil, errPATExpired
 	}
 	s.touched.use(id, e, now)
+	if fresh && match {
+		s.cfg.Observer.TokenChecked(propusk.ViaAPIToken, "cached")
+	} else {
+		s.cfg.Observer.TokenChecked(propusk.ViaAPIToken, "verified")
+	}
 	return e.principal, nil
 }
 
@@ -306,7 +311,7 @@ func (s *Service) reissueAPIToken(ctx context.Context, userID int64, reason stri
 	for _, id := range deleted {
 		s.pats.evict(id)
 	}
-	s.log.Info("api-token reissued", "user", userID, "reason", reason, "token_id", t.ID)
+	s.log.InfoContext(ctx, "api-token reissued", "user", userID, "reason", reason, "token_id", t.ID)
 	return pat.Format(t.ID, secret), nil
 }
 

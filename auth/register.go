@@ -20,7 +20,8 @@ import (
 // oracle of which logins exist; past that it answers ETOOMANY.
 // Registrations hash passwords in slots of their own, so they never take
 // those logins need.
-func (s *Service) Register(ctx context.Context, login, password string, c propusk.Client) (*Pair, error) {
+func (s *Service) Register(ctx context.Context, login, password string, c propusk.Client) (_ *Pair, err error) {
+	defer func() { s.cfg.Observer.Registered(resultOf(err)) }()
 	// Bad input is refused before it costs the address a registration.
 	if _, err := logins.Canonical(login); err != nil {
 		return nil, err
@@ -66,6 +67,6 @@ func (s *Service) register(ctx context.Context, login, password string, c propus
 	}
 	s.patMiss.created(t.ID, sha256.Sum256([]byte(secret)))
 	p.APIToken = pat.Format(t.ID, secret)
-	s.log.Info("api-token reissued", "user", u.ID, "reason", "registration", "token_id", t.ID)
+	s.log.InfoContext(ctx, "api-token reissued", "user", u.ID, "reason", "registration", "token_id", t.ID)
 	return p, nil
 }

@@ -62,6 +62,8 @@ type Service struct {
 	keyIDs string     // the ids of the keys in use, to notice a change
 
 	hub *feedHub // the feed entries applied, fanned out to subscribers
+
+	obsState // for Stats
 }
 
 // New validates cfg, loads the keys (creating them on first start) and the
@@ -120,6 +122,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("auth: read feed position: %w", err)
 	}
 	s.hub = newFeedHub(s.lastSeq)
+	s.noteSynced()
 	ids, err := s.store.RevokedSince(ctx, cfg.Now().Add(-cfg.AccessTTL))
 	if err != nil {
 		return nil, fmt.Errorf("auth: load revoked sessions: %w", err)
@@ -314,9 +317,11 @@ func (s *Service) SyncFeed(ctx context.Context) error {
 			s.keysStale = false
 		}
 		if len(events) == 0 {
+			s.noteSynced()
 			return s.checkFeedRegression(ctx)
 		}
 		if len(events) < 500 {
+			s.noteSynced()
 			return nil
 		}
 	}

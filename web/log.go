@@ -88,13 +88,18 @@ func LogRequests(log *slog.Logger, h http.Handler) http.Handler {
 		start := time.Now()
 		sw := &statusWriter{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
-		log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", r.Method),
-			slog.String("route", route(r)),
-			slog.String("query", RedactQuery(r.URL.RawQuery)),
-			slog.Int("status", sw.status),
-			slog.Duration("duration", time.Since(start)),
-			slog.String("remote", r.RemoteAddr),
-		)
+		logRequest(log, r, sw.status, time.Since(start))
 	})
+}
+
+// logRequest writes the request log's line of r.
+func logRequest(log *slog.Logger, r *http.Request, status int, d time.Duration) {
+	log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", r.Method),
+		slog.String("route", route(r)),
+		slog.String("query", RedactQuery(r.URL.RawQuery)),
+		slog.Int("status", status),
+		slog.Duration("duration", d),
+		slog.String("remote", r.RemoteAddr),
+	)
 }

@@ -114,6 +114,7 @@ func (s *Server) routeTable() []endpoint {
 		at("GET /.well-known/jwks.json", public(), s.jwks),
 		at("GET /assets/{name}", public(), s.asset),
 		at("GET /healthz", public(), s.healthz),
+		at("GET /api/v1/openapi.json", public(), s.openAPI),
 		at("GET /{$}", public(), s.home),
 	}
 }

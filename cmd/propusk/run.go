@@ -22,6 +22,7 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
+	"github.com/propusk/propusk/metrics"
 	"github.com/propusk/propusk/mysql"
 	"github.com/propusk/propusk/postgres"
 	"github.com/propusk/propusk/seal"
@@ -49,6 +50,11 @@ type Main struct {
 	passwordStdin                                                             bool
 	hostCookies                                                               bool
 	minFailedLogin                                                            time.Duration
+	metricsAddr, accessLog                                                    string
+
+	metrics         *metrics.Metrics // nil without --metrics-addr
+	metricsListener net.Listener
+	metricsServer   *http.Server
 
 	log      *slog.Logger
 	store    propusk.Store
@@ -149,7 +155,7 @@ func (m *Main) ParseFlags(args []string) error {
 	if m.logFormat == "json" {
 		h = slog.NewJSONHandler(m.stderr, nil)
 	}
-	m.log = slog.New(h)
+	m.log = slog.New(web.LogHandler(h))
 	for _, v := range unknownVariables(os.Environ()) {
 		m.log.Warn("unknown variable ignored: no flag has this name (propusk help lists them)", "variable", v)
 	}
@@ -183,6 +189,8 @@ func (m *Main) flagSet(cmd string) *flag.FlagSet {
 		fs.StringVar(&m.clientIPHeader, "client-ip-header", "", "header in which a trusted reverse proxy passes the client's address (such as X-Real-IP); default: the peer address")
 		fs.DurationVar(&m.minFailedLogin, "min-failed-login", 0, "least time a failed login takes from the start of its password check; set above the slowest hash in the store (0: the slowest check seen lately)")
 		fs.IntVar(&m.registerLimit, "register-limit", 30, "registrations a client address may try per hour, login_taken answers included")
+		fs.StringVar(&m.accessLog, "access-log", "all", "request log: all, errors (answers of 400 and above), off, or a share from 0 to 1 of the other answers to log besides every error (such as 0.1)")
+		fs.StringVar(&m.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on, at /metrics (such as 127.0.0.1:9090); default none. Keep it off the public network")
 	case "migrate", "keys rotate":
 	case "user add":
 		fs.StringVar(&m.login, "login", "", "login of the new user")
@@ -212,6 +220,9 @@ func (m *Main) validate() error {
 		}
 		if m.hostCookies && m.cookieSecure == "false" {
 			return errors.New("--cookie-host-prefix needs Secure cookies: drop --cookie-secure false")
+		}
+		if _, err := web.ParseAccessLog(m.accessLog); err != nil {
+			return fmt.Errorf("--access-log: %w", err)
 		}
 		if m.registerLimit < 1 {
 			return fmt.Errorf("--register-limit must be at least 1, not %d", m.registerLimit)
@@ -320,6 +331,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		if m.listener, err = net.Listen("tcp", m.addr); err != nil {
 			return fmt.Errorf("--addr %s: %w (is another server on that port? choose another with --addr)", m.addr, err)
 		}
+		if err := m.listenMetrics(); err != nil {
+			return err
+		}
 	}
 	if m.store, err = openStore(ctx, m.db); err != nil {
 		return err
@@ -357,6 +371,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	}
 	if _, ok := m.store.(*mysql.Store); ok {
 		cfg.PollInterval = mysql.PollInterval // no push: poll the feed well within SPEC's second
+	}
+	if m.metrics != nil {
+		cfg.Store, cfg.Observer = m.metrics.Store(m.store), m.metrics
 	}
 	if m.renewGrace == 0 && m.cmd == "serve" {
 		cfg.RenewGrace = auth.NoGrace // --renew-grace 0 means none, not the default
@@ -447,8 +464,15 @@ func (m *Main) serve() error {
 	if err != nil {
 		return err
 	}
+	accessLog, _ := web.ParseAccessLog(m.accessLog) // validated by ParseFlags
+	var h http.Handler = srv
+	if m.metrics != nil {
+		m.metrics.Watch(m.svc)
+		h = m.metrics.Requests(h)
+		m.serveMetrics()
+	}
 	m.server = &http.Server{
-		Handler:           web.LogRequests(m.log, srv),
+		Handler:           web.RequestIDs(web.LogRequestsAs(m.log, accessLog, h)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -482,6 +506,7 @@ func (m *Main) Close() error {
 	} else if m.listener != nil {
 		errs = append(errs, m.listener.Close()) // bound, never served
 	}
+	errs = append(errs, m.closeMetrics())
 	if m.cancel != nil {
 		m.cancel()
 		err := <-m.bgDone // Run flushes last_used_at as it returns

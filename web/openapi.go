@@ -1,0 +1,348 @@
+package web
+
+import (
+	"encoding/json"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// The OpenAPI description of the HTTP API, served at GET
+// /api/v1/openapi.json. It is written here, apart from the route table, one
+// entry per route pattern, and TestOpenAPIRoutes holds the two together:
+// every route of the table has an entry, and every path and method the
+// document names is served by the route it says.
+
+// op is the description of one route.
+type op struct {
+	path    string   // the OpenAPI path ("/api/v1/tokens/{id}")
+	methods []string // lower case; a route of any method lists several
+	summary string
+	tag     string
+	// security names the credentials the route takes: "none", "caller"
+	// (every kind), "header" (header credentials only), "admin-header".
+	security string
+	params   []any
+	body     any            // a request body, or nil
+	answers  map[string]any // status -> response
+}
+
+// Reusable pieces.
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+func jsonAnswer(desc string, schema any) map[string]any {
+	return map[string]any{"description": desc, "content": map[string]any{"application/json": map[string]any{"schema": schema}}}
+}
+
+func errAnswer(desc string) map[string]any { return jsonAnswer(desc, ref("Error")) }
+
+func redirect(desc string) map[string]any {
+	return map[string]any{"description": desc, "headers": map[string]any{
+		"Location": map[string]any{"schema": map[string]any{"type": "string"}}}}
+}
+
+func htmlAnswer(desc string) map[string]any {
+	return map[string]any{"description": desc, "content": map[string]any{"text/html": map[string]any{"schema": map[string]any{"type": "string"}}}}
+}
+
+func query(name, desc string) map[string]any {
+	return map[string]any{"name": name, "in": "query", "required": false, "description": desc, "schema": map[string]any{"type": "string"}}
+}
+
+func pathParam(name, desc string) map[string]any {
+	return map[string]any{"name": name, "in": "path", "required": true, "description": desc, "schema": map[string]any{"type": "string"}}
+}
+
+func header(name, desc string) map[string]any {
+	return map[string]any{"name": name, "in": "header", "required": false, "description": desc, "schema": map[string]any{"type": "string"}}
+}
+
+// fields is a request body of string fields, as JSON or a form.
+func fields(required []string, props map[string]any) map[string]any {
+	s := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		s["required"] = required
+	}
+	return map[string]any{"required": len(required) > 0, "content": map[string]any{
+		"application/json":                  map[string]any{"schema": s},
+		"application/x-www-form-urlencoded": map[string]any{"schema": s},
+	}}
+}
+
+func str(desc string) map[string]any { return map[string]any{"type": "string", "description": desc} }
+
+func strs(desc string) map[string]any {
+	return map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "description": desc}
+}
+
+var (
+	xrw        = header("X-Requested-With", "any value: the caller is a script, which gets JSON and 403s instead of cookies and redirects")
+	redirectQ  = query("redirect", "a same-site path to send a browser (no X-Requested-With) back to")
+	tokenFail  = errAnswer("no usable credential (token_required, token_invalid, token_expired), or the caller may not (forbidden); a browser is redirected instead")
+	unavail    = errAnswer("store_unavailable: the database cannot be reached")
+	badInput   = errAnswer("invalid_input, body_too_large (413) or unsupported_media_type (415)")
+	csrfFail   = errAnswer("csrf_mismatch: a cookie-authenticated request without the session's CSRF token, or from another site")
+	tooMany    = errAnswer("too_many_attempts, with Retry-After")
+	browserRed = redirect("a browser (no X-Requested-With) is sent on, as docs/API.md says")
+)
+
+// ops are the descriptions, by route pattern.
+var ops = map[string]op{
+	"GET /api/v1/token.obtain": {path: "/api/v1/token.obtain", methods: []string{"get"}, tag: "tokens", security: "none",
+		summary: "Anonymous tokens", params: []any{xrw, redirectQ},
+		answers: map[string]any{"200": jsonAnswer("an anonymous pair; a browser also gets cookies", ref("Pair")), "302": browserRed, "503": unavail}},
+	"GET /api/v1/token.renew": {path: "/api/v1/token.renew", methods: []string{"get"}, tag: "tokens", security: "none",
+		summary: "Spend a refresh token for a new pair", params: []any{xrw, redirectQ, query("refreshToken", "the refresh token (else the body field or the refreshToken cookie)")},
+		answers: map[string]any{"200": jsonAnswer("a new pair", ref("Pair")), "302": browserRed, "403": errAnswer("token_invalid, or token_reused: the session is revoked"), "503": unavail}},
+	"POST /api/v1/token.renew": {path: "/api/v1/token.renew", methods: []string{"post"}, tag: "tokens", security: "none",
+		summary: "Spend a refresh token for a new pair", params: []any{xrw, redirectQ, query("refreshToken", "the refresh token (else the body field or the refreshToken cookie, which needs a CSRF token)")},
+		body:    fields(nil, map[string]any{"refreshToken": str("the refresh token"), "redirect": str("where to send a browser")}),
+		answers: map[string]any{"200": jsonAnswer("a new pair", ref("Pair")), "302": browserRed, "400": badInput, "403": errAnswer("token_invalid, or token_reused: the session is revoked"), "419": csrfFail, "503": unavail}},
+	"GET /api/v1/token.check": {path: "/api/v1/token.check", methods: []string{"get"}, tag: "tokens", security: "caller-optional",
+		summary: "Whether the caller's access token is usable",
+		answers: map[string]any{"200": jsonAnswer("isActive, and the seconds it has left", ref("Check")), "503": unavail}},
+	"/api/v1/auth.verify": {path: "/api/v1/auth.verify", methods: []string{"get", "post", "put", "patch", "delete"}, tag: "forward-auth", security: "caller",
+		summary: "Forward-auth for nginx, Caddy, Traefik and Envoy: any method is answered alike",
+		params: []any{query("level", "level at least N"), query("board", "may act on this board (repeatable)"), query("board_from", "a path pattern with one {board}"),
+			query("ability", "the token carries this ability (repeatable)"), query("assert", "add an assertion for this audience"),
+			header("X-Original-URI", "the original request's path"), header("X-Original-Method", "the original request's method"), header("X-Forwarded-Host", "the original host")},
+		answers: map[string]any{"200": map[string]any{"description": "allowed; identity in X-Propusk-* headers"}, "400": badInput, "401": tokenFail, "403": errAnswer("forbidden or csrf_mismatch"), "503": unavail}},
+	"/api/v1/auth.verify/": {path: "/api/v1/auth.verify/{original}", methods: []string{"get", "post", "put", "patch", "delete"}, tag: "forward-auth", security: "caller",
+		summary: "Forward-auth, Envoy's form: the original path follows", params: []any{pathParam("original", "the original request's path"), query("level", "level at least N")},
+		answers: map[string]any{"200": map[string]any{"description": "allowed; identity in X-Propusk-* headers"}, "400": badInput, "401": tokenFail, "403": errAnswer("forbidden or csrf_mismatch"), "503": unavail}},
+	"POST /api/v1/user.register": {path: "/api/v1/user.register", methods: []string{"post"}, tag: "users", security: "none",
+		summary: "Create a user and sign in", params: []any{xrw, redirectQ},
+		body:    fields([]string{"login", "password"}, map[string]any{"login": str("1 to 64 characters of one script"), "password": str("8 characters to 1024 bytes"), "redirect": str("where to send a browser")}),
+		answers: map[string]any{"201": jsonAnswer("the user's first pair and api-token", ref("Pair")), "302": browserRed, "400": badInput, "409": errAnswer("login_taken"), "419": csrfFail, "429": tooMany, "503": unavail}},
+	"POST /api/v1/user.login": {path: "/api/v1/user.login", methods: []string{"post"}, tag: "users", security: "none",
+		summary: "Sign in", params: []any{xrw, redirectQ},
+		body:    fields([]string{"login", "password"}, map[string]any{"login": str("the login"), "password": str("the password"), "redirect": str("where to send a browser")}),
+		answers: map[string]any{"200": jsonAnswer("a new session's pair and api-token", ref("Pair")), "302": browserRed, "400": badInput, "401": errAnswer("invalid_credentials"), "409": errAnswer("conflict: too many sessions"), "419": csrfFail, "429": tooMany, "503": unavail}},
+	"POST /api/v1/user.logoff": {path: "/api/v1/user.logoff", methods: []string{"post"}, tag: "users", security: "caller-optional",
+		summary: "End the caller's session", params: []any{xrw, redirectQ},
+		body:    fields(nil, map[string]any{"refreshToken": str("a refresh token of the session"), "redirect": str("where to send a browser")}),
+		answers: map[string]any{"200": jsonAnswer("ended, or there was nothing to end", ref("LoggedOff")), "302": browserRed, "400": badInput, "419": csrfFail, "503": unavail}},
+	"GET /api/v1/user.me": {path: "/api/v1/user.me", methods: []string{"get"}, tag: "users", security: "caller",
+		summary: "The caller", params: []any{xrw},
+		answers: map[string]any{"200": jsonAnswer("who the caller is", ref("Me")), "302": browserRed, "403": tokenFail, "503": unavail}},
+	"GET /api/v1/sessions": {path: "/api/v1/sessions", methods: []string{"get"}, tag: "sessions", security: "caller",
+		summary: "The signed-in user's live sessions", params: []any{xrw},
+		answers: map[string]any{"200": jsonAnswer("newest first", map[string]any{"type": "array", "items": ref("Session")}), "302": browserRed, "403": tokenFail, "503": unavail}},
+	"DELETE /api/v1/sessions/{id}": {path: "/api/v1/sessions/{id}", methods: []string{"delete"}, tag: "sessions", security: "caller",
+		summary: "End one of the user's sessions (ability sessions:manage)", params: []any{xrw, pathParam("id", "the session id")},
+		answers: map[string]any{"200": jsonAnswer("ended", ref("Ended")), "302": browserRed, "403": tokenFail, "404": errAnswer("not_found"), "419": csrfFail, "503": unavail}},
+	"GET /api/v1/tokens": {path: "/api/v1/tokens", methods: []string{"get"}, tag: "tokens", security: "caller",
+		summary: "The user's personal access tokens", params: []any{xrw},
+		answers: map[string]any{"200": jsonAnswer("oldest first; never a secret", map[string]any{"type": "array", "items": ref("Token")}), "302": browserRed, "403": tokenFail, "503": unavail}},
+	"POST /api/v1/tokens": {path: "/api/v1/tokens", methods: []string{"post"}, tag: "tokens", security: "caller",
+		summary: "Create a personal access token (ability tokens:manage)", params: []any{xrw},
+		body:    fields([]string{"name"}, map[string]any{"name": str("its name"), "abilities": strs("its abilities; default every one"), "expires_at": str("RFC 3339; default never")}),
+		answers: map[string]any{"201": jsonAnswer("the token, with its secret shown once", ref("NewToken")), "302": browserRed, "400": badInput, "403": tokenFail, "409": errAnswer("conflict: too many tokens"), "419": csrfFail, "503": unavail}},
+	"DELETE /api/v1/tokens/{id}": {path: "/api/v1/tokens/{id}", methods: []string{"delete"}, tag: "tokens", security: "caller",
+		summary: "Delete a personal access token (ability tokens:manage)", params: []any{xrw, pathParam("id", "the token id")},
+		answers: map[string]any{"204": map[string]any{"description": "deleted"}, "302": browserRed, "403": tokenFail, "404": errAnswer("not_found"), "419": csrfFail, "503": unavail}},
+	"POST /api/v1/admin/users/{id}/api-token": {path: "/api/v1/admin/users/{id}/api-token", methods: []string{"post"}, tag: "admin", security: "caller",
+		summary: "Reissue a user's api-token (level 30; ability tokens:reissue)", params: []any{xrw, pathParam("id", "the user id")},
+		body:    fields([]string{"reason"}, map[string]any{"reason": str("letters, digits and underscores")}),
+		answers: map[string]any{"201": jsonAnswer("the new api-token", ref("APIToken")), "302": browserRed, "400": badInput, "403": tokenFail, "404": errAnswer("not_found"), "419": csrfFail, "503": unavail}},
+	"POST /api/v1/token.introspect": {path: "/api/v1/token.introspect", methods: []string{"post"}, tag: "relying services", security: "header",
+		summary: "RFC 7662 token introspection (ability tokens:introspect)",
+		body:    fields([]string{"token"}, map[string]any{"token": str("the token to introspect"), "token_type_hint": str("ignored")}),
+		answers: map[string]any{"200": jsonAnswer("active or not", ref("Introspection")), "400": badInput, "401": errAnswer("no usable credential, or forbidden (see WWW-Authenticate)"), "503": unavail}},
+	"POST /api/v1/token.revoke": {path: "/api/v1/token.revoke", methods: []string{"post"}, tag: "relying services", security: "none",
+		summary: "RFC 7009 revocation: holding the token is the authority",
+		body:    fields([]string{"token"}, map[string]any{"token": str("the token to revoke"), "token_type_hint": str("ignored")}),
+		answers: map[string]any{"200": jsonAnswer("always, whether there was anything to revoke", map[string]any{"type": "object"}), "400": badInput, "503": unavail}},
+	"GET /api/v1/revocations": {path: "/api/v1/revocations", methods: []string{"get"}, tag: "relying services", security: "caller",
+		summary: "The revocation feed as Server-Sent Events (ability revocations:read)", params: []any{query("after", "resume after this sequence number"), header("Last-Event-ID", "resume after this sequence number")},
+		answers: map[string]any{"200": map[string]any{"description": "an event stream", "content": map[string]any{"text/event-stream": map[string]any{"schema": map[string]any{"type": "string"}}}},
+			"400": badInput, "401": errAnswer("token_required or token_invalid"), "403": errAnswer("forbidden"), "503": unavail}},
+	"GET /sanctum/csrf-cookie": {path: "/sanctum/csrf-cookie", methods: []string{"get"}, tag: "spa", security: "none",
+		summary: "Set the XSRF-TOKEN cookie (Sanctum)", answers: map[string]any{"204": map[string]any{"description": "the cookie is set"}}},
+	"POST /login": {path: "/login", methods: []string{"post"}, tag: "spa", security: "none",
+		summary: "Sanctum's SPA login: cookies, with X-XSRF-TOKEN",
+		body:    fields([]string{"login", "password"}, map[string]any{"login": str("the login"), "password": str("the password")}),
+		answers: map[string]any{"200": jsonAnswer("the user; the session is in the cookies", ref("Me")), "400": badInput, "401": errAnswer("invalid_credentials"), "419": csrfFail, "429": tooMany, "503": unavail}},
+	"POST /logout": {path: "/logout", methods: []string{"post"}, tag: "spa", security: "caller-optional",
+		summary: "Sanctum's logout: as user.logoff", params: []any{xrw},
+		answers: map[string]any{"200": jsonAnswer("ended", ref("LoggedOff")), "302": browserRed, "419": csrfFail, "503": unavail}},
+	"GET /api/user": {path: "/api/user", methods: []string{"get"}, tag: "spa", security: "caller",
+		summary: "Sanctum's current user", params: []any{xrw},
+		answers: map[string]any{"200": jsonAnswer("the user", ref("Me")), "302": browserRed, "403": tokenFail, "503": unavail}},
+	"GET /account": {path: "/account", methods: []string{"get"}, tag: "pages", security: "caller",
+		summary: "The account page", answers: map[string]any{"200": htmlAnswer("the page"), "302": browserRed, "503": unavail}},
+	"POST /account/login": {path: "/account/login", methods: []string{"post"}, tag: "pages", security: "none",
+		summary: "The account page's login form",
+		body:    fields([]string{"login", "password"}, map[string]any{"login": str("the login"), "password": str("the password")}),
+		answers: map[string]any{"303": redirect("signed in: to /account"), "401": htmlAnswer("the page again, with the reason"), "419": csrfFail, "429": htmlAnswer("the page again, with the reason")}},
+	"POST /account/tokens": {path: "/account/tokens", methods: []string{"post"}, tag: "pages", security: "caller",
+		summary: "The account page's token form",
+		body:    fields([]string{"name"}, map[string]any{"name": str("its name"), "abilities": strs("its abilities")}),
+		answers: map[string]any{"201": htmlAnswer("the page, with the secret shown once"), "302": browserRed, "419": csrfFail}},
+	"POST /account/tokens/{id}/delete": {path: "/account/tokens/{id}/delete", methods: []string{"post"}, tag: "pages", security: "caller",
+		summary: "The account page's token delete form", params: []any{pathParam("id", "the token id")},
+		answers: map[string]any{"303": redirect("to /account"), "302": browserRed, "419": csrfFail}},
+	"POST /account/sessions/{id}/delete": {path: "/account/sessions/{id}/delete", methods: []string{"post"}, tag: "pages", security: "caller",
+		summary: "The account page's session end form", params: []any{pathParam("id", "the session id")},
+		answers: map[string]any{"303": redirect("to /account"), "302": browserRed, "419": csrfFail}},
+	"GET /.well-known/jwks.json": {path: "/.well-known/jwks.json", methods: []string{"get"}, tag: "keys", security: "none",
+		summary: "The public keys of access tokens",
+		answers: map[string]any{"200": map[string]any{"description": "a JWK set", "content": map[string]any{"application/jwk-set+json": map[string]any{"schema": ref("JWKS")}}}}},
+	"GET /assets/{name}": {path: "/assets/{name}", methods: []string{"get"}, tag: "pages", security: "none",
+		summary: "The scripts and styles of the pages", params: []any{pathParam("name", "bootstrap.js, propusk.js, …")},
+		answers: map[string]any{"200": map[string]any{"description": "the asset"}, "404": errAnswer("not_found")}},
+	"GET /healthz": {path: "/healthz", methods: []string{"get"}, tag: "operations", security: "none",
+		summary: "Liveness and the store's health",
+		answers: map[string]any{"200": jsonAnswer("ok", ref("Health")), "503": unavail}},
+	"GET /{$}": {path: "/", methods: []string{"get"}, tag: "pages", security: "none",
+		summary: "The home: to /account", answers: map[string]any{"302": redirect("to /account")}},
+	"GET /api/v1/openapi.json": {path: "/api/v1/openapi.json", methods: []string{"get"}, tag: "operations", security: "none",
+		summary: "This document", answers: map[string]any{"200": jsonAnswer("OpenAPI 3.1", map[string]any{"type": "object"})}},
+}
+
+// securityOf is an operation's security requirement.
+func securityOf(kind string) []any {
+	every := []any{
+		map[string]any{"accessToken": []any{}}, map[string]any{"bearerJWT": []any{}},
+		map[string]any{"apiToken": []any{}}, map[string]any{"cookie": []any{}},
+	}
+	switch kind {
+	case "caller":
+		return every
+	case "caller-optional":
+		return append(every, map[string]any{})
+	case "header":
+		return every[:3]
+	}
+	return []any{}
+}
+
+var schemas = map[string]any{
+	"Error": map[string]any{"type": "object", "required": []string{"error", "message"}, "properties": map[string]any{
+		"error":   map[string]any{"type": "string", "enum": []string{"invalid_input", "invalid_credentials", "token_required", "token_expired", "token_invalid", "token_reused", "forbidden", "not_found", "method_not_allowed", "login_taken", "conflict", "body_too_large", "unsupported_media_type", "csrf_mismatch", "too_many_attempts", "internal", "store_unavailable"}},
+		"message": str("for people; never parse it")}},
+	"Pair": map[string]any{"type": "object", "required": []string{"accessToken", "refreshToken", "expires"}, "properties": map[string]any{
+		"accessToken": str("a JWT"), "refreshToken": str("a JWT for token.renew only"),
+		"expires":  map[string]any{"type": "integer", "description": "the access token's exp, unix seconds"},
+		"apiToken": str("a personal access token, <id>|<secret>; on register and login")}},
+	"Check": map[string]any{"type": "object", "required": []string{"isActive", "expires"}, "properties": map[string]any{
+		"isActive": map[string]any{"type": "boolean"}, "expires": map[string]any{"type": []string{"integer", "null"}, "description": "seconds left"}}},
+	"Me": map[string]any{"type": "object", "required": []string{"level", "boards", "via"}, "properties": map[string]any{
+		"_id": map[string]any{"type": "integer"}, "login": str("as typed at registration"), "level": map[string]any{"type": "integer"},
+		"boards": map[string]any{"type": []string{"array", "null"}, "items": map[string]any{"type": "string"}},
+		"via":    map[string]any{"type": "string", "enum": []string{"access-token", "api-token", "cookie"}}}},
+	"LoggedOff": map[string]any{"type": "object", "required": []string{"loggedOff"}, "properties": map[string]any{"loggedOff": map[string]any{"type": "boolean"}}},
+	"Ended":     map[string]any{"type": "object", "required": []string{"ended"}, "properties": map[string]any{"ended": map[string]any{"type": "boolean"}}},
+	"Session": map[string]any{"type": "object", "required": []string{"id", "created", "lastRenewed", "userAgent", "ip", "current", "expires"}, "properties": map[string]any{
+		"id": str("the session id"), "created": map[string]any{"type": "string", "format": "date-time"}, "lastRenewed": map[string]any{"type": "string", "format": "date-time"},
+		"userAgent": str(""), "ip": str("the client address"), "current": map[string]any{"type": "boolean"}, "expires": map[string]any{"type": "string", "format": "date-time"}}},
+	"Token":    map[string]any{"type": "object", "required": []string{"id", "name", "abilities", "last_used_at", "expires_at", "created_at"}, "properties": tokenProps(false)},
+	"NewToken": map[string]any{"type": "object", "required": []string{"id", "name", "abilities", "created_at", "token"}, "properties": tokenProps(true)},
+	"APIToken": map[string]any{"type": "object", "required": []string{"apiToken"}, "properties": map[string]any{"apiToken": str("<id>|<secret>")}},
+	"Introspection": map[string]any{"type": "object", "required": []string{"active"}, "properties": map[string]any{
+		"active": map[string]any{"type": "boolean"}, "token_type": str("Bearer"), "scope": str("abilities, space-separated"), "sub": str("the user id"),
+		"_id": map[string]any{"type": "integer"}, "iss": str(""), "exp": map[string]any{"type": "integer"}, "iat": map[string]any{"type": "integer"},
+		"jti": str(""), "sid": str(""), "level": map[string]any{"type": "integer"}, "boards": strs(""), "abilities": strs(""), "via": str("")}},
+	"JWKS":   map[string]any{"type": "object", "required": []string{"keys"}, "properties": map[string]any{"keys": map[string]any{"type": "array", "items": map[string]any{"type": "object"}}}},
+	"Health": map[string]any{"type": "object", "required": []string{"status"}, "properties": map[string]any{"status": str("ok")}},
+}
+
+func tokenProps(secret bool) map[string]any {
+	date := map[string]any{"type": []string{"string", "null"}, "format": "date-time"}
+	p := map[string]any{
+		"id": map[string]any{"type": "integer"}, "name": str(""), "abilities": strs(""),
+		"last_used_at": date, "expires_at": date, "created_at": map[string]any{"type": "string", "format": "date-time"},
+	}
+	if secret {
+		p["token"] = str("<id>|<secret>, shown once")
+	}
+	return p
+}
+
+var (
+	openAPIOnce sync.Once
+	openAPIJSON []byte
+)
+
+// OpenAPI returns the OpenAPI 3.1 description of the HTTP API.
+func OpenAPI() []byte {
+	openAPIOnce.Do(func() {
+		paths := map[string]any{}
+		patterns := make([]string, 0, len(ops))
+		for p := range ops {
+			patterns = append(patterns, p)
+		}
+		sort.Strings(patterns)
+		for _, pattern := range patterns {
+			o := ops[pattern]
+			item, _ := paths[o.path].(map[string]any)
+			if item == nil {
+				item = map[string]any{}
+				paths[o.path] = item
+			}
+			for _, m := range o.methods {
+				id := strings.NewReplacer("/", "_", ".", "_", "{", "", "}", "", "-", "_").Replace(m + o.path)
+				d := map[string]any{
+					"operationId": id, "summary": o.summary, "tags": []string{o.tag},
+					"security": securityOf(o.security), "responses": o.answers,
+				}
+				if len(o.params) > 0 {
+					d["parameters"] = o.params
+				}
+				if o.body != nil {
+					d["requestBody"] = o.body
+				}
+				item[m] = d
+			}
+		}
+		doc := map[string]any{
+			"openapi": "3.1.0",
+			"info": map[string]any{
+				"title": "propusk", "version": "1",
+				"description": "API-token authentication: the Foxtan token protocol, personal access tokens, Sanctum's SPA login, forward-auth and relying services. The contract is docs/API.md.",
+				"license":     map[string]any{"name": "Apache-2.0", "identifier": "Apache-2.0"},
+			},
+			"servers": []any{map[string]any{"url": "/"}},
+			"tags":    tags(),
+			"paths":   paths,
+			"components": map[string]any{
+				"schemas": schemas,
+				"securitySchemes": map[string]any{
+					"accessToken": map[string]any{"type": "apiKey", "in": "header", "name": "X-Access-Token", "description": "an access token (JWT)"},
+					"bearerJWT":   map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": "an access token in Authorization: Bearer"},
+					"apiToken":    map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "<id>|<secret>", "description": "a personal access token in Authorization: Bearer"},
+					"cookie":      map[string]any{"type": "apiKey", "in": "cookie", "name": "accessToken", "description": "the accessToken cookie (or __Host-accessToken); unsafe methods also need the session's CSRF token in X-XSRF-TOKEN, X-CSRF-TOKEN or _token"},
+				},
+			},
+		}
+		openAPIJSON, _ = json.MarshalIndent(doc, "", "  ")
+	})
+	return openAPIJSON
+}
+
+func tags() []any {
+	var out []any
+	for _, t := range [][2]string{
+		{"tokens", "access, refresh and personal access tokens"},
+		{"users", "registration, login, logoff, the caller"},
+		{"sessions", "the signed-in user's sessions"},
+		{"admin", "administrators' routes (level 30)"},
+		{"relying services", "introspection, revocation and the revocation stream"},
+		{"forward-auth", "what a reverse proxy calls for each request it gates"},
+		{"spa", "Laravel Sanctum's SPA cookie login"},
+		{"pages", "the account page and its assets"},
+		{"keys", "the public keys of access tokens"},
+		{"operations", "health and this document"},
+	} {
+		out = append(out, map[string]any{"name": t[0], "description": t[1]})
+	}
+	return out
+}
+
+func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, err := w.Write(OpenAPI())
+	return err
+}
