@@ -3,6 +3,8 @@ package auth_test
 import (
 	"context"
 	"crypto/sha256"
+	"runtime"
+	"sync/atomic"
 	"testing"
 
 	"github.com/propusk/propusk"
@@ -51,32 +53,61 @@ func BenchmarkSHA256Secret(b *testing.B) {
 	}
 }
 
-// BenchmarkVerifyPATMadeUp is the cost of refusing a made-up personal access
-// token, a valid checksum on an id that does not exist, from a flood of
-// distinct ones: it reads no database (the negative cache), so it should
-// cost about what BenchmarkVerifyPATCached does, not a query.
+// BenchmarkVerifyPATMadeUp is the cost of refusing made-up personal access
+// tokens, a valid checksum on an id above the highest, from a flood of
+// distinct ones. Each is refused once a read of the store's highest id that
+// began after it arrived still finds it above; reads are paced, one per
+// patReadEvery (10 ms), and shared by every caller waiting. Alone (one
+// caller after another), ns/op is the wait for a refusal, about
+// patReadEvery plus one read, not CPU. In a flood of 1,024 concurrent
+// callers, ns/op is the wall time per refusal (the wait shared out), and
+// reads/op the store reads per refused token, which shrink as the flood
+// grows: at most 100 reads a second, whatever its size.
 //
 //	go test ./auth -run xxx -bench 'PAT' -count 5
 func BenchmarkVerifyPATMadeUp(b *testing.B) {
-	d := kinds[0].open(b)
-	svc := newService(b, d.store, newClock(), masterKey(), func(c *auth.Config) { c.Now = nil })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- svc.Run(ctx) }()
-	b.Cleanup(func() { cancel(); <-done })
-	if _, err := svc.Register(ctx, "alice", "correct horse", propusk.Client{}); err != nil {
-		b.Fatal(err)
-	}
-	toks := make([]string, 4096)
-	for i := range toks {
-		toks[i] = madeUp(b, 1_000_000+int64(i))
-	}
-	b.ReportAllocs()
-	i := 0
-	for b.Loop() {
-		if _, err := svc.Authenticate(ctx, toks[i%len(toks)], propusk.ViaAccessToken); err == nil {
-			b.Fatal("a made-up token was accepted")
-		}
-		i++
+	for _, bm := range []struct {
+		name    string
+		callers int // per GOMAXPROCS; 0: one caller
+	}{{"alone", 0}, {"flood", 1024}} {
+		b.Run(bm.name, func(b *testing.B) {
+			d := kinds[0].open(b)
+			cs := &countingStore{Store: d.store}
+			svc := newService(b, cs, newClock(), masterKey(), func(c *auth.Config) { c.Now = nil })
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- svc.Run(ctx) }()
+			b.Cleanup(func() { cancel(); <-done })
+			if _, err := svc.Register(ctx, "alice", "correct horse", propusk.Client{}); err != nil {
+				b.Fatal(err)
+			}
+			toks := make([]string, 4096)
+			for i := range toks {
+				toks[i] = madeUp(b, 1_000_000+int64(i))
+			}
+			var next atomic.Int64
+			refuse := func() {
+				i := next.Add(1)
+				if _, err := svc.Authenticate(ctx, toks[i%int64(len(toks))], propusk.ViaAccessToken); err == nil {
+					b.Error("a made-up token was accepted")
+				}
+			}
+			reads := cs.reads.Load()
+			b.ReportAllocs()
+			b.ResetTimer()
+			if bm.callers == 0 {
+				for range b.N {
+					refuse()
+				}
+			} else {
+				b.SetParallelism(bm.callers / runtime.GOMAXPROCS(0))
+				b.RunParallel(func(pb *testing.PB) {
+					for pb.Next() {
+						refuse()
+					}
+				})
+			}
+			b.ReportMetric(float64(cs.reads.Load()-reads)/float64(b.N), "reads/op")
+		})
 	}
 }

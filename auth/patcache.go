@@ -123,9 +123,3 @@ func (c *patCache) evictRef(ref string) {
 		c.evict(id)
 	}
 }
-
-// patLastStale is how stale the store's highest token id may be. A token
-// another process (or Laravel) has just created is refused here for at
-// most this long; a flood of made-up ids costs at most one MAX(id) index
-// probe per interval.
-const patLastStale = 100 * time.Millisecond

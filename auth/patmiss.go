@@ -10,32 +10,61 @@ import (
 // that the store did not have is taken for unknown without asking again.
 const patMissTTL = time.Second
 
+// patReadEvery is how often, at most, the store's highest token id is read,
+// in real time (not the service's clock): a flood of made-up ids above it
+// costs at most a hundred index probes a second, whatever its size, and a
+// request waits for its answer about this long plus one read.
+const patReadEvery = 10 * time.Millisecond
+
+// patReadWait bounds one read of the highest id. The requests that waited
+// for a read that failed go on to the lookup, which meets and reports the
+// store's failure.
+const patReadWait = 5 * time.Second
+
 // patMisses answers "this token does not exist" without a database read,
 // so a flood of made-up personal access tokens (with a valid checksum,
-// which anyone can compute) costs the store nothing.
+// which anyone can compute) costs the store little.
 //
 // Ids come from a sequence and are never reused. An id above the store's
-// highest (last, read at most once per patLastStale whatever the flood) has
-// not been issued: no entry is kept for it, so a flood of distinct made-up
-// ids takes no memory. An id at or below it that the store did not have
-// (deleted, or a gap the sequence skipped) is remembered for patMissTTL, in
-// a bounded set. Ids can be created behind a remembered miss only by an
-// insert that had not committed when it was read, hence the short TTL; a
-// token created in this process clears its id at once (created).
+// highest (last) is refused only once a read of the highest that began
+// after the request arrived still finds it above: a token a client holds
+// was committed before the client was given it, so that read sees it, and
+// a token just created by another process (or Laravel) is never refused.
+// Reads are single-flight and paced (patReadEvery): every request waiting
+// when a read ends is answered by it, so a flood of made-up ids above last
+// costs at most one index probe per interval and no memory, and each of
+// its requests waits about one interval for its refusal.
+//
+// An id at or below last that the store did not have (deleted, or a gap
+// the sequence skipped) is remembered for patMissTTL, in a bounded set. Ids
+// can be created behind a remembered miss only by an insert that had not
+// committed when it was read, hence the short TTL; a token created in this
+// process clears its id at once and raises last (created).
 //
 // A bare secret (no "<id>|") has no id to compare: its hash is remembered
 // the same way, which stops one unknown secret sent over and over (a
 // deleted token still in use), though not a flood of distinct ones.
 type patMisses struct {
-	mu      sync.Mutex
-	last    int64     // the highest token id known to exist
-	checked time.Time // when the store last said so; zero: never asked
-	ids     missSet[int64]
-	hashes  missSet[[32]byte]
+	mu     sync.Mutex
+	last   int64 // the highest token id known to exist
+	ids    missSet[int64]
+	hashes missSet[[32]byte]
 
-	// refreshMu lets one caller read the store's highest id while the
-	// others wait for its answer instead of each reading it.
-	refreshMu sync.Mutex
+	// The reads of the highest id, guarded by mu. next is the read that
+	// has not begun yet, which every request arriving now waits for (nil
+	// until one arrives); reading says readLoop is running; began is when
+	// the last read began, in real time.
+	next    *lastRead
+	reading bool
+	began   time.Time
+}
+
+// lastRead is one read of the store's highest id, shared by every request
+// that arrived before it began. done is closed when it ends; err, its
+// outcome, may be read after that.
+type lastRead struct {
+	done chan struct{}
+	err  error
 }
 
 func newPATMisses(max int) *patMisses {
@@ -48,45 +77,76 @@ type lastTokenIDer interface {
 	LastTokenID(ctx context.Context) (int64, error)
 }
 
-// missing reports whether token id is known not to exist at now. It asks
-// the store only when id is above the highest id and that was read
-// patLastStale or more ago. On an error it reports false, so the lookup that
-// follows meets and reports the store's failure.
+// missing reports whether token id is known not to exist at now. An id
+// above the highest waits for a read of the store's highest id that begins
+// after the call (see patMisses), or until ctx is done. When that read
+// fails, or ctx is done first, it reports false, so the lookup that follows
+// meets and reports the failure.
 func (m *patMisses) missing(ctx context.Context, id int64, now time.Time, store lastTokenIDer) bool {
 	m.mu.Lock()
 	if m.ids.has(id, now) {
 		m.mu.Unlock()
 		return true
 	}
-	above, fresh := id > m.last, m.fresh(now)
-	m.mu.Unlock()
-	if !above || fresh {
-		return above
+	if id <= m.last {
+		m.mu.Unlock()
+		return false
 	}
-	m.refreshMu.Lock()
-	defer m.refreshMu.Unlock()
-	m.mu.Lock()
-	if m.fresh(now) { // read by a caller we waited for
-		defer m.mu.Unlock()
-		return id > m.last
+	r := m.next
+	if r == nil {
+		r = &lastRead{done: make(chan struct{})}
+		m.next = r
+		if !m.reading {
+			m.reading = true
+			go m.readLoop(store)
+		}
 	}
 	m.mu.Unlock()
-	n, err := store.LastTokenID(ctx)
-	if err != nil {
+	select {
+	case <-r.done:
+	case <-ctx.Done():
+		return false
+	}
+	if r.err != nil {
 		return false
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	// max: a token created here while the read was on its way is newer
-	// than what the read saw.
-	m.last, m.checked = max(m.last, n), now
 	return id > m.last
 }
 
-// fresh reports whether last was read from the store within patLastStale;
-// the caller holds m.mu.
-func (m *patMisses) fresh(now time.Time) bool {
-	return !m.checked.IsZero() && now.Sub(m.checked) < patLastStale && !now.Before(m.checked)
+// readLoop runs the reads requests wait for, one at a time and at most one
+// per patReadEvery, and returns when none is waiting.
+func (m *patMisses) readLoop(store lastTokenIDer) {
+	for {
+		m.mu.Lock()
+		if m.next == nil {
+			m.reading = false
+			m.mu.Unlock()
+			return
+		}
+		wait := patReadEvery - time.Since(m.began)
+		m.mu.Unlock()
+		if wait > 0 {
+			time.Sleep(wait)
+		}
+		m.mu.Lock()
+		r := m.next // requests from now on need a later read
+		m.next, m.began = nil, time.Now()
+		m.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), patReadWait)
+		n, err := store.LastTokenID(ctx)
+		cancel()
+		if err == nil {
+			m.mu.Lock()
+			// max: a token created here while the read was on its way is
+			// newer than what the read saw.
+			m.last = max(m.last, n)
+			m.mu.Unlock()
+		}
+		r.err = err
+		close(r.done)
+	}
 }
 
 // note remembers that the store has no usable token id at now.

@@ -2,29 +2,46 @@ package auth
 
 import (
 	"context"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
 
 // TestPATMissesBounded: however many distinct made-up ids arrive, the
 // negative cache holds at most its bound: ids above the store's highest
-// take no entry at all, and ids below it evict one another.
+// take no entry at all, and ids below it evict one another. The store is
+// read no more than the pacing allows, however many ids are tried.
 func TestPATMissesBounded(t *testing.T) {
 	const bound = 64
 	m := newPATMisses(bound)
 	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
-	reads := 0
-	last := lastFunc(func(context.Context) (int64, error) { reads++; return 1_000_000, nil })
+	var reads atomic.Int64
+	last := lastFunc(func(context.Context) (int64, error) { reads.Add(1); return 1_000_000, nil })
 	ctx := context.Background()
-	for id := int64(1_000_001); id < 1_100_000; id++ {
-		if !m.missing(ctx, id, now, last) {
-			t.Fatalf("id %d above the highest is not missing", id)
-		}
-		m.note(id, now)
+	// Ids above the highest wait for a read, so they come concurrently.
+	start := time.Now()
+	var wg sync.WaitGroup
+	for g := range int64(5000) {
+		wg.Go(func() {
+			for i := range int64(20) {
+				id := 1_000_001 + g*20 + i
+				if !m.missing(ctx, id, now, last) {
+					t.Errorf("id %d above the highest is not missing", id)
+					return
+				}
+				m.note(id, now)
+			}
+		})
+	}
+	wg.Wait()
+	if n, most := reads.Load(), int64(time.Since(start)/patReadEvery)+2; n > most {
+		t.Fatalf("100,000 ids above the highest read it %d times, want at most %d", n, most)
 	}
 	if n := m.size(); n != 0 {
 		t.Fatalf("%d entries for ids above the highest, want 0", n)
 	}
+	reads.Store(0)
 	for id := range int64(100_000) {
 		if m.missing(ctx, id+1, now, last) {
 			t.Fatalf("id %d below the highest is missing before the store was asked", id+1)
@@ -34,8 +51,8 @@ func TestPATMissesBounded(t *testing.T) {
 			t.Fatalf("%d entries, bound %d", n, bound)
 		}
 	}
-	if reads != 1 {
-		t.Fatalf("the store's highest id was read %d times, want 1", reads)
+	if n := reads.Load(); n != 0 {
+		t.Fatalf("ids below the highest read it %d times, want 0", n)
 	}
 	// A remembered id is forgotten when created here, and after patMissTTL.
 	m.note(5, now)
@@ -72,3 +89,45 @@ func TestPATMissesBounded(t *testing.T) {
 type lastFunc func(context.Context) (int64, error)
 
 func (f lastFunc) LastTokenID(ctx context.Context) (int64, error) { return f(ctx) }
+
+// TestPATMissesReadAfterArrival: an id above the highest is refused only
+// by a read that began after the request arrived. A read already on its
+// way when a token is created elsewhere and presented here does not count.
+func TestPATMissesReadAfterArrival(t *testing.T) {
+	m := newPATMisses(64)
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	ctx := context.Background()
+	var highest atomic.Int64
+	highest.Store(10)
+	reading, resume := make(chan struct{}), make(chan struct{})
+	var reads atomic.Int64
+	last := lastFunc(func(context.Context) (int64, error) {
+		n := highest.Load()
+		if reads.Add(1) == 1 {
+			close(reading)
+			<-resume // the first read has seen 10 and is on its way back
+		}
+		return n, nil
+	})
+	first := make(chan bool)
+	go func() { first <- m.missing(ctx, 11, now, last) }()
+	<-reading
+	highest.Store(11) // id 11 is committed elsewhere, and presented here
+	second := make(chan bool)
+	go func() { second <- m.missing(ctx, 11, now, last) }()
+	for waiting := false; !waiting; time.Sleep(time.Millisecond) {
+		m.mu.Lock()
+		waiting = m.next != nil // the second request waits for the next read
+		m.mu.Unlock()
+	}
+	close(resume)
+	if !<-first {
+		t.Fatal("id 11 is not missing for the request the first read answers")
+	}
+	if <-second {
+		t.Fatal("id 11, created before it was presented, is missing")
+	}
+	if n := reads.Load(); n != 2 {
+		t.Fatalf("%d reads, want 2", n)
+	}
+}
