@@ -46,6 +46,15 @@ func htmlAnswer(desc string) map[string]any {
 	return map[string]any{"description": desc, "content": map[string]any{"text/html": map[string]any{"schema": map[string]any{"type": "string"}}}}
 }
 
+// pageFails is a page form's failure: the page again for a browser, with
+// the reason and the input kept; the JSON error for a script.
+func pageFails(desc string) map[string]any {
+	return map[string]any{"description": desc + "; a browser gets the page again, with the reason and the input kept", "content": map[string]any{
+		"text/html":        map[string]any{"schema": map[string]any{"type": "string"}},
+		"application/json": map[string]any{"schema": ref("Error")},
+	}}
+}
+
 func query(name, desc string) map[string]any {
 	return map[string]any{"name": name, "in": "query", "required": false, "description": desc, "schema": map[string]any{"type": "string"}}
 }
@@ -77,14 +86,20 @@ func strs(desc string) map[string]any {
 }
 
 var (
-	xrw        = header("X-Requested-With", "any value: the caller is a script, which gets JSON and 403s instead of cookies and redirects")
-	redirectQ  = query("redirect", "a same-site path to send a browser (no X-Requested-With) back to")
-	tokenFail  = errAnswer("no usable credential (token_required, token_invalid, token_expired), or the caller may not (forbidden); a browser is redirected instead")
-	unavail    = errAnswer("store_unavailable: the database cannot be reached")
-	badInput   = errAnswer("invalid_input, body_too_large (413) or unsupported_media_type (415)")
-	csrfFail   = errAnswer("csrf_mismatch: a cookie-authenticated request without the session's CSRF token, or from another site")
-	tooMany    = errAnswer("too_many_attempts, with Retry-After")
-	browserRed = redirect("a browser (no X-Requested-With) is sent on, as docs/API.md says")
+	xrw         = header("X-Requested-With", "any value: the caller is a script, which gets JSON and 403s instead of cookies and redirects")
+	redirectQ   = query("redirect", "a same-site path to send a browser (no X-Requested-With) back to")
+	tokenFail   = errAnswer("no usable credential (token_required, token_invalid, token_expired), or the caller may not (forbidden); a browser is redirected instead")
+	unavail     = errAnswer("store_unavailable: the database cannot be reached")
+	badInput    = errAnswer("invalid_input, body_too_large (413) or unsupported_media_type (415)")
+	csrfFail    = errAnswer("csrf_mismatch: a cookie-authenticated request without the session's CSRF token, or from another site")
+	tooMany     = errAnswer("too_many_attempts, with Retry-After")
+	browserRed  = redirect("a browser (no X-Requested-With) is sent on, as docs/API.md says")
+	disabled    = errAnswer("forbidden: the account is disabled (said only after a correct password)")
+	userIDParam = pathParam("id", "the user id")
+	adminFail   = errAnswer("no usable credential (token_required, token_invalid, token_expired), or forbidden: below level 30, through a personal access token without users:manage, or a user above the caller's level; a browser without a token is redirected instead")
+	noUser      = errAnswer("not_found: no such user")
+	lastAdmin   = errAnswer("conflict: the last enabled user of level 30 or more is never demoted, disabled or deleted; nothing changes")
+	reauthFail  = errAnswer("no usable credential (token_required, token_invalid, token_expired), or forbidden: the current password is wrong (a failed login of the account), or the caller may not; a browser without a token is redirected instead")
 )
 
 // ops are the descriptions, by route pattern.
@@ -118,7 +133,7 @@ var ops = map[string]op{
 	"POST /api/v1/user.login": {path: "/api/v1/user.login", methods: []string{"post"}, tag: "users", security: "none",
 		summary: "Sign in", params: []any{xrw, redirectQ},
 		body:    fields([]string{"login", "password"}, map[string]any{"login": str("the login"), "password": str("the password"), "redirect": str("where to send a browser")}),
-		answers: map[string]any{"200": jsonAnswer("a new session's pair and api-token", ref("Pair")), "302": browserRed, "400": badInput, "401": errAnswer("invalid_credentials"), "409": errAnswer("conflict: too many sessions"), "419": csrfFail, "429": tooMany, "503": unavail}},
+		answers: map[string]any{"200": jsonAnswer("a new session's pair and api-token", ref("Pair")), "302": browserRed, "400": badInput, "401": errAnswer("invalid_credentials"), "403": disabled, "409": errAnswer("conflict: too many sessions"), "419": csrfFail, "429": tooMany, "503": unavail}},
 	"POST /api/v1/user.logoff": {path: "/api/v1/user.logoff", methods: []string{"post"}, tag: "users", security: "caller-optional",
 		summary: "End the caller's session", params: []any{xrw, redirectQ},
 		body:    fields(nil, map[string]any{"refreshToken": str("a refresh token of the session"), "redirect": str("where to send a browser")}),
@@ -132,6 +147,46 @@ var ops = map[string]op{
 	"DELETE /api/v1/sessions/{id}": {path: "/api/v1/sessions/{id}", methods: []string{"delete"}, tag: "sessions", security: "caller",
 		summary: "End one of the user's sessions (ability sessions:manage)", params: []any{xrw, pathParam("id", "the session id")},
 		answers: map[string]any{"200": jsonAnswer("ended", ref("Ended")), "302": browserRed, "403": tokenFail, "404": errAnswer("not_found"), "419": csrfFail, "503": unavail}},
+	"DELETE /api/v1/sessions": {path: "/api/v1/sessions", methods: []string{"delete"}, tag: "sessions", security: "caller",
+		summary: "Sign out other devices: end every session of the user but the current one, with the current password (ability sessions:manage; through a personal access token, every session)", params: []any{xrw},
+		body:    fields([]string{"password"}, map[string]any{"password": str("the current password, always")}),
+		answers: map[string]any{"200": jsonAnswer("how many sessions ended", ref("EndedCount")), "302": browserRed, "400": errAnswer("invalid_input: no password; body_too_large (413) or unsupported_media_type (415)"), "403": reauthFail, "419": csrfFail, "429": tooMany, "503": unavail}},
+	"POST /api/v1/user.password": {path: "/api/v1/user.password", methods: []string{"post"}, tag: "users", security: "caller",
+		summary: "Change the caller's password, with the current one; every other session of the user ends", params: []any{xrw},
+		body:    fields([]string{"current", "new"}, map[string]any{"current": str("the current password, always"), "new": str("the new password: 8 characters to 1024 bytes")}),
+		answers: map[string]any{"200": jsonAnswer("changed", ref("Changed")), "302": browserRed, "400": errAnswer("invalid_input: no current password, or a new one registration would refuse; body_too_large (413) or unsupported_media_type (415)"), "403": reauthFail, "419": csrfFail, "429": tooMany, "503": unavail}},
+	"GET /api/v1/admin/users": {path: "/api/v1/admin/users", methods: []string{"get"}, tag: "admin", security: "caller",
+		summary: "Users in id order, a page at a time (level 30; ability users:manage)",
+		params:  []any{xrw, query("login", "only logins that contain this, case-insensitive, no wildcards"), query("limit", "1 to 500; default 50"), query("cursor", "the previous page's next")},
+		answers: map[string]any{"200": jsonAnswer("a page of users", ref("UsersPage")), "302": browserRed, "400": errAnswer("invalid_input: a limit or cursor out of range, or a login too long"), "403": adminFail, "503": unavail}},
+	"GET /api/v1/admin/users/{id}": {path: "/api/v1/admin/users/{id}", methods: []string{"get"}, tag: "admin", security: "caller",
+		summary: "One user (level 30; ability users:manage)", params: []any{xrw, userIDParam},
+		answers: map[string]any{"200": jsonAnswer("the user", ref("User")), "302": browserRed, "403": adminFail, "404": noUser, "503": unavail}},
+	"PATCH /api/v1/admin/users/{id}": {path: "/api/v1/admin/users/{id}", methods: []string{"patch"}, tag: "admin", security: "caller",
+		summary: "Change a user's level, boards or state (level 30; ability users:manage); disabling ends every session and token of the user on every process", params: []any{xrw, userIDParam},
+		body: map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": map[string]any{
+			"type": "object", "additionalProperties": false, "properties": map[string]any{
+				"level":    map[string]any{"type": "integer", "minimum": 0, "maximum": 1000, "description": "at most the caller's own"},
+				"boards":   map[string]any{"type": "array", "items": map[string]any{"type": "string"}, "minItems": 1, "description": `the boards, or ["*"]`},
+				"disabled": map[string]any{"type": "boolean", "description": "true: the user cannot sign in, and everything they hold is refused"}}}}}},
+		answers: map[string]any{"200": jsonAnswer("the user, changed", ref("User")), "302": browserRed, "400": errAnswer("invalid_input: not a JSON object of these fields, a level out of range, empty or malformed boards; body_too_large (413)"),
+			"403": adminFail, "404": noUser, "409": lastAdmin, "415": errAnswer("unsupported_media_type: JSON only"), "419": csrfFail, "503": unavail}},
+	"DELETE /api/v1/admin/users/{id}": {path: "/api/v1/admin/users/{id}", methods: []string{"delete"}, tag: "admin", security: "caller",
+		summary: "Delete a user, their sessions and tokens, refused on every process (level 30; ability users:manage)", params: []any{xrw, userIDParam},
+		answers: map[string]any{"200": jsonAnswer("deleted", ref("Deleted")), "302": browserRed, "403": adminFail, "404": noUser, "409": lastAdmin, "419": csrfFail, "503": unavail}},
+	"POST /api/v1/admin/users/{id}/password": {path: "/api/v1/admin/users/{id}/password", methods: []string{"post"}, tag: "admin", security: "caller",
+		summary: "Set a user's password and end every session of the user (level 30; ability users:manage)", params: []any{xrw, userIDParam},
+		body:    fields([]string{"password"}, map[string]any{"password": str("8 characters to 1024 bytes")}),
+		answers: map[string]any{"200": jsonAnswer("changed", ref("Changed")), "302": browserRed, "400": badInput, "403": adminFail, "404": noUser, "419": csrfFail, "503": unavail}},
+	"GET /api/v1/admin/users/{id}/sessions": {path: "/api/v1/admin/users/{id}/sessions", methods: []string{"get"}, tag: "admin", security: "caller",
+		summary: "A user's live sessions (level 30; ability users:manage)", params: []any{xrw, userIDParam},
+		answers: map[string]any{"200": jsonAnswer("newest first, as GET /api/v1/sessions; current is always false", map[string]any{"type": "array", "items": ref("Session")}), "302": browserRed, "403": adminFail, "404": noUser, "503": unavail}},
+	"DELETE /api/v1/admin/users/{id}/sessions": {path: "/api/v1/admin/users/{id}/sessions", methods: []string{"delete"}, tag: "admin", security: "caller",
+		summary: "End every session of a user (level 30; ability users:manage)", params: []any{xrw, userIDParam},
+		answers: map[string]any{"200": jsonAnswer("ended, or there was nothing to end", ref("Ended")), "302": browserRed, "403": adminFail, "404": noUser, "419": csrfFail, "503": unavail}},
+	"DELETE /api/v1/admin/users/{id}/sessions/{sid}": {path: "/api/v1/admin/users/{id}/sessions/{sid}", methods: []string{"delete"}, tag: "admin", security: "caller",
+		summary: "End one session of a user (level 30; ability users:manage)", params: []any{xrw, userIDParam, pathParam("sid", "the session id")},
+		answers: map[string]any{"200": jsonAnswer("ended", ref("Ended")), "302": browserRed, "403": adminFail, "404": errAnswer("not_found: no such user, or no such session of the user"), "419": csrfFail, "503": unavail}},
 	"GET /api/v1/tokens": {path: "/api/v1/tokens", methods: []string{"get"}, tag: "tokens", security: "caller",
 		summary: "The user's personal access tokens", params: []any{xrw},
 		answers: map[string]any{"200": jsonAnswer("oldest first; never a secret", map[string]any{"type": "array", "items": ref("Token")}), "302": browserRed, "403": tokenFail, "503": unavail}},
@@ -163,7 +218,7 @@ var ops = map[string]op{
 	"POST /login": {path: "/login", methods: []string{"post"}, tag: "spa", security: "none",
 		summary: "Sanctum's SPA login: cookies, with X-XSRF-TOKEN",
 		body:    fields([]string{"login", "password"}, map[string]any{"login": str("the login"), "password": str("the password")}),
-		answers: map[string]any{"200": jsonAnswer("the user; the session is in the cookies", ref("Me")), "400": badInput, "401": errAnswer("invalid_credentials"), "419": csrfFail, "429": tooMany, "503": unavail}},
+		answers: map[string]any{"200": jsonAnswer("the user; the session is in the cookies", ref("Me")), "400": badInput, "401": errAnswer("invalid_credentials"), "403": disabled, "419": csrfFail, "429": tooMany, "503": unavail}},
 	"POST /logout": {path: "/logout", methods: []string{"post"}, tag: "spa", security: "caller-optional",
 		summary: "Sanctum's logout: as user.logoff", params: []any{xrw},
 		answers: map[string]any{"200": jsonAnswer("ended", ref("LoggedOff")), "302": browserRed, "419": csrfFail, "503": unavail}},
@@ -175,7 +230,12 @@ var ops = map[string]op{
 	"POST /account/login": {path: "/account/login", methods: []string{"post"}, tag: "pages", security: "none",
 		summary: "The account page's login form",
 		body:    fields([]string{"login", "password"}, map[string]any{"login": str("the login"), "password": str("the password")}),
-		answers: map[string]any{"303": redirect("signed in: to /account"), "401": htmlAnswer("the page again, with the reason"), "419": csrfFail, "429": htmlAnswer("the page again, with the reason")}},
+		answers: map[string]any{"303": redirect("signed in: to /account"), "401": htmlAnswer("the page again, with the reason"), "403": htmlAnswer("the page again: the account is disabled"), "419": csrfFail, "429": htmlAnswer("the page again, with the reason")}},
+	"POST /account/register": {path: "/account/register", methods: []string{"post"}, tag: "pages", security: "none",
+		summary: "The account page's registration form: create a user and sign in",
+		body:    fields([]string{"login", "password", "password_confirmation"}, map[string]any{"login": str("1 to 64 characters of one script"), "password": str("8 characters to 1024 bytes"), "password_confirmation": str("the password again")}),
+		answers: map[string]any{"303": redirect("registered and signed in (cookies): to /account"), "400": pageFails("invalid_input (or the two passwords differ), body_too_large (413), unsupported_media_type (415)"),
+			"409": pageFails("login_taken"), "419": pageFails("csrf_mismatch: a cross-site post, or a browser holding session cookies without the CSRF token (\"Page expired\")"), "429": pageFails("too_many_attempts, with Retry-After"), "503": unavail}},
 	"POST /account/tokens": {path: "/account/tokens", methods: []string{"post"}, tag: "pages", security: "caller",
 		summary: "The account page's token form",
 		body:    fields([]string{"name"}, map[string]any{"name": str("its name"), "abilities": strs("its abilities")}),
@@ -186,6 +246,13 @@ var ops = map[string]op{
 	"POST /account/sessions/{id}/delete": {path: "/account/sessions/{id}/delete", methods: []string{"post"}, tag: "pages", security: "caller",
 		summary: "The account page's session end form", params: []any{pathParam("id", "the session id")},
 		answers: map[string]any{"303": redirect("to /account"), "302": browserRed, "419": csrfFail}},
+	"POST /account/sessions/others": {path: "/account/sessions/others", methods: []string{"post"}, tag: "pages", security: "caller",
+		summary: "The account page's \"sign out all other devices\" form, with the current password (ability sessions:manage)",
+		body: fields(nil, map[string]any{"confirm": map[string]any{"type": "string", "enum": []string{"yes"}, "description": "without it, the confirmation page asks (and asks for the password)"},
+			"password": str("the current password; needed with confirm=yes")}),
+		answers: map[string]any{"200": htmlAnswer("without confirm=yes: the confirmation page, with a password field"), "303": redirect("the other devices are signed out: to /account"), "302": browserRed,
+			"400": pageFails("invalid_input: no password"), "403": pageFails("forbidden: the current password is wrong (a failed login of the account), or no sessions:manage; a script without a usable token gets its token error"),
+			"419": pageFails("csrf_mismatch: the form's _token is of another session (\"Page expired\")"), "429": pageFails("too_many_attempts, with Retry-After"), "503": unavail}},
 	"GET /.well-known/jwks.json": {path: "/.well-known/jwks.json", methods: []string{"get"}, tag: "keys", security: "none",
 		summary: "The public keys of access tokens",
 		answers: map[string]any{"200": map[string]any{"description": "a JWK set", "content": map[string]any{"application/jwk-set+json": map[string]any{"schema": ref("JWKS")}}}}},
@@ -232,8 +299,19 @@ var schemas = map[string]any{
 		"_id": map[string]any{"type": "integer"}, "login": str("as typed at registration"), "level": map[string]any{"type": "integer"},
 		"boards": map[string]any{"type": []string{"array", "null"}, "items": map[string]any{"type": "string"}},
 		"via":    map[string]any{"type": "string", "enum": []string{"access-token", "api-token", "cookie"}}}},
-	"LoggedOff": map[string]any{"type": "object", "required": []string{"loggedOff"}, "properties": map[string]any{"loggedOff": map[string]any{"type": "boolean"}}},
-	"Ended":     map[string]any{"type": "object", "required": []string{"ended"}, "properties": map[string]any{"ended": map[string]any{"type": "boolean"}}},
+	"LoggedOff":  map[string]any{"type": "object", "required": []string{"loggedOff"}, "properties": map[string]any{"loggedOff": map[string]any{"type": "boolean"}}},
+	"Ended":      map[string]any{"type": "object", "required": []string{"ended"}, "properties": map[string]any{"ended": map[string]any{"type": "boolean"}}},
+	"EndedCount": map[string]any{"type": "object", "required": []string{"ended"}, "properties": map[string]any{"ended": map[string]any{"type": "integer", "minimum": 0, "description": "how many sessions ended"}}},
+	"Changed":    map[string]any{"type": "object", "required": []string{"changed"}, "properties": map[string]any{"changed": map[string]any{"type": "boolean"}}},
+	"Deleted":    map[string]any{"type": "object", "required": []string{"deleted"}, "properties": map[string]any{"deleted": map[string]any{"type": "boolean"}}},
+	"User": map[string]any{"type": "object", "required": []string{"id", "login", "level", "boards", "disabled", "disabledAt", "created", "updated"}, "properties": map[string]any{
+		"id": map[string]any{"type": "integer"}, "login": str("as typed at registration"), "level": map[string]any{"type": "integer"},
+		"boards":     map[string]any{"type": []string{"array", "null"}, "items": map[string]any{"type": "string"}},
+		"disabled":   map[string]any{"type": "boolean"},
+		"disabledAt": map[string]any{"type": []string{"string", "null"}, "format": "date-time", "description": "when it was disabled; null when enabled"},
+		"created":    map[string]any{"type": "string", "format": "date-time"}, "updated": map[string]any{"type": "string", "format": "date-time"}}},
+	"UsersPage": map[string]any{"type": "object", "required": []string{"users", "next"}, "properties": map[string]any{
+		"users": map[string]any{"type": "array", "items": ref("User")}, "next": str(`the cursor of the next page; "" on the last`)}},
 	"Session": map[string]any{"type": "object", "required": []string{"id", "created", "lastRenewed", "userAgent", "ip", "current", "expires"}, "properties": map[string]any{
 		"id": str("the session id"), "created": map[string]any{"type": "string", "format": "date-time"}, "lastRenewed": map[string]any{"type": "string", "format": "date-time"},
 		"userAgent": str(""), "ip": str("the client address"), "current": map[string]any{"type": "boolean"}, "expires": map[string]any{"type": "string", "format": "date-time"}}},

@@ -26,7 +26,7 @@ import (
 )
 
 // concrete puts a value in each parameter of an OpenAPI path.
-var concrete = strings.NewReplacer("{id}", "1", "{name}", "propusk.js", "{original}", "app/x")
+var concrete = strings.NewReplacer("{id}", "1", "{sid}", "s1", "{name}", "propusk.js", "{original}", "app/x")
 
 // TestOpenAPIRoutes holds the description and the route table together,
 // both ways: every route of the table is described, under each method it
@@ -113,6 +113,7 @@ func TestOpenAPIContract(t *testing.T) {
 	}{
 		{"sqlite", func(t *testing.T) propusk.Store { s, _ := testenv.SQLite(t); return s }},
 		{"postgres", func(t *testing.T) propusk.Store { s, _ := testenv.Postgres(t); return s }},
+		{"mysql", func(t *testing.T) propusk.Store { s, _ := testenv.MySQL(t); return s }},
 	} {
 		t.Run(sk.name, func(t *testing.T) { contract(t, sk.open(t)) })
 	}
@@ -214,7 +215,74 @@ func contract(t *testing.T, store propusk.Store) {
 	send("DELETE", "/api/v1/tokens/"+jsonInt(created.ID), pair.AccessToken, "", 204)
 	send("POST", "/api/v1/user.logoff", pair.AccessToken, "", 200)
 	send("GET", "/sanctum/csrf-cookie", "", "", 204)
-	if checked < 32 {
+
+	// Self-service: the password change and "sign out other devices" need
+	// the current password.
+	var bob, bob2 struct{ AccessToken, APIToken string }
+	decode(send("POST", "/api/v1/user.register", "", `{"login":"bob","password":"bob's horse"}`, 201), &bob)
+	decode(send("POST", "/api/v1/user.login", "", `{"login":"bob","password":"bob's horse"}`, 200), &bob2)
+	send("POST", "/api/v1/user.password", bob.AccessToken, `{"current":"wrong horse","new":"bob's new horse"}`, 403)
+	send("POST", "/api/v1/user.password", bob.AccessToken, `{"current":"bob's horse","new":"short"}`, 400)
+	send("POST", "/api/v1/user.password", bob.AccessToken, `{"new":"bob's new horse"}`, 400)
+	send("POST", "/api/v1/user.password", "", `{"current":"bob's horse","new":"bob's new horse"}`, 403)
+	send("POST", "/api/v1/user.password", bob.AccessToken, `{"current":"bob's horse","new":"bob's new horse"}`, 200)
+	send("GET", "/api/v1/user.me", bob2.AccessToken, "", 403) // the other session ended
+	decode(send("POST", "/api/v1/user.login", "", `{"login":"bob","password":"bob's new horse"}`, 200), &bob2)
+	send("DELETE", "/api/v1/sessions", bob.AccessToken, `{"password":"wrong horse"}`, 403)
+	send("DELETE", "/api/v1/sessions", bob.AccessToken, "", 400)
+	var ended struct{ Ended int }
+	decode(send("DELETE", "/api/v1/sessions", bob.AccessToken, `{"password":"bob's new horse"}`, 200), &ended)
+	if ended.Ended != 1 {
+		t.Errorf("DELETE /api/v1/sessions ended %d sessions, want 1", ended.Ended)
+	}
+
+	// Administration: level 30, and through a PAT the ability users:manage.
+	var root, carol struct{ AccessToken, APIToken string }
+	var rootMe, carolMe struct {
+		ID int64 `json:"_id"`
+	}
+	decode(send("POST", "/api/v1/user.register", "", `{"login":"root","password":"root's horse"}`, 201), &root)
+	decode(send("GET", "/api/v1/user.me", root.AccessToken, "", 200), &rootMe)
+	level := propusk.LevelAdmin
+	if _, err := svc.UpdateUser(context.Background(), nil, rootMe.ID, propusk.UserChange{Level: &level}); err != nil {
+		t.Fatal(err)
+	}
+	decode(send("POST", "/api/v1/user.login", "", `{"login":"root","password":"root's horse"}`, 200), &root)
+	decode(send("POST", "/api/v1/user.register", "", `{"login":"carol","password":"carol's horse"}`, 201), &carol)
+	decode(send("GET", "/api/v1/user.me", carol.AccessToken, "", 200), &carolMe)
+	carolURL := "/api/v1/admin/users/" + jsonInt(carolMe.ID)
+	var manager, other struct{ Token string }
+	decode(send("POST", "/api/v1/tokens", root.AccessToken, `{"name":"admin","abilities":["users:manage"]}`, 201), &manager)
+	decode(send("POST", "/api/v1/tokens", root.AccessToken, `{"name":"other","abilities":["tokens:manage"]}`, 201), &other)
+	send("GET", "/api/v1/admin/users", carol.AccessToken, "", 403)
+	send("GET", "/api/v1/admin/users", other.Token, "", 403)
+	send("GET", "/api/v1/admin/users", "", "", 403)
+	var page struct{ Next string }
+	decode(send("GET", "/api/v1/admin/users?limit=2", root.AccessToken, "", 200), &page)
+	send("GET", "/api/v1/admin/users?cursor="+page.Next, manager.Token, "", 200)
+	send("GET", "/api/v1/admin/users?login=CAR", root.APIToken, "", 200)
+	send("GET", "/api/v1/admin/users?limit=0", root.AccessToken, "", 400)
+	send("GET", carolURL, root.AccessToken, "", 200)
+	send("GET", "/api/v1/admin/users/999999", root.AccessToken, "", 404)
+	send("PATCH", carolURL, root.AccessToken, `{"level":10,"boards":["b","c"]}`, 200)
+	send("PATCH", carolURL, root.AccessToken, `{"disabled":true}`, 200)
+	send("POST", "/api/v1/user.login", "", `{"login":"carol","password":"carol's horse"}`, 403)
+	send("PATCH", carolURL, root.AccessToken, `{"disabled":false}`, 200)
+	send("PATCH", carolURL, root.AccessToken, `{"level":31}`, 403)
+	send("PATCH", carolURL, root.AccessToken, `{"nickname":"c"}`, 400)
+	send("PATCH", "/api/v1/admin/users/"+jsonInt(rootMe.ID), root.AccessToken, `{"level":0}`, 409)
+	send("PATCH", "/api/v1/admin/users/999999", root.AccessToken, `{"level":1}`, 404)
+	decode(send("POST", "/api/v1/user.login", "", `{"login":"carol","password":"carol's horse"}`, 200), &carol)
+	send("GET", carolURL+"/sessions", root.AccessToken, "", 200)
+	send("GET", "/api/v1/admin/users/999999/sessions", root.AccessToken, "", 404)
+	send("DELETE", carolURL+"/sessions/nosuchsession", root.AccessToken, "", 404)
+	send("DELETE", carolURL+"/sessions", manager.Token, "", 200)
+	send("POST", carolURL+"/password", root.AccessToken, `{"password":"short"}`, 400)
+	send("POST", carolURL+"/password", root.AccessToken, `{"password":"carol's new horse"}`, 200)
+	send("DELETE", "/api/v1/admin/users/"+jsonInt(rootMe.ID), root.AccessToken, "", 409)
+	send("DELETE", carolURL, root.AccessToken, "", 200)
+	send("DELETE", carolURL, root.AccessToken, "", 404)
+	if checked < 78 {
 		t.Errorf("only %d answers checked", checked)
 	}
 }
