@@ -8,11 +8,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/auth"
 )
 
 // The user administration commands: what an administrator does through
@@ -37,6 +40,7 @@ type userAdmin struct {
 	boards        optionalString
 	yes           bool
 	passwordStdin bool
+	page          int // users user list reads at a time; 0 is MaxUsersPage
 }
 
 // optionalInt is an int flag that knows whether it was given.
@@ -106,6 +110,24 @@ func (m *Main) userAdminFlags(fs *flag.FlagSet, cmd string) bool {
 // validateUserAdmin checks an administration command's flags before
 // anything is opened.
 func (m *Main) validateUserAdmin() error {
+	if err := m.validateTarget(); err != nil {
+		return err
+	}
+	// Unlike serve, these commands act on users that must exist: a
+	// mistyped SQLite path would otherwise be created empty, and answer
+	// "no such user" or an empty list.
+	path, ok := strings.CutPrefix(m.db, "sqlite:")
+	if !ok && strings.Contains(m.db, "://") {
+		return nil
+	}
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%s: the database %s does not exist: give the one the servers use with --db or PROPUSK_DB", m.cmd, m.db)
+	}
+	return nil
+}
+
+// validateTarget checks the flags that name users and what to change.
+func (m *Main) validateTarget() error {
 	a := &m.admin
 	if m.cmd == "user list" {
 		if a.limit < 0 {
@@ -239,8 +261,12 @@ func (m *Main) administer(ctx context.Context) error {
 func (m *Main) listUsers(ctx context.Context) error {
 	q := propusk.UserQuery{Login: m.admin.login}
 	left := m.admin.limit
+	page := m.admin.page
+	if page <= 0 {
+		page = auth.MaxUsersPage
+	}
 	for {
-		q.Limit = 500
+		q.Limit = page
 		if left > 0 && left < q.Limit {
 			q.Limit = left
 		}

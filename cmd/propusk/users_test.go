@@ -46,6 +46,8 @@ func TestUserAdminFlags(t *testing.T) {
 		{"fail/passwd-without-stdin", nil, []string{"user", "passwd", "--id", "1"}, 2, "", "--password-stdin (never as a flag)"},
 		{"fail/list-limit", nil, []string{"user", "list", "--limit", "-1"}, 2, "", "--limit must be 0"},
 		{"fail/positional-login", nil, []string{"user", "show", "bob"}, 2, "", "unexpected arguments"},
+		{"fail/no-database", nil, []string{"user", "list"}, 2, "", "the database sqlite:propusk.db does not exist: give the one the servers use with --db"},
+		{"fail/no-database-path", nil, []string{"user", "disable", "--id", "1", "--db", "elsewhere/p.db"}, 2, "", "the database elsewhere/p.db does not exist"},
 		{"fail/unknown-user-command", nil, []string{"user", "frob"}, 2, "", `unknown command "user frob"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -311,6 +313,55 @@ func testTwoProcessesUserCLI(t *testing.T, start func(t *testing.T) *cluster) {
 			}
 			if step.name == "disable" {
 				vera = loginUser(t, a, "vera")
+			}
+		})
+	}
+}
+
+// TestUserListPages: user list reads the users a page at a time and prints
+// each once, in id order, whatever the page size, --login and --limit.
+func TestUserListPages(t *testing.T) {
+	dir := t.TempDir()
+	logins := []string{"ann", "bob", "cat", "dan", "bea"}
+	for _, l := range logins {
+		if code, _, errs := runBinary(t, dir, nil, "password-1\n", "user", "add", "--login", l, "--password-stdin"); code != 0 {
+			t.Fatalf("user add %s: %d\n%s", l, code, errs)
+		}
+	}
+	for _, tc := range []struct {
+		name string
+		page int
+		args []string
+		want []string
+	}{
+		{"ok/pages-of-2", 2, nil, logins},
+		{"ok/pages-of-1", 1, nil, logins},
+		{"ok/one-page", 0, nil, logins},
+		{"ok/page-equals-all", 5, nil, logins},
+		{"ok/limit-across-pages", 2, []string{"--limit", "3"}, logins[:3]},
+		{"ok/limit-above-all", 2, []string{"--limit", "9"}, logins},
+		{"ok/login-across-pages", 1, []string{"--login", "b"}, []string{"bob", "bea"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var out, errs strings.Builder
+			m := NewMain(strings.NewReader(""), &out, &errs)
+			if err := m.ParseFlags(append([]string{"user", "list", "--db", "sqlite:" + dir + "/propusk.db"}, tc.args...)); err != nil {
+				t.Fatal(err)
+			}
+			m.admin.page = tc.page
+			err := m.Run(t.Context())
+			if cerr := m.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				t.Fatalf("%v\n%s", err, errs.String())
+			}
+			var got []string
+			for _, u := range userLines(t, out.String()) {
+				got = append(got, u.Login)
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Fatalf("listed %v, want %v", got, tc.want)
 			}
 		})
 	}
