@@ -1,6 +1,7 @@
 // Command propusk serves the propusk authentication service and manages its
-// database: propusk serve | migrate | user add | keys rotate. Run
-// "propusk help" for the flags.
+// database: propusk serve | migrate | user add | user list | show | set |
+// disable | enable | delete | passwd | keys rotate. Run "propusk help" for
+// the flags.
 package main
 
 import (

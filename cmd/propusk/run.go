@@ -51,6 +51,7 @@ type Main struct {
 	hostCookies                                                               bool
 	minFailedLogin                                                            time.Duration
 	metricsAddr, accessLog                                                    string
+	admin                                                                     userAdmin // the user administration commands
 
 	metrics         *metrics.Metrics // nil without --metrics-addr
 	metricsListener net.Listener
@@ -74,6 +75,11 @@ const usage = `usage:
   propusk serve [flags]                 serve the API (embedded SQLite by default)
   propusk migrate --db DSN              create or upgrade the schema
   propusk user add --db DSN --login L [--level N] [--boards a,b] --password-stdin
+  propusk user list --db DSN [--login PART] [--limit N]   print users, a JSON line each
+  propusk user show|disable|enable --db DSN (--id N | --login L)
+  propusk user set --db DSN (--id N | --login L) [--level N] [--boards a,b]
+  propusk user delete --db DSN (--id N | --login L) --yes
+  propusk user passwd --db DSN (--id N | --login L) --password-stdin
   propusk keys rotate --db DSN          add new signing keys; old ones keep verifying
   propusk version                       print the version and the VCS revision
 "propusk COMMAND --help" lists a command's flags. Every flag can also be set
@@ -82,7 +88,7 @@ as PROPUSK_<NAME> (for example PROPUSK_DB, PROPUSK_ACCESS_TTL).
 
 // commands are the commands ParseFlags knows; the two-word ones are
 // "user add" and "keys rotate".
-var commands = []string{"serve", "migrate", "user add", "keys rotate"}
+var commands = append([]string{"serve", "migrate", "user add", "keys rotate"}, adminCommands...)
 
 // otherVariables are the PROPUSK_* variables read that are not flags: the
 // master key, and those of the tests.
@@ -139,7 +145,7 @@ func (m *Main) ParseFlags(args []string) error {
 	var err error
 	fs.VisitAll(func(f *flag.Flag) {
 		env := envName(f.Name)
-		if v, ok := os.LookupEnv(env); ok && !set[f.Name] && err == nil {
+		if v, ok := os.LookupEnv(env); ok && !set[f.Name] && !commandLineOnly[f.Name] && err == nil {
 			if e := f.Value.Set(v); e != nil {
 				err = fmt.Errorf("%s: %w", env, e)
 			}
@@ -198,7 +204,9 @@ func (m *Main) flagSet(cmd string) *flag.FlagSet {
 		fs.StringVar(&m.boards, "boards", "*", "comma-separated boards; * is every board")
 		fs.BoolVar(&m.passwordStdin, "password-stdin", false, "read the password from standard input")
 	default:
-		return nil
+		if !m.userAdminFlags(fs, cmd) {
+			return nil
+		}
 	}
 	return fs
 }
@@ -241,6 +249,8 @@ func (m *Main) validate() error {
 		if m.login == "" {
 			return errors.New("user add: --login is required, e.g. --login admin")
 		}
+	case "user list", "user show", "user set", "user disable", "user enable", "user delete", "user passwd":
+		return m.validateUserAdmin()
 	}
 	return nil
 }
@@ -267,7 +277,7 @@ func unknownVariables(environ []string) []string {
 		known[v] = true
 	}
 	for _, c := range commands {
-		new(Main).flagSet(c).VisitAll(func(f *flag.Flag) { known[envName(f.Name)] = true })
+		new(Main).flagSet(c).VisitAll(func(f *flag.Flag) { known[envName(f.Name)] = !commandLineOnly[f.Name] })
 	}
 	var unknown []string
 	for _, kv := range environ {
@@ -391,7 +401,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 	case "serve":
 		return m.serve()
 	}
-	return nil
+	return m.administer(ctx)
 }
 
 // version is the module version and VCS revision the binary was built
