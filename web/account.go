@@ -65,6 +65,9 @@ type confirmation struct {
 	// Password asks for the current password too: signing out other
 	// devices needs it, not only the session (which may be a stolen one).
 	Password bool
+	// NewPassword asks for the current password and a new one, twice:
+	// the password change's form.
+	NewPassword bool
 }
 
 // renderAccount answers the account page with status.

@@ -80,8 +80,9 @@ func (c *pageCheck) check(name string) {
 
 // TestAccountInChromium walks the account page in a real headless
 // Chromium, with JavaScript: sign in, create a token and copy it, revoke
-// it through the dialog, sign out another device; and the pages a form
-// without JavaScript would reach (confirmation, error, expired). Every
+// it through the dialog, sign out another device, change the password;
+// and the pages a form without JavaScript would reach (confirmation,
+// error, expired). Every
 // state is checked by pageCheck.
 func TestAccountInChromium(t *testing.T) {
 	ctx := browsertest.New(t)
@@ -157,6 +158,24 @@ func TestAccountInChromium(t *testing.T) {
 	do(chromedp.SendKeys(`#others-password`, "password1"), dropFlash, chromedp.Click(`#others-form button`), chromedp.WaitVisible(`#confirm-dialog`), chromedp.Click(`#confirm-yes`), chromedp.WaitVisible(`#flash`))
 	if liveSession(e, other.value("accessToken")) {
 		t.Fatal("the other device is still signed in")
+	}
+
+	// The password change: its confirmation page without JavaScript, then
+	// the dialog.
+	do(chromedp.Evaluate[chromedp.Void](`HTMLFormElement.prototype.submit.call(document.getElementById('password-form'))`), chromedp.WaitVisible(`#confirm-form`))
+	if s := text(`#confirm-text`); !strings.Contains(s, "signs out all your other devices") {
+		t.Fatalf("the confirmation says %q", s)
+	}
+	c.check("password-confirmation")
+	do(chromedp.Navigate(e.ts.URL+"/account"), chromedp.WaitVisible(`#password-form`))
+	do(chromedp.SendKeys(`#current-password`, "password1"), chromedp.SendKeys(`#new-password`, "password2"), chromedp.SendKeys(`#new-password2`, "password2"),
+		dropFlash, chromedp.Click(`#password-form button`), chromedp.WaitVisible(`#confirm-dialog`))
+	if s := text(`#confirm-dialog-text`); !strings.Contains(s, "other devices") {
+		t.Fatalf("the dialog says %q", s)
+	}
+	do(chromedp.Click(`#confirm-yes`), chromedp.WaitVisible(`#flash`))
+	if s := text(`#flash`); !strings.Contains(s, "Password changed.") {
+		t.Fatalf("flash %q", s)
 	}
 
 	// A stale page: the 419 page with a fresh form.

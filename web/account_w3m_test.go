@@ -68,7 +68,7 @@ func wantSays(t *testing.T, out string, says ...string) {
 // TestAccountInW3M: each flow of the account page in w3m, without
 // JavaScript: register, create a token with an expiry and abilities, a
 // reload, confirm and revoke it, sign out another device and the others,
-// and a stale form answered with a page.
+// change the password, and a stale form answered with a page.
 func TestAccountInW3M(t *testing.T) {
 	bin, err := exec.LookPath("w3m")
 	if err != nil {
@@ -104,6 +104,10 @@ func TestAccountInW3M(t *testing.T) {
 	e.signedInPage(t, chromeLinux, "wanda", "password1")
 	wantSays(t, b.submit("/account/sessions/others", url.Values{}), "Sign out all other devices?")
 	wantSays(t, b.submit("/account/sessions/others", url.Values{"confirm": {"yes"}, "password": {"password1"}}), "Signed out 1 other device.")
+
+	wantSays(t, b.submit("/account/password", url.Values{}), "Change your password?", "signs out all your other devices", "New password, again")
+	wantSays(t, b.submit("/account/password", url.Values{"confirm": {"yes"}, "current_password": {"password1"}, "new_password": {"password2"}, "new_password_confirmation": {"password2"}}),
+		"Password changed.", "other devices were signed out", "Signed in as wanda")
 
 	out = b.submit("/account/tokens", url.Values{"_token": {"stale"}, "name": {"kept-name"}, "abilities": {"*"}})
 	wantSays(t, out, "Page expired", "send the form again")

@@ -110,6 +110,7 @@ func (s *Server) routeTable() []endpoint {
 		at("POST /account/tokens/{id}/delete", signedIn(tokensManage), s.form(s.accountDeleteToken)),
 		at("POST /account/sessions/{id}/delete", signedIn(sessionsManage), s.form(s.accountEndSession)),
 		at("POST /account/sessions/others", signedIn(sessionsManage), s.form(s.accountEndOthers)),
+		at("POST /account/password", signedIn(), s.form(s.accountChangePassword)),
 
 		at("GET /.well-known/jwks.json", public(), s.jwks),
 		at("GET /assets/{name}", public(), s.asset),

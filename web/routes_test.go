@@ -95,6 +95,7 @@ func TestRouteTable(t *testing.T) {
 		"POST /account/sessions/{id}/delete":             "signed in",
 		"POST /account/register":                         "public",
 		"POST /account/sessions/others":                  "signed in",
+		"POST /account/password":                         "signed in",
 		"GET /api/v1/openapi.json":                       "public",
 		"GET /.well-known/jwks.json":                     "public",
 		"GET /assets/{name}":                             "public",

@@ -66,6 +66,9 @@ func New(svc *auth.Service, srv *web.Server) http.Handler {
 	b.mw.OnError = func(w http.ResponseWriter, r *http.Request, err error) {
 		code := propusk.ErrorCode(err)
 		if r.Header.Get("X-Requested-With") == "" && (code == propusk.EFORBIDDEN || code == propusk.ECSRF) {
+			if b.refused(w, r, err) {
+				return
+			}
 			b.render(w, r, web.Status(err), view{Error: propusk.ErrorMessage(err)})
 			return
 		}
@@ -109,6 +112,7 @@ type view struct {
 	Path    string // where forms send the visitor back to
 	CSRF    string
 	Error   string
+	Text    string // a refused post's text, kept in the form
 }
 
 func (b *Board) render(w http.ResponseWriter, r *http.Request, status int, v view) {

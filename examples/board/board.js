@@ -19,6 +19,7 @@
     var p = document.getElementById('error') || document.createElement('p');
     p.id = 'error';
     p.className = 'error';
+    p.setAttribute('role', 'alert');
     p.textContent = err.message || String(err);
     document.querySelector('main header').after(p);
   }
@@ -50,7 +51,16 @@
       // The board answers a post with 303 to the thread; fetch follows it
       // with the same token, so the answer is the page to show.
       done = propusk.fetch(form.action, { method: 'POST', body: new URLSearchParams(new FormData(form)) })
-        .then(function (res) { return show(res, true); });
+        .then(function (res) {
+          // An anonymous visitor refused on a closed board is told to log
+          // in, as the page without JavaScript says; the text stays put.
+          if (res.status === 403 && !document.querySelector('main').getAttribute('data-who')) {
+            return res.json().then(function (b) {
+              throw new Error('Log in to post on /' + location.pathname.split('/')[1] + '/ (' + (b.message || b.error) + '). Your text is kept below.');
+            });
+          }
+          return show(res, true);
+        });
     }
     done.catch(fail);
   });

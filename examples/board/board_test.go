@@ -263,7 +263,7 @@ func TestWithoutJavaScript(t *testing.T) {
 	}
 	// A form whose _token is not this session's is refused, and says why.
 	b.submit("post-form", map[string]string{"text": "forged", "_token": "forged"})
-	b.want(419, "mismatch")
+	b.want(419, "page expired")
 
 	b.open(thread)
 	b.submit("logoff-form", nil)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"embed"
 	"encoding/json"
 	"html/template"
@@ -58,6 +59,10 @@ func New(svc *auth.Service, srv *web.Server, nodeModules string) http.Handler {
 	// token.obtain first), buying needs a user. Forms are authenticated by
 	// the cookies, so propusk's middleware checks their CSRF token.
 	mux.Handle("GET /{$}", srv.Protect(http.HandlerFunc(a.home)))
+	// The visitor's forms: propusk's user.register and user.login behind
+	// them, and a refusal shown on the page (forms.go).
+	mux.Handle("POST /register", a.signInForm("/api/v1/user.register"))
+	mux.Handle("POST /login", a.signInForm("/api/v1/user.login"))
 	mux.Handle("POST /courses/{id}/buy", srv.Protect(http.HandlerFunc(a.buy), web.RequireUser()))
 	mux.Handle("POST /tariff/pay", srv.Protect(http.HandlerFunc(a.pay), web.RequireUser()))
 	// The JSON API the page's axios calls with the api-token.
@@ -80,11 +85,20 @@ type view struct {
 	Courses  []Course
 	Owned    []string
 	Tariff   bool
+	// A refused form: which one ("register" or "signin"), propusk's
+	// message, and the login typed (never the password).
+	Failed, Error, FormLogin string
 }
 
 func (a *App) home(w http.ResponseWriter, r *http.Request) {
+	a.render(w, r, http.StatusOK, view{})
+}
+
+// render answers the page with status: v, with the caller's own part
+// filled in.
+func (a *App) render(w http.ResponseWriter, r *http.Request, status int, v view) {
 	p := propusk.FromContext(r.Context())
-	v := view{CSRF: a.srv.CSRFToken(r), Courses: catalog}
+	v.CSRF, v.Courses = a.srv.CSRFToken(r), catalog
 	if !p.Anonymous() {
 		u, err := a.svc.User(r.Context(), p.UserID)
 		if err != nil {
@@ -104,9 +118,13 @@ func (a *App) home(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store") // the page carries a token
-	if err := page.Execute(w, v); err != nil {
+	var buf bytes.Buffer
+	if err := page.Execute(&buf, v); err != nil {
 		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
 	}
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
 }
 
 // buy records a purchase and, as the seed asks, replaces the api-token.
