@@ -15,6 +15,9 @@ const sessionColumns = `s.id, s.user_id, s.generation, s.rotated_at, s.created_a
 // RotatedAt and RenewedAt become CreatedAt. ECONFLICT if the id exists.
 func (s *Store) CreateSession(ctx context.Context, sess *propusk.Session) error {
 	sess.Prepare(s.now())
+	if propusk.AuditFrom(ctx) != nil {
+		return s.write(ctx, "create session", func(ctx context.Context, tx *sql.Tx) error { return insertSession(ctx, tx, sess) })
+	}
 	return s.retry(ctx, "create session", func(ctx context.Context) error { return insertSession(ctx, s.db, sess) })
 }
 
@@ -196,6 +199,10 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	if err := s.writeAudit(ctx, tx); err != nil {
 		tx.Rollback()
 		return err
 	}
