@@ -131,3 +131,12 @@ func cut(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// ReuseAudit is the entry a store records, in the transaction that revokes
+// the session, when a spent refresh token comes back (RenewReused).
+func ReuseAudit(sessionID string, userID int64, c Client) *AuditEntry {
+	return &AuditEntry{
+		Kind: AuditReuse, ActorAuth: AuthSystem, UserID: userID, Session: sessionID,
+		IP: c.IP, UserAgent: c.UserAgent, Outcome: "revoked", Detail: "refresh token reused",
+	}
+}

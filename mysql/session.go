@@ -182,7 +182,8 @@ func (s *Store) renew(ctx context.Context, sp propusk.Spend, now time.Time, grac
 			v = v.Shared()
 		}
 	case propusk.ActRevoke:
-		err := s.again(ctx, func(ctx context.Context) error { _, err := s.revoke(ctx, sp.Session, 0, now); return err })
+		actx := propusk.WithAudit(ctx, propusk.ReuseAudit(sp.Session, sess.UserID, c))
+		err := s.again(actx, func(ctx context.Context) error { _, err := s.revoke(ctx, sp.Session, 0, now); return err })
 		if err != nil {
 			return nil, err
 		}
@@ -199,10 +200,6 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 		return err
 	}
 	if err := fn(tx); err != nil {
-		tx.Rollback()
-		return err
-	}
-	if err := s.writeAudit(ctx, tx); err != nil {
 		tx.Rollback()
 		return err
 	}
@@ -225,6 +222,9 @@ func (s *Store) revoke(ctx context.Context, id string, userID int64, now time.Ti
 			return err
 		}
 		revoked = true
+		if err := s.writeAudit(ctx, tx); err != nil {
+			return err
+		}
 		return appendEvents(ctx, tx, propusk.EventSession, []string{id}, now)
 	})
 	return revoked, err

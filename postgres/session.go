@@ -160,7 +160,10 @@ func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Tim
 		}
 	case propusk.ActRevoke:
 		var seq int64
-		err := s.pool.QueryRow(ctx, revokeSQL, sp.Session, now, int64(0)).Scan(&seq)
+		actx := propusk.WithAudit(ctx, propusk.ReuseAudit(sp.Session, sess.UserID, c))
+		err := s.audited(actx, "renew session", func(ctx context.Context, q pgxQ) error {
+			return q.QueryRow(ctx, revokeSQL, sp.Session, now, int64(0)).Scan(&seq)
+		})
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return nil, wrap("renew session", err)
 		}

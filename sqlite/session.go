@@ -93,6 +93,9 @@ func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Tim
 			if err := revoke(ctx, tx, sp.Session, now); err != nil {
 				return err
 			}
+			if _, err := insertAudit(ctx, tx, propusk.ReuseAudit(sp.Session, sess.UserID, c).Prepared(now)); err != nil {
+				return err
+			}
 		}
 		if v.Outcome() == propusk.RenewRotated || v.Outcome() == propusk.RenewGrace {
 			if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, sess.UserID)); err != nil {
