@@ -140,3 +140,17 @@ func ReuseAudit(sessionID string, userID int64, c Client) *AuditEntry {
 		IP: c.IP, UserAgent: c.UserAgent, Outcome: "revoked", Detail: "refresh token reused",
 	}
 }
+
+type clientKey struct{}
+
+// WithClient returns ctx carrying c, the client of the request, for the
+// audit entries of what the request does.
+func WithClient(ctx context.Context, c Client) context.Context {
+	return context.WithValue(ctx, clientKey{}, c)
+}
+
+// ClientFrom returns the client ctx carries, or the zero Client.
+func ClientFrom(ctx context.Context) Client {
+	c, _ := ctx.Value(clientKey{}).(Client)
+	return c
+}

@@ -162,7 +162,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	s.mux.ServeHTTP(w, r)
+	// The client goes with the request for the audit log's entries.
+	s.mux.ServeHTTP(w, r.WithContext(propusk.WithClient(r.Context(), s.clientOf(r))))
 }
 
 // cors lets the pages of the first-party origins (StatefulOrigins) call

@@ -1,0 +1,67 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/propusk/propusk"
+)
+
+// MaxAuditPage is the most entries one page of Audit returns.
+const MaxAuditPage = 1000
+
+// auditEntry is an entry of kind about user (0: none) made by the caller
+// ctx carries (propusk.FromContext; none: the operator), from the client
+// it carries (propusk.WithClient).
+func auditEntry(ctx context.Context, kind string, user int64) *propusk.AuditEntry {
+	c := propusk.ClientFrom(ctx)
+	e := &propusk.AuditEntry{Kind: kind, UserID: user, IP: c.IP, UserAgent: c.UserAgent, Outcome: "ok", ActorAuth: propusk.AuthOperator}
+	if p := propusk.FromContext(ctx); p != nil {
+		actorOf(e, p)
+	}
+	return e
+}
+
+// actorOf sets e's actor to p.
+func actorOf(e *propusk.AuditEntry, p *propusk.Principal) {
+	if p == nil {
+		return
+	}
+	e.ActorID = p.UserID
+	switch p.Via {
+	case propusk.ViaAPIToken:
+		e.ActorAuth = propusk.AuthPAT
+		e.ActorPAT, _ = strconv.ParseInt(p.TokenID, 10, 64)
+	default:
+		e.ActorAuth = propusk.AuthAccess
+	}
+}
+
+// audited returns ctx carrying e, for the one store write that records it.
+func audited(ctx context.Context, e *propusk.AuditEntry) context.Context {
+	return propusk.WithAudit(ctx, e)
+}
+
+// record inserts e on its own, for events that change nothing in the
+// store. A failure is logged: the request it records has been answered.
+func (s *Service) record(ctx context.Context, e *propusk.AuditEntry) {
+	if err := s.store.AddAudit(ctx, e); err != nil {
+		s.log.WarnContext(ctx, "audit log: record", "kind", e.Kind, "err", err)
+	}
+}
+
+// Audit returns a page of the audit log, newest first; see propusk.AuditQuery.
+func (s *Service) Audit(ctx context.Context, q propusk.AuditQuery) ([]*propusk.AuditEntry, error) {
+	if q.Limit <= 0 || q.Limit > MaxAuditPage {
+		q.Limit = MaxAuditPage
+	}
+	if len(q.Kind) > 64 {
+		return nil, propusk.Errorf(propusk.EINVALID, "the event kind is too long")
+	}
+	es, err := s.store.Audit(ctx, q)
+	if err != nil {
+		return nil, fmt.Errorf("auth: audit: %w", err)
+	}
+	return es, nil
+}
