@@ -51,9 +51,12 @@ type AuditEntry struct {
 	UserID    int64  // the subject user, 0 when none
 	// UserIDOf, when set, is read for UserID as the store writes the entry:
 	// the id of a user the same transaction creates.
-	UserIDOf  *int64 `json:"-"`
-	Session   string // the subject session id, if any
-	TokenID   int64  // the subject personal access token id, if any
+	UserIDOf *int64 `json:"-"`
+	Session  string // the subject session id, if any
+	TokenID  int64  // the subject personal access token id, if any
+	// TokenIDOf, when set, is read for TokenID as the store writes the
+	// entry: the id of a token the same transaction creates.
+	TokenIDOf *int64 `json:"-"`
 	IP        string
 	UserAgent string
 	Outcome   string // "ok", or why it failed
@@ -106,6 +109,9 @@ func (e *AuditEntry) Prepared(now time.Time) *AuditEntry {
 	c := *e
 	if c.UserIDOf != nil {
 		c.UserID = *c.UserIDOf
+	}
+	if c.TokenIDOf != nil {
+		c.TokenID = *c.TokenIDOf
 	}
 	if c.At.IsZero() {
 		c.At = now

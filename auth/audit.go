@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 
 	"github.com/propusk/propusk"
 )
@@ -64,4 +65,27 @@ func (s *Service) Audit(ctx context.Context, q propusk.AuditQuery) ([]*propusk.A
 		return nil, fmt.Errorf("auth: audit: %w", err)
 	}
 	return es, nil
+}
+
+// recordFailure records a refused attempt (a failed login, a rate limit)
+// by the client c, about user (0: unknown).
+func (s *Service) recordFailure(ctx context.Context, kind string, user int64, c propusk.Client, detail string) {
+	e := auditEntry(ctx, kind, user)
+	e.ActorAuth, e.IP, e.UserAgent, e.Outcome, e.Detail = propusk.AuthPassword, c.IP, c.UserAgent, "refused", detail
+	s.record(ctx, e)
+}
+
+// changeOf describes an administrator's change for the audit log.
+func changeOf(ch propusk.UserChange) string {
+	var parts []string
+	if ch.Level != nil {
+		parts = append(parts, "level="+strconv.Itoa(*ch.Level))
+	}
+	if ch.Boards != nil {
+		parts = append(parts, "boards="+strings.Join(ch.Boards, ","))
+	}
+	if ch.Disabled != nil {
+		parts = append(parts, "disabled="+strconv.FormatBool(*ch.Disabled))
+	}
+	return strings.Join(parts, " ")
 }
