@@ -89,3 +89,16 @@ func changeOf(ch propusk.UserChange) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// PruneAudit deletes the audit entries older than Config.AuditRetention;
+// Run calls it hourly.
+func (s *Service) PruneAudit(ctx context.Context) error {
+	n, err := s.store.PruneAudit(ctx, s.cfg.Now().Add(-s.cfg.AuditRetention))
+	if err != nil {
+		return fmt.Errorf("auth: prune audit: %w", err)
+	}
+	if n > 0 {
+		s.log.Info("pruned audit log entries", "count", n)
+	}
+	return nil
+}
