@@ -91,6 +91,8 @@ func (s *Server) routeTable() []endpoint {
 		at("GET /api/v1/admin/users/{id}/sessions", admin(usersManage), s.adminSessions),
 		at("DELETE /api/v1/admin/users/{id}/sessions", admin(usersManage), s.adminEndSessions),
 		at("DELETE /api/v1/admin/users/{id}/sessions/{sid}", admin(usersManage), s.adminEndSessions),
+		at("GET /api/v1/admin/audit", admin(RequireAbility(propusk.AbilityAuditRead)), s.adminAudit),
+		at("GET /api/v1/user.audit", signedIn(), s.userAudit),
 		// These check their caller themselves: an RFC 7662 or SSE client
 		// gets 401, never a redirect.
 		at("POST /api/v1/token.introspect", public(), s.introspect),
