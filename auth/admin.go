@@ -89,7 +89,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *propusk.Principal, id i
 	e := auditEntry(ctx, propusk.AuditUserUpdated, id)
 	actorOf(e, actor)
 	e.Detail = changeOf(ch)
-	u, err := s.store.UpdateUser(audited(ctx, e), id, ch, s.cfg.TokenableType, s.cfg.Now())
+	u, err := s.store.UpdateUser(s.audited(ctx, e), id, ch, s.cfg.TokenableType, s.cfg.Now())
 	if propusk.ErrorCode(err) == propusk.ENOTFOUND {
 		return nil, errNoUser
 	}
@@ -109,7 +109,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor *propusk.Principal, id i
 	}
 	e := auditEntry(ctx, propusk.AuditUserDeleted, id)
 	actorOf(e, actor)
-	err := s.store.DeleteUser(audited(ctx, e), id, s.cfg.TokenableType, s.cfg.Now())
+	err := s.store.DeleteUser(s.audited(ctx, e), id, s.cfg.TokenableType, s.cfg.Now())
 	if propusk.ErrorCode(err) == propusk.ENOTFOUND {
 		return errNoUser
 	}
@@ -128,7 +128,7 @@ func (s *Service) SetUserPassword(ctx context.Context, actor *propusk.Principal,
 	}
 	e := auditEntry(ctx, propusk.AuditPasswordReset, id)
 	actorOf(e, actor)
-	return s.setPassword(audited(ctx, e), id, password, "")
+	return s.setPassword(s.audited(ctx, e), id, password, "")
 }
 
 // EndUserSessions ends a user's sessions for actor (nil: the operator):
@@ -142,7 +142,7 @@ func (s *Service) EndUserSessions(ctx context.Context, actor *propusk.Principal,
 	}
 	e := auditEntry(ctx, propusk.AuditSessionsEnded, id)
 	actorOf(e, actor)
-	ids, err := s.store.EndUserSessions(audited(ctx, e), id, "", s.cfg.Now())
+	ids, err := s.store.EndUserSessions(s.audited(ctx, e), id, "", s.cfg.Now())
 	if err != nil {
 		return fmt.Errorf("auth: end sessions: %w", err)
 	}
@@ -164,7 +164,7 @@ func (s *Service) ChangePassword(ctx context.Context, p *propusk.Principal, curr
 	e := auditEntry(ctx, propusk.AuditPasswordChanged, p.UserID)
 	actorOf(e, p)
 	e.IP, e.UserAgent = clean(c).IP, clean(c).UserAgent
-	return s.setPassword(audited(ctx, e), p.UserID, next, p.SessionID)
+	return s.setPassword(s.audited(ctx, e), p.UserID, next, p.SessionID)
 }
 
 // EndOtherSessions ends every session of the caller but the current one
@@ -178,7 +178,7 @@ func (s *Service) EndOtherSessions(ctx context.Context, p *propusk.Principal, pa
 	e := auditEntry(ctx, propusk.AuditSessionEnded, p.UserID)
 	actorOf(e, p)
 	e.Detail = "other sessions"
-	ids, err := s.store.EndUserSessions(audited(ctx, e), p.UserID, p.SessionID, s.cfg.Now())
+	ids, err := s.store.EndUserSessions(s.audited(ctx, e), p.UserID, p.SessionID, s.cfg.Now())
 	if err != nil {
 		return 0, fmt.Errorf("auth: end other sessions: %w", err)
 	}

@@ -39,14 +39,17 @@ func actorOf(e *propusk.AuditEntry, p *propusk.Principal) {
 	}
 }
 
-// audited returns ctx carrying e, for the one store write that records it.
-func audited(ctx context.Context, e *propusk.AuditEntry) context.Context {
+// audited returns ctx carrying e, at the service's now, for the one store
+// write that records it.
+func (s *Service) audited(ctx context.Context, e *propusk.AuditEntry) context.Context {
+	e.At = s.cfg.Now()
 	return propusk.WithAudit(ctx, e)
 }
 
 // record inserts e on its own, for events that change nothing in the
 // store. A failure is logged: the request it records has been answered.
 func (s *Service) record(ctx context.Context, e *propusk.AuditEntry) {
+	e.At = s.cfg.Now()
 	if err := s.store.AddAudit(ctx, e); err != nil {
 		s.log.WarnContext(ctx, "audit log: record", "kind", e.Kind, "err", err)
 	}

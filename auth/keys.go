@@ -229,7 +229,7 @@ func RotateKeys(ctx context.Context, store propusk.Store, masterKey []byte, now 
 		return "", err
 	}
 	e := auditEntry(ctx, propusk.AuditKeysRotated, 0)
-	e.Detail = a.ID + " " + r.ID
+	e.At, e.Detail = now, a.ID+" "+r.ID
 	if err := store.AddKeys(propusk.WithAudit(ctx, e), a, r); err != nil {
 		return "", fmt.Errorf("auth: rotate keys: %w", err)
 	}
@@ -326,7 +326,7 @@ func (s *Service) PruneKeys(ctx context.Context) error {
 	}
 	e := auditEntry(ctx, propusk.AuditKeysPruned, 0)
 	e.ActorAuth, e.Detail = propusk.AuthSystem, strings.Join(old, " ")
-	if err := s.store.DeleteKeys(audited(ctx, e), old...); err != nil {
+	if err := s.store.DeleteKeys(s.audited(ctx, e), old...); err != nil {
 		return fmt.Errorf("auth: prune keys: %w", err)
 	}
 	if err := s.reloadKeys(ctx); err != nil {

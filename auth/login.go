@@ -81,7 +81,7 @@ func (s *Service) startSession(ctx context.Context, u *propusk.User, c propusk.C
 	}
 	e := auditEntry(ctx, propusk.AuditLogin, u.ID)
 	e.ActorID, e.ActorAuth, e.Session, e.IP, e.UserAgent, e.Detail = u.ID, propusk.AuthPassword, sess.ID, sess.IP, sess.UserAgent, reason
-	if err := s.store.CreateSession(audited(ctx, e), sess); err != nil {
+	if err := s.store.CreateSession(s.audited(ctx, e), sess); err != nil {
 		return nil, fmt.Errorf("auth: create session: %w", err)
 	}
 	p, err := s.issue(sess.ID, u, "", sess.Generation, sess.CreatedAt, sess.ExpiresAt)

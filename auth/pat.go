@@ -208,7 +208,7 @@ func (s *Service) CreateToken(ctx context.Context, p *propusk.Principal, name st
 	e := auditEntry(ctx, propusk.AuditTokenCreated, p.UserID)
 	actorOf(e, p)
 	e.TokenIDOf = &t.ID
-	if err := s.store.CreateToken(audited(ctx, e), t); err != nil {
+	if err := s.store.CreateToken(s.audited(ctx, e), t); err != nil {
 		return nil, fmt.Errorf("auth: create token: %w", err)
 	}
 	s.patMiss.created(t.ID, sha256.Sum256([]byte(secret)))
@@ -230,7 +230,7 @@ func (s *Service) Tokens(ctx context.Context, userID int64) ([]*propusk.Personal
 func (s *Service) DeleteToken(ctx context.Context, userID, id int64) error {
 	e := auditEntry(ctx, propusk.AuditTokenDeleted, userID)
 	e.TokenID = id
-	if err := s.store.DeleteToken(audited(ctx, e), s.cfg.TokenableType, userID, id); err != nil {
+	if err := s.store.DeleteToken(s.audited(ctx, e), s.cfg.TokenableType, userID, id); err != nil {
 		if propusk.ErrorCode(err) == propusk.ENOTFOUND {
 			return propusk.Errorf(propusk.ENOTFOUND, "no such token")
 		}
@@ -307,7 +307,7 @@ func (s *Service) reissueAPIToken(ctx context.Context, userID int64, reason stri
 	}
 	e := auditEntry(ctx, propusk.AuditTokenReissued, userID)
 	e.TokenIDOf, e.Detail = &t.ID, reason
-	deleted, err := s.store.ReplaceNamedToken(audited(ctx, e), t, sealed)
+	deleted, err := s.store.ReplaceNamedToken(s.audited(ctx, e), t, sealed)
 	if err != nil {
 		if propusk.ErrorCode(err) == propusk.ENOTFOUND {
 			return "", propusk.Errorf(propusk.ENOTFOUND, "no such user")

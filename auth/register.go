@@ -63,7 +63,7 @@ func (s *Service) register(ctx context.Context, login, password string, c propus
 	}
 	e := auditEntry(ctx, propusk.AuditRegister, 0)
 	e.UserIDOf, e.ActorAuth, e.IP, e.UserAgent = &u.ID, propusk.AuthPassword, c.IP, c.UserAgent
-	if err := s.store.Register(audited(ctx, e), r); err != nil {
+	if err := s.store.Register(s.audited(ctx, e), r); err != nil {
 		return nil, userError(err)
 	}
 	p, err := s.issue(sess.ID, u, "", sess.Generation, sess.CreatedAt, sess.ExpiresAt)

@@ -13,7 +13,7 @@ import (
 func (s *Service) Logoff(ctx context.Context, sid string) error {
 	e := auditEntry(ctx, propusk.AuditLogoff, 0)
 	e.Session = sid
-	err := s.store.RevokeSession(audited(ctx, e), sid, 0, s.cfg.Now())
+	err := s.store.RevokeSession(s.audited(ctx, e), sid, 0, s.cfg.Now())
 	if err != nil && propusk.ErrorCode(err) != propusk.ENOTFOUND {
 		return fmt.Errorf("auth: logoff: %w", err)
 	}
@@ -31,7 +31,7 @@ func (s *Service) EndSession(ctx context.Context, userID int64, sid string) erro
 	}
 	e := auditEntry(ctx, propusk.AuditSessionEnded, userID)
 	e.Session = sid
-	if err := s.store.RevokeSession(audited(ctx, e), sid, userID, s.cfg.Now()); err != nil {
+	if err := s.store.RevokeSession(s.audited(ctx, e), sid, userID, s.cfg.Now()); err != nil {
 		if propusk.ErrorCode(err) == propusk.ENOTFOUND {
 			return propusk.Errorf(propusk.ENOTFOUND, "no such session")
 		}
