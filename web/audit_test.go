@@ -319,3 +319,63 @@ func userHash(t *testing.T, e *env, id int64) string {
 	}
 	return u.PasswordHash
 }
+
+// TestAuditAtomic: an audit entry is written in the transaction of its
+// change. When the change fails the log gains nothing, and when the
+// entry's insert fails the change is not made.
+func TestAuditAtomic(t *testing.T) {
+	cases := []struct {
+		name, table, when string
+		method, path      string
+		body              string
+		// tables must keep their row counts through the failed request.
+		tables []string
+	}{
+		{"fail/register-audit-insert", "audit_log", "BEFORE INSERT", "POST", "/api/v1/user.register", `{"login":"bob","password":"correct horse"}`, []string{"users", "sessions", "personal_access_tokens", "audit_log"}},
+		{"fail/register-session-insert", "sessions", "BEFORE INSERT", "POST", "/api/v1/user.register", `{"login":"bob","password":"correct horse"}`, []string{"users", "sessions", "audit_log"}},
+		{"fail/token-audit-insert", "audit_log", "BEFORE INSERT", "POST", "/api/v1/tokens", `{"name":"ci"}`, []string{"personal_access_tokens", "audit_log"}},
+		{"fail/token-insert", "personal_access_tokens", "BEFORE INSERT", "POST", "/api/v1/tokens", `{"name":"ci"}`, []string{"personal_access_tokens", "audit_log"}},
+		{"fail/password-audit-insert", "audit_log", "BEFORE INSERT", "POST", "/api/v1/user.password", `{"current":"correct horse","new":"battery staple"}`, []string{"audit_log"}},
+		{"fail/password-update", "users", "BEFORE UPDATE", "POST", "/api/v1/user.password", `{"current":"correct horse","new":"battery staple"}`, []string{"audit_log"}},
+		{"fail/logoff-audit-insert", "audit_log", "BEFORE INSERT", "POST", "/api/v1/user.logoff", ``, []string{"events", "audit_log"}},
+	}
+	for _, fs := range faultStores {
+		t.Run(fs.name, func(t *testing.T) {
+			for _, c := range cases {
+				t.Run(c.name, func(t *testing.T) {
+					t.Parallel()
+					var db rawSQL
+					e := newEnv(t, func(t *testing.T) propusk.Store {
+						var s propusk.Store
+						s, db = fs.open(t)
+						return s
+					})
+					a := e.register("alice", "correct horse")
+					before := map[string]int{}
+					for _, table := range c.tables {
+						before[table] = db(t, "SELECT count(*) FROM "+table)
+					}
+					db(t, fs.fault(c.table, c.when))
+					r := e.do(req{method: c.method, path: c.path, body: c.body, header: xhrBearer(a.access)})
+					if r.StatusCode < 500 {
+						t.Fatalf("%s %s with failing writes to %s: %d %s, want 5xx", c.method, c.path, c.table, r.StatusCode, r.body)
+					}
+					db(t, fs.clear(c.table, c.when))
+					for _, table := range c.tables {
+						if n := db(t, "SELECT count(*) FROM "+table); n != before[table] {
+							t.Errorf("after the failure %s has %d rows, want %d as before", table, n, before[table])
+						}
+					}
+					if c.path == "/api/v1/user.password" {
+						if r, _ := e.tryLogin("alice", "correct horse"); r.StatusCode != 200 {
+							t.Errorf("the old password no longer works: %d", r.StatusCode)
+						}
+					}
+					if c.path == "/api/v1/user.logoff" && e.me(a.access).StatusCode != 200 {
+						t.Error("the failed logoff ended the session")
+					}
+				})
+			}
+		})
+	}
+}
