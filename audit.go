@@ -35,6 +35,7 @@ const (
 	AuthPassword = "password" // a login or registration form
 	AuthAccess   = "access"   // an access token (JWT)
 	AuthPAT      = "pat"      // a personal access token
+	AuthToken    = "token"    // the holder of a token the request named, unauthenticated (logoff, RFC 7009 revocation)
 	AuthOperator = "operator" // the command line, with the store's credentials
 	AuthSystem   = "system"   // the server itself (pruning, rotation)
 )
@@ -155,8 +156,9 @@ func WithClient(ctx context.Context, c Client) context.Context {
 	return context.WithValue(ctx, clientKey{}, c)
 }
 
-// ClientFrom returns the client ctx carries, or the zero Client.
-func ClientFrom(ctx context.Context) Client {
-	c, _ := ctx.Value(clientKey{}).(Client)
-	return c
+// ClientFrom returns the client ctx carries, and whether it carries one
+// (whether ctx is a request's).
+func ClientFrom(ctx context.Context) (Client, bool) {
+	c, ok := ctx.Value(clientKey{}).(Client)
+	return c, ok
 }

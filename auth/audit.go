@@ -16,8 +16,11 @@ const MaxAuditPage = 1000
 // ctx carries (propusk.FromContext; none: the operator), from the client
 // it carries (propusk.WithClient).
 func auditEntry(ctx context.Context, kind string, user int64) *propusk.AuditEntry {
-	c := propusk.ClientFrom(ctx)
+	c, inRequest := propusk.ClientFrom(ctx)
 	e := &propusk.AuditEntry{Kind: kind, UserID: user, IP: c.IP, UserAgent: c.UserAgent, Outcome: "ok", ActorAuth: propusk.AuthOperator}
+	if inRequest {
+		e.ActorAuth = propusk.AuthToken // a public route: refined below when the caller is known
+	}
 	if p := propusk.FromContext(ctx); p != nil {
 		actorOf(e, p)
 	}

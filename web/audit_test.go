@@ -223,6 +223,14 @@ func TestAuditLog(t *testing.T) {
 				if en["session"] == "" || en["ip"] == "" {
 					t.Errorf("reuse entry = %v: want its session and address", en)
 				}
+			case propusk.AuditLogoff:
+				if actor["auth"] != propusk.AuthToken || en["session"] == "" {
+					t.Errorf("logoff entry = %v: want the token's holder and the session", en)
+				}
+			case propusk.AuditLogin:
+				if actor["auth"] != propusk.AuthPassword || actor["id"] == float64(0) || en["session"] == "" {
+					t.Errorf("login entry = %v: want the user by password and the session", en)
+				}
 			case propusk.AuditTokenReissued:
 				if en["detail"] != "login" {
 					t.Errorf("reissue entry's reason = %v", en["detail"])

@@ -240,7 +240,7 @@ var schemas = map[string]any{
 		"actor": map[string]any{"type": "object", "required": []string{"id", "pat", "auth"}, "properties": map[string]any{
 			"id":   map[string]any{"type": "integer", "description": "the user who acted; 0: anonymous, the operator or the server"},
 			"pat":  map[string]any{"type": "integer", "description": "the personal access token they acted through; 0 if none"},
-			"auth": str("password, access, pat, operator or system")}},
+			"auth": str("password, access, pat, token, operator or system")}},
 		"user":    map[string]any{"type": "integer", "description": "the user the event is about; 0 if none"},
 		"session": str("the session the event is about, if any"),
 		"token":   map[string]any{"type": "integer", "description": "the personal access token the event is about; 0 if none"},
