@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -119,4 +120,18 @@ func (s *Store) PruneAudit(ctx context.Context, before time.Time) (int64, error)
 		return 0, wrap("prune audit", err)
 	}
 	return tag.RowsAffected(), nil
+}
+
+// errNotRevoked is revokeSQL's "no row": the session was not revoked now
+// (missing, another user's, or revoked already). It rolls back the
+// transaction of an audited revoke, so that its entry is not recorded.
+var errNotRevoked = errors.New("postgres: no session revoked")
+
+// revokedNow turns revokeSQL's pgx.ErrNoRows into errNotRevoked, which
+// wrap keeps as it is.
+func revokedNow(err error) error {
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errNotRevoked
+	}
+	return err
 }

@@ -162,9 +162,9 @@ func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Tim
 		var seq int64
 		actx := propusk.WithAudit(ctx, propusk.ReuseAudit(sp.Session, sess.UserID, c))
 		err := s.audited(actx, "renew session", func(ctx context.Context, q pgxQ) error {
-			return q.QueryRow(ctx, revokeSQL, sp.Session, now, int64(0)).Scan(&seq)
+			return revokedNow(q.QueryRow(ctx, revokeSQL, sp.Session, now, int64(0)).Scan(&seq))
 		})
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		if err != nil && !errors.Is(err, errNotRevoked) {
 			return nil, wrap("renew session", err)
 		}
 		// No row: a concurrent spend revoked it first, and recorded it.
@@ -205,12 +205,12 @@ func (s *Store) readChain(ctx context.Context, sp propusk.Spend) (propusk.Chain,
 func (s *Store) RevokeSession(ctx context.Context, id string, userID int64, now time.Time) error {
 	var seq int64
 	err := s.audited(ctx, "revoke session", func(ctx context.Context, q pgxQ) error {
-		return q.QueryRow(ctx, revokeSQL, id, propusk.TruncMillis(now), userID).Scan(&seq)
+		return revokedNow(q.QueryRow(ctx, revokeSQL, id, propusk.TruncMillis(now), userID).Scan(&seq))
 	})
 	if err == nil {
 		return nil
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
+	if !errors.Is(err, errNotRevoked) {
 		return err
 	}
 	ctx, cancel := s.bound(ctx)

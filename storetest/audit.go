@@ -221,6 +221,19 @@ func testAudit(t *testing.T, open OpenFunc) {
 		})
 	}
 
+	t.Run("ok/revoke-revoked-records-nothing", func(t *testing.T) {
+		t.Parallel()
+		s := open(t)
+		u := newUser(t, s, "alice")
+		newSession(t, s, "sid", u.ID, t0, t0.Add(time.Hour))
+		for range 2 {
+			must(t, "revoke", s.RevokeSession(propusk.WithAudit(ctxOf(t), auditOf(propusk.AuditLogoff)), "sid", 0, t0))
+		}
+		if got := auditKinds(t, s); !slices.Equal(got, []string{propusk.AuditLogoff}) {
+			t.Errorf("two logoffs of one session recorded %q, want one", got)
+		}
+	})
+
 	t.Run("ok/renewal-reuse", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
