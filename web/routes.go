@@ -140,6 +140,9 @@ func (s *Server) handle(rt endpoint) {
 	}
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hw := harden(w)
+		// The client goes with the request for the audit log's entries. A
+		// copy of r, made here: the mux set Pattern on r for the request log.
+		r = r.WithContext(propusk.WithClient(r.Context(), s.clientOf(r)))
 		if err := rt.h(hw, r); err != nil {
 			if hw.wrote {
 				s.lateError(r, err)

@@ -162,8 +162,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.notFound(w, r)
 		return
 	}
-	// The client goes with the request for the audit log's entries.
-	s.mux.ServeHTTP(w, r.WithContext(propusk.WithClient(r.Context(), s.clientOf(r))))
+	s.mux.ServeHTTP(w, r)
 }
 
 // cors lets the pages of the first-party origins (StatefulOrigins) call
