@@ -2,7 +2,9 @@ package propusk
 
 import (
 	"context"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // AbilityAuditRead is the ability a personal access token needs to read
@@ -105,7 +107,8 @@ func AuditFrom(ctx context.Context) *AuditEntry {
 }
 
 // Prepared returns the entry to insert at now: UserIDOf read, At set if
-// zero, and its strings cut to what the stores keep.
+// zero, and its strings made storable (valid UTF-8 without control
+// characters, which no database refuses) and cut to what the stores keep.
 func (e *AuditEntry) Prepared(now time.Time) *AuditEntry {
 	c := *e
 	if c.UserIDOf != nil {
@@ -128,8 +131,15 @@ func (e *AuditEntry) Prepared(now time.Time) *AuditEntry {
 	return &c
 }
 
-// cut shortens s to at most n bytes, on a UTF-8 boundary.
+// cut is s as valid UTF-8 without control characters, shortened to at
+// most n bytes on a UTF-8 boundary.
 func cut(s string, n int) string {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, strings.ToValidUTF8(s, ""))
 	if len(s) <= n {
 		return s
 	}

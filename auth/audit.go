@@ -17,6 +17,7 @@ const MaxAuditPage = 1000
 // it carries (propusk.WithClient).
 func auditEntry(ctx context.Context, kind string, user int64) *propusk.AuditEntry {
 	c, inRequest := propusk.ClientFrom(ctx)
+	c = clean(c)
 	e := &propusk.AuditEntry{Kind: kind, UserID: user, IP: c.IP, UserAgent: c.UserAgent, Outcome: "ok", ActorAuth: propusk.AuthOperator}
 	if inRequest {
 		e.ActorAuth = propusk.AuthToken // a public route: refined below when the caller is known
