@@ -118,6 +118,7 @@ type Store interface {
 	FeedStore
 	MetaStore
 	UserAdminStore
+	AuditStore
 
 	// Close releases the store's connections.
 	Close() error

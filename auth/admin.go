@@ -86,7 +86,10 @@ func (s *Service) UpdateUser(ctx context.Context, actor *propusk.Principal, id i
 			return nil, err
 		}
 	}
-	u, err := s.store.UpdateUser(ctx, id, ch, s.cfg.TokenableType, s.cfg.Now())
+	e := auditEntry(ctx, propusk.AuditUserUpdated, id)
+	actorOf(e, actor)
+	e.Detail = changeOf(ch)
+	u, err := s.store.UpdateUser(s.audited(ctx, e), id, ch, s.cfg.TokenableType, s.cfg.Now())
 	if propusk.ErrorCode(err) == propusk.ENOTFOUND {
 		return nil, errNoUser
 	}
@@ -104,7 +107,9 @@ func (s *Service) DeleteUser(ctx context.Context, actor *propusk.Principal, id i
 	if _, _, err := s.adminTarget(ctx, actor, id); err != nil {
 		return err
 	}
-	err := s.store.DeleteUser(ctx, id, s.cfg.TokenableType, s.cfg.Now())
+	e := auditEntry(ctx, propusk.AuditUserDeleted, id)
+	actorOf(e, actor)
+	err := s.store.DeleteUser(s.audited(ctx, e), id, s.cfg.TokenableType, s.cfg.Now())
 	if propusk.ErrorCode(err) == propusk.ENOTFOUND {
 		return errNoUser
 	}
@@ -121,7 +126,9 @@ func (s *Service) SetUserPassword(ctx context.Context, actor *propusk.Principal,
 	if _, _, err := s.adminTarget(ctx, actor, id); err != nil {
 		return err
 	}
-	return s.setPassword(ctx, id, password, "")
+	e := auditEntry(ctx, propusk.AuditPasswordReset, id)
+	actorOf(e, actor)
+	return s.setPassword(s.audited(ctx, e), id, password, "")
 }
 
 // EndUserSessions ends a user's sessions for actor (nil: the operator):
@@ -133,7 +140,9 @@ func (s *Service) EndUserSessions(ctx context.Context, actor *propusk.Principal,
 	if sid != "" {
 		return s.EndSession(ctx, id, sid)
 	}
-	ids, err := s.store.EndUserSessions(ctx, id, "", s.cfg.Now())
+	e := auditEntry(ctx, propusk.AuditSessionsEnded, id)
+	actorOf(e, actor)
+	ids, err := s.store.EndUserSessions(s.audited(ctx, e), id, "", s.cfg.Now())
 	if err != nil {
 		return fmt.Errorf("auth: end sessions: %w", err)
 	}
@@ -152,7 +161,10 @@ func (s *Service) ChangePassword(ctx context.Context, p *propusk.Principal, curr
 	if _, err := s.reauthenticate(ctx, p, current, c); err != nil {
 		return err
 	}
-	return s.setPassword(ctx, p.UserID, next, p.SessionID)
+	e := auditEntry(ctx, propusk.AuditPasswordChanged, p.UserID)
+	actorOf(e, p)
+	e.IP, e.UserAgent = clean(c).IP, clean(c).UserAgent
+	return s.setPassword(s.audited(ctx, e), p.UserID, next, p.SessionID)
 }
 
 // EndOtherSessions ends every session of the caller but the current one
@@ -163,7 +175,10 @@ func (s *Service) EndOtherSessions(ctx context.Context, p *propusk.Principal, pa
 	if _, err := s.reauthenticate(ctx, p, password, c); err != nil {
 		return 0, err
 	}
-	ids, err := s.store.EndUserSessions(ctx, p.UserID, p.SessionID, s.cfg.Now())
+	e := auditEntry(ctx, propusk.AuditSessionEnded, p.UserID)
+	actorOf(e, p)
+	e.Detail = "other sessions"
+	ids, err := s.store.EndUserSessions(s.audited(ctx, e), p.UserID, p.SessionID, s.cfg.Now())
 	if err != nil {
 		return 0, fmt.Errorf("auth: end other sessions: %w", err)
 	}

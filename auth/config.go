@@ -21,6 +21,8 @@ const (
 	// DefaultRenewGrace covers tabs that renew at once, and a client's
 	// resend of a renewal whose answer was lost.
 	DefaultRenewGrace = 10 * time.Second
+	// DefaultAuditRetention is how long audit log entries are kept: 90 days.
+	DefaultAuditRetention = 90 * 24 * time.Hour
 )
 
 // Default caps on what one user holds: far above any person's use (a
@@ -95,6 +97,10 @@ type Config struct {
 	PATCacheTTL   time.Duration // how long a verified token row is trusted between feed events; default 1m
 
 	Observer Observer // told of token checks, renewals, logins, registrations, hashing; default NopObserver
+
+	// AuditRetention is how long audit log entries are kept; the hourly
+	// prune deletes older ones. Default DefaultAuditRetention.
+	AuditRetention time.Duration
 }
 
 // fill sets the defaults of the fields left zero, and rejects what cannot work.
@@ -163,6 +169,9 @@ func (c *Config) fill() error {
 	}
 	if c.Observer == nil {
 		c.Observer = NopObserver{}
+	}
+	if c.AuditRetention <= 0 {
+		c.AuditRetention = DefaultAuditRetention
 	}
 	return nil
 }

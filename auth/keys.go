@@ -228,7 +228,9 @@ func RotateKeys(ctx context.Context, store propusk.Store, masterKey []byte, now 
 	if err != nil {
 		return "", err
 	}
-	if err := store.AddKeys(ctx, a, r); err != nil {
+	e := auditEntry(ctx, propusk.AuditKeysRotated, 0)
+	e.At, e.Detail = now, a.ID+" "+r.ID
+	if err := store.AddKeys(propusk.WithAudit(ctx, e), a, r); err != nil {
 		return "", fmt.Errorf("auth: rotate keys: %w", err)
 	}
 	return a.ID, nil
@@ -322,7 +324,9 @@ func (s *Service) PruneKeys(ctx context.Context) error {
 	if len(old) == 0 {
 		return nil
 	}
-	if err := s.store.DeleteKeys(ctx, old...); err != nil {
+	e := auditEntry(ctx, propusk.AuditKeysPruned, 0)
+	e.ActorAuth, e.Detail = propusk.AuthSystem, strings.Join(old, " ")
+	if err := s.store.DeleteKeys(s.audited(ctx, e), old...); err != nil {
 		return fmt.Errorf("auth: prune keys: %w", err)
 	}
 	if err := s.reloadKeys(ctx); err != nil {

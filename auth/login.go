@@ -32,6 +32,9 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 	// at the same account.
 	c = clean(c)
 	if err := s.limiter.attempt(ctx, key, c.IP, s.cfg.Now()); err != nil {
+		if propusk.ErrorCode(err) == propusk.ETOOMANY {
+			s.recordFailure(ctx, propusk.AuditRateLimited, 0, c, "login")
+		}
 		return nil, fmt.Errorf("auth: login: %w", err)
 	}
 	u, err := s.store.UserByLogin(ctx, login)
@@ -49,6 +52,11 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 		return nil, err
 	}
 	if !ok || u == nil {
+		var uid int64
+		if u != nil {
+			uid = u.ID
+		}
+		s.recordFailure(ctx, propusk.AuditLoginFailed, uid, c, "wrong login or password")
 		s.failCost.pad(ctx, began)
 		return nil, errCredentials // the try stays counted
 	}
@@ -57,6 +65,7 @@ func (s *Service) Login(ctx context.Context, login, password string, c propusk.C
 	}
 	s.releaseBudget("login", s.limiter.succeed(ctx, key, c.IP, s.cfg.Now()))
 	if u.Disabled() {
+		s.recordFailure(ctx, propusk.AuditLoginFailed, u.ID, c, "disabled")
 		return nil, errDisabled
 	}
 	if err := s.checkSessionCap(ctx, u.ID); err != nil {
@@ -70,7 +79,9 @@ func (s *Service) startSession(ctx context.Context, u *propusk.User, c propusk.C
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateSession(ctx, sess); err != nil {
+	e := auditEntry(ctx, propusk.AuditLogin, u.ID)
+	e.ActorID, e.ActorAuth, e.Session, e.IP, e.UserAgent, e.Detail = u.ID, propusk.AuthPassword, sess.ID, sess.IP, sess.UserAgent, reason
+	if err := s.store.CreateSession(s.audited(ctx, e), sess); err != nil {
 		return nil, fmt.Errorf("auth: create session: %w", err)
 	}
 	p, err := s.issue(sess.ID, u, "", sess.Generation, sess.CreatedAt, sess.ExpiresAt)

@@ -205,7 +205,10 @@ func (s *Service) CreateToken(ctx context.Context, p *propusk.Principal, name st
 		Hash: pat.Hash(secret), Abilities: slices.Clone(abilities), ExpiresAt: expiresAt,
 		CreatedAt: now, UpdatedAt: now,
 	}
-	if err := s.store.CreateToken(ctx, t); err != nil {
+	e := auditEntry(ctx, propusk.AuditTokenCreated, p.UserID)
+	actorOf(e, p)
+	e.TokenIDOf = &t.ID
+	if err := s.store.CreateToken(s.audited(ctx, e), t); err != nil {
 		return nil, fmt.Errorf("auth: create token: %w", err)
 	}
 	s.patMiss.created(t.ID, sha256.Sum256([]byte(secret)))
@@ -225,7 +228,9 @@ func (s *Service) Tokens(ctx context.Context, userID int64) ([]*propusk.Personal
 // this process and, through the feed, in every other. ENOTFOUND if it is not
 // the user's.
 func (s *Service) DeleteToken(ctx context.Context, userID, id int64) error {
-	if err := s.store.DeleteToken(ctx, s.cfg.TokenableType, userID, id); err != nil {
+	e := auditEntry(ctx, propusk.AuditTokenDeleted, userID)
+	e.TokenID = id
+	if err := s.store.DeleteToken(s.audited(ctx, e), s.cfg.TokenableType, userID, id); err != nil {
 		if propusk.ErrorCode(err) == propusk.ENOTFOUND {
 			return propusk.Errorf(propusk.ENOTFOUND, "no such token")
 		}
@@ -300,7 +305,9 @@ func (s *Service) reissueAPIToken(ctx context.Context, userID int64, reason stri
 	if err != nil {
 		return "", err
 	}
-	deleted, err := s.store.ReplaceNamedToken(ctx, t, sealed)
+	e := auditEntry(ctx, propusk.AuditTokenReissued, userID)
+	e.TokenIDOf, e.Detail = &t.ID, reason
+	deleted, err := s.store.ReplaceNamedToken(s.audited(ctx, e), t, sealed)
 	if err != nil {
 		if propusk.ErrorCode(err) == propusk.ENOTFOUND {
 			return "", propusk.Errorf(propusk.ENOTFOUND, "no such user")

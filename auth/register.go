@@ -31,6 +31,9 @@ func (s *Service) Register(ctx context.Context, login, password string, c propus
 	}
 	c = clean(c)
 	if err := s.limiter.attemptRegister(ctx, c.IP, s.cfg.Now()); err != nil {
+		if propusk.ErrorCode(err) == propusk.ETOOMANY {
+			s.recordFailure(ctx, propusk.AuditRateLimited, 0, c, "registration")
+		}
 		return nil, fmt.Errorf("auth: register: %w", err)
 	}
 	p, err := s.register(ctx, login, password, c)
@@ -58,7 +61,9 @@ func (s *Service) register(ctx context.Context, login, password string, c propus
 		User: u, Session: sess, Token: t,
 		SealAPIToken: func(userID int64) (string, error) { return s.sealAPIToken(userID, secret) },
 	}
-	if err := s.store.Register(ctx, r); err != nil {
+	e := auditEntry(ctx, propusk.AuditRegister, 0)
+	e.UserIDOf, e.ActorAuth, e.IP, e.UserAgent = &u.ID, propusk.AuthPassword, c.IP, c.UserAgent
+	if err := s.store.Register(s.audited(ctx, e), r); err != nil {
 		return nil, userError(err)
 	}
 	p, err := s.issue(sess.ID, u, "", sess.Generation, sess.CreatedAt, sess.ExpiresAt)

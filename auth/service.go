@@ -187,6 +187,9 @@ func (s *Service) Run(ctx context.Context) error {
 			if err := s.PruneKeys(ctx); err != nil {
 				s.log.Warn("prune keys", "err", err)
 			}
+			if err := s.PruneAudit(ctx); err != nil {
+				s.log.Warn("prune audit log", "err", err)
+			}
 		}
 	}
 }

@@ -11,7 +11,9 @@ import (
 // stop working at once here, and on other processes as soon as they read
 // the feed. Ending an anonymous or unknown session is no error.
 func (s *Service) Logoff(ctx context.Context, sid string) error {
-	err := s.store.RevokeSession(ctx, sid, 0, s.cfg.Now())
+	e := auditEntry(ctx, propusk.AuditLogoff, 0)
+	e.Session = sid
+	err := s.store.RevokeSession(s.audited(ctx, e), sid, 0, s.cfg.Now())
 	if err != nil && propusk.ErrorCode(err) != propusk.ENOTFOUND {
 		return fmt.Errorf("auth: logoff: %w", err)
 	}
@@ -27,7 +29,9 @@ func (s *Service) EndSession(ctx context.Context, userID int64, sid string) erro
 	if !plausibleID(sid) {
 		return propusk.Errorf(propusk.ENOTFOUND, "no such session")
 	}
-	if err := s.store.RevokeSession(ctx, sid, userID, s.cfg.Now()); err != nil {
+	e := auditEntry(ctx, propusk.AuditSessionEnded, userID)
+	e.Session = sid
+	if err := s.store.RevokeSession(s.audited(ctx, e), sid, userID, s.cfg.Now()); err != nil {
 		if propusk.ErrorCode(err) == propusk.ENOTFOUND {
 			return propusk.Errorf(propusk.ENOTFOUND, "no such session")
 		}

@@ -50,3 +50,24 @@ func (t *timedStore) SetPasswordHash(ctx context.Context, id int64, old, hash st
 	t.m.done("set_password_hash", start, err)
 	return err
 }
+
+func (t *timedStore) AddAudit(ctx context.Context, e *propusk.AuditEntry) error {
+	start := time.Now()
+	err := t.s.AddAudit(ctx, e)
+	t.m.done("add_audit", start, err)
+	return err
+}
+
+func (t *timedStore) Audit(ctx context.Context, q propusk.AuditQuery) ([]*propusk.AuditEntry, error) {
+	start := time.Now()
+	v, err := t.s.Audit(ctx, q)
+	t.m.done("audit", start, err)
+	return v, err
+}
+
+func (t *timedStore) PruneAudit(ctx context.Context, before time.Time) (int64, error) {
+	start := time.Now()
+	v, err := t.s.PruneAudit(ctx, before)
+	t.m.done("prune_audit", start, err)
+	return v, err
+}

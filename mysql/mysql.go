@@ -354,6 +354,10 @@ func (s *Store) write(ctx context.Context, op string, fn func(ctx context.Contex
 			tx.Rollback()
 			return err
 		}
+		if err := s.writeAudit(ctx, tx); err != nil {
+			tx.Rollback()
+			return err
+		}
 		return tx.Commit()
 	})
 }

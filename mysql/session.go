@@ -15,6 +15,9 @@ const sessionColumns = `s.id, s.user_id, s.generation, s.rotated_at, s.created_a
 // RotatedAt and RenewedAt become CreatedAt. ECONFLICT if the id exists.
 func (s *Store) CreateSession(ctx context.Context, sess *propusk.Session) error {
 	sess.Prepare(s.now())
+	if propusk.AuditFrom(ctx) != nil {
+		return s.write(ctx, "create session", func(ctx context.Context, tx *sql.Tx) error { return insertSession(ctx, tx, sess) })
+	}
 	return s.retry(ctx, "create session", func(ctx context.Context) error { return insertSession(ctx, s.db, sess) })
 }
 
@@ -179,7 +182,8 @@ func (s *Store) renew(ctx context.Context, sp propusk.Spend, now time.Time, grac
 			v = v.Shared()
 		}
 	case propusk.ActRevoke:
-		err := s.again(ctx, func(ctx context.Context) error { _, err := s.revoke(ctx, sp.Session, 0, now); return err })
+		actx := propusk.WithAudit(ctx, propusk.ReuseAudit(sp.Session, sess.UserID, c))
+		err := s.again(actx, func(ctx context.Context) error { _, err := s.revoke(ctx, sp.Session, 0, now); return err })
 		if err != nil {
 			return nil, err
 		}
@@ -218,6 +222,9 @@ func (s *Store) revoke(ctx context.Context, id string, userID int64, now time.Ti
 			return err
 		}
 		revoked = true
+		if err := s.writeAudit(ctx, tx); err != nil {
+			return err
+		}
 		return appendEvents(ctx, tx, propusk.EventSession, []string{id}, now)
 	})
 	return revoked, err

@@ -20,6 +20,9 @@ const tokenColumns = `id, tokenable_type, tokenable_id, name, token, abilities, 
 // exists.
 func (s *Store) CreateToken(ctx context.Context, t *propusk.PersonalAccessToken) error {
 	t.Prepare(s.now())
+	if propusk.AuditFrom(ctx) != nil {
+		return s.write(ctx, "create token", func(ctx context.Context, tx *sql.Tx) error { return insertToken(ctx, tx, t) })
+	}
 	return s.retry(ctx, "create token", func(ctx context.Context) error { return insertToken(ctx, s.db, t) })
 }
 

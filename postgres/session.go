@@ -15,9 +15,7 @@ const sessionColumns = `s.id, s.user_id, s.generation, s.rotated_at, s.created_a
 // RotatedAt and RenewedAt become CreatedAt. ECONFLICT if the id exists.
 func (s *Store) CreateSession(ctx context.Context, sess *propusk.Session) error {
 	sess.Prepare(s.now())
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	return wrap("create session", insertSession(ctx, s.pool, sess))
+	return s.audited(ctx, "create session", func(ctx context.Context, q pgxQ) error { return insertSession(ctx, q, sess) })
 }
 
 // insertSession inserts the prepared sess through q.
@@ -162,8 +160,11 @@ func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Tim
 		}
 	case propusk.ActRevoke:
 		var seq int64
-		err := s.pool.QueryRow(ctx, revokeSQL, sp.Session, now, int64(0)).Scan(&seq)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		actx := propusk.WithAudit(ctx, propusk.ReuseAudit(sp.Session, sess.UserID, c))
+		err := s.audited(actx, "renew session", func(ctx context.Context, q pgxQ) error {
+			return revokedNow(q.QueryRow(ctx, revokeSQL, sp.Session, now, int64(0)).Scan(&seq))
+		})
+		if err != nil && !errors.Is(err, errNotRevoked) {
 			return nil, wrap("renew session", err)
 		}
 		// No row: a concurrent spend revoked it first, and recorded it.
@@ -202,16 +203,18 @@ func (s *Store) readChain(ctx context.Context, sp propusk.Spend) (propusk.Chain,
 // one transaction. Revoking a revoked session changes nothing and is no error.
 // ENOTFOUND if it does not exist or userID is not 0 and not its owner.
 func (s *Store) RevokeSession(ctx context.Context, id string, userID int64, now time.Time) error {
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
 	var seq int64
-	err := s.pool.QueryRow(ctx, revokeSQL, id, propusk.TruncMillis(now), userID).Scan(&seq)
+	err := s.audited(ctx, "revoke session", func(ctx context.Context, q pgxQ) error {
+		return revokedNow(q.QueryRow(ctx, revokeSQL, id, propusk.TruncMillis(now), userID).Scan(&seq))
+	})
 	if err == nil {
 		return nil
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return wrap("revoke session", err)
+	if !errors.Is(err, errNotRevoked) {
+		return err
 	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
 	// Nothing revoked: tell an already revoked session of the caller's
 	// from one that is missing or another user's.
 	var owner int64

@@ -20,9 +20,7 @@ const tokenColumns = `id, tokenable_type, tokenable_id, name, token, abilities, 
 // exists.
 func (s *Store) CreateToken(ctx context.Context, t *propusk.PersonalAccessToken) error {
 	t.Prepare(s.now())
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	return wrap("create token", insertToken(ctx, s.pool, t))
+	return s.audited(ctx, "create token", func(ctx context.Context, q pgxQ) error { return insertToken(ctx, q, t) })
 }
 
 // querier is what a pool and a transaction have in common.

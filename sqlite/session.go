@@ -93,6 +93,9 @@ func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Tim
 			if err := revoke(ctx, tx, sp.Session, now); err != nil {
 				return err
 			}
+			if _, err := insertAudit(ctx, tx, propusk.ReuseAudit(sp.Session, sess.UserID, c).Prepared(now)); err != nil {
+				return err
+			}
 		}
 		if v.Outcome() == propusk.RenewRotated || v.Outcome() == propusk.RenewGrace {
 			if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, sess.UserID)); err != nil {
@@ -184,15 +187,25 @@ func revoke(ctx context.Context, tx *sql.Tx, id string, now time.Time) error {
 // ENOTFOUND if it does not exist or userID is not 0 and not its owner.
 func (s *Store) RevokeSession(ctx context.Context, id string, userID int64, now time.Time) error {
 	now = propusk.TruncMillis(now)
-	return s.write(ctx, "revoke session", func(tx *sql.Tx) error {
-		var owner int64
-		if err := tx.QueryRowContext(ctx, `SELECT user_id FROM sessions WHERE id = ?`, id).Scan(&owner); err != nil {
+	// The audit entry is recorded only when the session is revoked now, as
+	// the other stores do: not by write, which records it on any success.
+	e := propusk.AuditFrom(ctx)
+	return s.write(propusk.WithAudit(ctx, nil), "revoke session", func(tx *sql.Tx) error {
+		var (
+			owner int64
+			live  bool
+		)
+		if err := tx.QueryRowContext(ctx, `SELECT user_id, revoked_at IS NULL FROM sessions WHERE id = ?`, id).Scan(&owner, &live); err != nil {
 			return err
 		}
 		if userID != 0 && owner != userID {
 			return notFound("revoke session")
 		}
-		return revoke(ctx, tx, id, now)
+		if err := revoke(ctx, tx, id, now); err != nil || !live || e == nil {
+			return err
+		}
+		_, err := insertAudit(ctx, tx, e.Prepared(now))
+		return err
 	})
 }
 

@@ -191,6 +191,10 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 		tx.Rollback()
 		return wrap(op, err)
 	}
+	if err := s.writeAudit(ctx, tx); err != nil {
+		tx.Rollback()
+		return wrap(op, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return wrap(op, err)
 	}

@@ -62,6 +62,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"meta", testMeta},
 		{"user-admin", testUserAdmin},
 		{"notifier", testNotifier},
+		{"audit", testAudit},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

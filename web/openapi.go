@@ -201,6 +201,18 @@ var ops = map[string]op{
 		summary: "Reissue a user's api-token (level 30; ability tokens:reissue)", params: []any{xrw, pathParam("id", "the user id")},
 		body:    fields([]string{"reason"}, map[string]any{"reason": str("letters, digits and underscores")}),
 		answers: map[string]any{"201": jsonAnswer("the new api-token", ref("APIToken")), "302": browserRed, "400": badInput, "403": tokenFail, "404": errAnswer("not_found"), "419": csrfFail, "503": unavail}},
+	"GET /api/v1/admin/audit": {path: "/api/v1/admin/audit", methods: []string{"get"}, tag: "admin", security: "caller",
+		summary: "The audit log, newest first (level 30; ability audit:read)",
+		params: []any{xrw, query("user", "entries whose subject or actor is this user id"), query("kind", "one event kind"),
+			query("since", "RFC 3339: entries at or after"), query("until", "RFC 3339: entries before"),
+			query("cursor", "the next of the previous page"), query("limit", "1 to 500, default 50")},
+		answers: map[string]any{"200": jsonAnswer("a page of entries", ref("AuditPage")), "302": browserRed, "400": badInput, "403": tokenFail, "503": unavail}},
+	"GET /api/v1/user.audit": {path: "/api/v1/user.audit", methods: []string{"get"}, tag: "users", security: "caller",
+		summary: "The signed-in user's own account events, newest first",
+		params: []any{xrw, query("kind", "one event kind"),
+			query("since", "RFC 3339: entries at or after"), query("until", "RFC 3339: entries before"),
+			query("cursor", "the next of the previous page"), query("limit", "1 to 500, default 50")},
+		answers: map[string]any{"200": jsonAnswer("a page of entries", ref("AuditPage")), "302": browserRed, "400": badInput, "403": tokenFail, "503": unavail}},
 	"POST /api/v1/token.introspect": {path: "/api/v1/token.introspect", methods: []string{"post"}, tag: "relying services", security: "header",
 		summary: "RFC 7662 token introspection (ability tokens:introspect)",
 		body:    fields([]string{"token"}, map[string]any{"token": str("the token to introspect"), "token_type_hint": str("ignored")}),
@@ -294,6 +306,21 @@ func securityOf(kind string) []any {
 }
 
 var schemas = map[string]any{
+	"AuditPage": map[string]any{"type": "object", "required": []string{"entries", "next"}, "properties": map[string]any{
+		"entries": map[string]any{"type": "array", "items": ref("AuditEntry")},
+		"next":    str("the cursor of the next, older page; empty on the last")}},
+	"AuditEntry": map[string]any{"type": "object", "required": []string{"id", "at", "kind", "actor", "user", "session", "token", "ip", "userAgent", "outcome", "detail"}, "properties": map[string]any{
+		"id": map[string]any{"type": "integer"}, "at": map[string]any{"type": "string", "format": "date-time"},
+		"kind": str("register, login, login.failed, rate_limited, logoff, session.ended, session.reused, token.created, token.deleted, token.reissued, password.changed, password.reset, admin.user.updated, admin.user.deleted, admin.sessions.ended, keys.rotated or keys.pruned"),
+		"actor": map[string]any{"type": "object", "required": []string{"id", "pat", "auth"}, "properties": map[string]any{
+			"id":   map[string]any{"type": "integer", "description": "the user who acted; 0: anonymous, the operator or the server"},
+			"pat":  map[string]any{"type": "integer", "description": "the personal access token they acted through; 0 if none"},
+			"auth": str("password, access, pat, token, operator or system")}},
+		"user":    map[string]any{"type": "integer", "description": "the user the event is about; 0 if none"},
+		"session": str("the session the event is about, if any"),
+		"token":   map[string]any{"type": "integer", "description": "the personal access token the event is about; 0 if none"},
+		"ip":      str("the client's address"), "userAgent": str("the client's user agent"),
+		"outcome": str("ok, refused or revoked"), "detail": str("a reason; never a secret")}},
 	"Error": map[string]any{"type": "object", "required": []string{"error", "message"}, "properties": map[string]any{
 		"error":   map[string]any{"type": "string", "enum": []string{"invalid_input", "invalid_credentials", "token_required", "token_expired", "token_invalid", "token_reused", "forbidden", "not_found", "method_not_allowed", "login_taken", "conflict", "body_too_large", "unsupported_media_type", "csrf_mismatch", "too_many_attempts", "internal", "store_unavailable"}},
 		"message": str("for people; never parse it")}},

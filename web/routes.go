@@ -91,6 +91,8 @@ func (s *Server) routeTable() []endpoint {
 		at("GET /api/v1/admin/users/{id}/sessions", admin(usersManage), s.adminSessions),
 		at("DELETE /api/v1/admin/users/{id}/sessions", admin(usersManage), s.adminEndSessions),
 		at("DELETE /api/v1/admin/users/{id}/sessions/{sid}", admin(usersManage), s.adminEndSessions),
+		at("GET /api/v1/admin/audit", admin(RequireAbility(propusk.AbilityAuditRead)), s.adminAudit),
+		at("GET /api/v1/user.audit", signedIn(), s.userAudit),
 		// These check their caller themselves: an RFC 7662 or SSE client
 		// gets 401, never a redirect.
 		at("POST /api/v1/token.introspect", public(), s.introspect),
@@ -139,6 +141,9 @@ func (s *Server) handle(rt endpoint) {
 	}
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hw := harden(w)
+		// The client goes with the request for the audit log's entries. A
+		// copy of r, made here: the mux set Pattern on r for the request log.
+		r = r.WithContext(propusk.WithClient(r.Context(), s.clientOf(r)))
 		if err := rt.h(hw, r); err != nil {
 			if hw.wrote {
 				s.lateError(r, err)

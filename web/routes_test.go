@@ -79,6 +79,8 @@ func TestRouteTable(t *testing.T) {
 		"GET /api/v1/admin/users/{id}/sessions":          "admin",
 		"DELETE /api/v1/admin/users/{id}/sessions":       "admin",
 		"DELETE /api/v1/admin/users/{id}/sessions/{sid}": "admin",
+		"GET /api/v1/admin/audit":                        "admin",
+		"GET /api/v1/user.audit":                         "signed in",
 		"/api/v1/auth.verify":                            "public", // checks its caller itself: 401 or 403 for a proxy
 		"/api/v1/auth.verify/":                           "public",
 		"POST /api/v1/token.introspect":                  "public", // checks its caller itself: RFC 7662's 401

@@ -237,6 +237,9 @@ func overrideMethod(w http.ResponseWriter, r *http.Request, max int64) error {
 // clientOf describes the client for the sessions list and the budgets of
 // attempts; see clientAddr.
 func (s *Server) clientOf(r *http.Request) propusk.Client {
+	if c, ok := propusk.ClientFrom(r.Context()); ok {
+		return c // handle put it there: the header is read, and warned of, once
+	}
 	return propusk.Client{UserAgent: r.UserAgent(), IP: s.clientAddr(r.Header.Get(s.cfg.ClientIPHeader), r.RemoteAddr)}
 }
 

@@ -52,6 +52,8 @@ type Main struct {
 	minFailedLogin                                                            time.Duration
 	metricsAddr, accessLog                                                    string
 	admin                                                                     userAdmin // the user administration commands
+	auditRetention                                                            time.Duration
+	audit                                                                     auditFlags // the audit command's
 
 	metrics         *metrics.Metrics // nil without --metrics-addr
 	metricsListener net.Listener
@@ -81,6 +83,8 @@ const usage = `usage:
   propusk user delete --db DSN (--id N | --login L) --yes
   propusk user passwd --db DSN (--id N | --login L) --password-stdin
   propusk keys rotate --db DSN          add new signing keys; old ones keep verifying
+  propusk audit --db DSN [--user ID] [--kind K] [--since T] [--until T] [--limit N] [--cursor ID]
+                                        print audit log entries, newest first, as JSON lines
   propusk version                       print the version and the VCS revision
 "propusk COMMAND --help" lists a command's flags. Every flag can also be set
 as PROPUSK_<NAME> (for example PROPUSK_DB, PROPUSK_ACCESS_TTL).
@@ -88,7 +92,7 @@ as PROPUSK_<NAME> (for example PROPUSK_DB, PROPUSK_ACCESS_TTL).
 
 // commands are the commands ParseFlags knows; the two-word ones are
 // "user add" and "keys rotate".
-var commands = append([]string{"serve", "migrate", "user add", "keys rotate"}, adminCommands...)
+var commands = append([]string{"serve", "migrate", "user add", "keys rotate", "audit"}, adminCommands...)
 
 // otherVariables are the PROPUSK_* variables read that are not flags: the
 // master key, and those of the tests.
@@ -197,6 +201,10 @@ func (m *Main) flagSet(cmd string) *flag.FlagSet {
 		fs.IntVar(&m.registerLimit, "register-limit", 30, "registrations a client address may try per hour, login_taken answers included")
 		fs.StringVar(&m.accessLog, "access-log", "all", "request log: all, errors (answers of 400 and above), off, or a share from 0 to 1 of the other answers to log besides every error (such as 0.1)")
 		fs.StringVar(&m.metricsAddr, "metrics-addr", "", "address to serve Prometheus metrics on, at /metrics (such as 127.0.0.1:9090); default none. Keep it off the public network")
+		m.auditRetention = auth.DefaultAuditRetention
+		fs.Var(durationFlag{&m.auditRetention}, "audit-retention", "how long audit log entries are kept; the hourly prune deletes older ones")
+	case "audit":
+		m.audit.declare(fs)
 	case "migrate", "keys rotate":
 	case "user add":
 		fs.StringVar(&m.login, "login", "", "login of the new user")
@@ -240,6 +248,10 @@ func (m *Main) validate() error {
 		}
 		if m.accessTTL == 0 || m.refreshTTL < m.accessTTL {
 			return fmt.Errorf("--refresh-ttl (%s) must be at least --access-ttl (%s), which must be above 0, e.g. --access-ttl 15m --refresh-ttl 720h", m.refreshTTL, m.accessTTL)
+		}
+	case "audit":
+		if err := m.audit.parse(); err != nil {
+			return err
 		}
 	case "user add":
 		if m.level < propusk.LevelAnonymous+1 || m.level > propusk.LevelAdmin {
@@ -360,6 +372,9 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		fmt.Fprintln(m.stdout, "schema is up to date")
 		return nil
 	}
+	if m.cmd == "audit" {
+		return m.printAudit(ctx)
+	}
 	key, err := m.masterKey(ctx)
 	if err != nil {
 		return err
@@ -378,6 +393,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		APITokenTTL: m.apiTokenTTL, TokenPrefix: m.prefix,
 		RegisterLimit:  auth.RegisterLimitConfig{PerIP: m.registerLimit},
 		MinFailedLogin: m.minFailedLogin,
+		AuditRetention: m.auditRetention,
 	}
 	if _, ok := m.store.(*mysql.Store); ok {
 		cfg.PollInterval = mysql.PollInterval // no push: poll the feed well within SPEC's second
