@@ -13,18 +13,19 @@ const AbilityAuditRead = "audit:read"
 
 // Audit event kinds.
 const (
-	AuditRegister        = "register"         // a user signed up
-	AuditLogin           = "login"            // a login succeeded
-	AuditLoginFailed     = "login.failed"     // a wrong login or password
-	AuditRateLimited     = "rate_limited"     // a login or registration refused for too many tries
-	AuditLogoff          = "logoff"           // the caller ended their own session
-	AuditSessionEnded    = "session.ended"    // a session ended from the sessions list
-	AuditReuse           = "session.reused"   // a spent refresh token came back: the session is revoked
-	AuditTokenCreated    = "token.created"    // a personal access token was created
-	AuditTokenDeleted    = "token.deleted"    // a personal access token was deleted
-	AuditTokenReissued   = "token.reissued"   // the api-token was replaced; Detail is the reason
-	AuditPasswordChanged = "password.changed" // the user changed their own password
-	AuditPasswordReset   = "password.reset"   // an administrator or the operator set it
+	AuditRegister        = "register"           // a user signed up
+	AuditLogin           = "login"              // a login succeeded
+	AuditLoginFailed     = "login.failed"       // a wrong login or password
+	AuditRateLimited     = "rate_limited"       // a login or registration refused for too many tries
+	AuditLogoff          = "logoff"             // the caller ended their own session
+	AuditSessionEnded    = "session.ended"      // a session ended from the sessions list
+	AuditReuse           = "session.reused"     // a spent refresh token came back: the session is revoked
+	AuditTokenCreated    = "token.created"      // a personal access token was created
+	AuditTokenDeleted    = "token.deleted"      // a personal access token was deleted
+	AuditTokenReissued   = "token.reissued"     // the api-token was replaced; Detail is the reason
+	AuditPasswordChanged = "password.changed"   // the user changed their own password
+	AuditPasswordReset   = "password.reset"     // an administrator or the operator set it
+	AuditUserCreated     = "admin.user.created" // the operator created a user (propusk user add, or a library call)
 	AuditUserUpdated     = "admin.user.updated"
 	AuditUserDeleted     = "admin.user.deleted"
 	AuditSessionsEnded   = "admin.sessions.ended"

@@ -59,3 +59,37 @@ func TestAuditRetention(t *testing.T) {
 		})
 	}
 }
+
+// TestAuditUserCreated: a user the operator creates (propusk user add, a
+// library call) is in the audit log once, about the new user, in the
+// transaction that created it: a refused creation records nothing.
+func TestAuditUserCreated(t *testing.T) {
+	for _, st := range []struct {
+		name string
+		open func(t *testing.T) propusk.Store
+	}{
+		{"sqlite", func(t *testing.T) propusk.Store { s, _ := testenv.SQLite(t); return s }},
+		{"postgres", func(t *testing.T) propusk.Store { s, _ := testenv.Postgres(t); return s }},
+		{"mysql", func(t *testing.T) propusk.Store { s, _ := testenv.MySQL(t); return s }},
+	} {
+		t.Run(st.name, func(t *testing.T) {
+			ctx := context.Background()
+			store := st.open(t)
+			svc := newService(t, store, newClock(), masterKey())
+			u, err := svc.CreateUser(ctx, "olga", "correct horse", propusk.LevelAdmin, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.CreateUser(ctx, "OLGA", "correct horse", propusk.LevelUser, nil); propusk.ErrorCode(err) != propusk.ELOGINTAKEN {
+				t.Fatalf("a look-alike login: %v, want login_taken", err)
+			}
+			es, err := svc.Audit(ctx, propusk.AuditQuery{Kind: propusk.AuditUserCreated})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(es) != 1 || es[0].UserID != u.ID || es[0].ActorAuth != propusk.AuthOperator || es[0].Detail != "level=30 boards=*" {
+				t.Fatalf("entries %+v, want one about user %d by the operator", es, u.ID)
+			}
+		})
+	}
+}

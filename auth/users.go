@@ -25,7 +25,9 @@ func (s *Service) CreateUser(ctx context.Context, login, password string, level 
 	if err != nil {
 		return nil, err
 	}
-	if err := s.store.CreateUser(ctx, u); err != nil {
+	e := auditEntry(ctx, propusk.AuditUserCreated, 0)
+	e.UserIDOf, e.Detail = &u.ID, fmt.Sprintf("level=%d boards=%s", level, strings.Join(u.Boards, ","))
+	if err := s.store.CreateUser(s.audited(ctx, e), u); err != nil {
 		return nil, userError(err)
 	}
 	return u, nil

@@ -18,6 +18,9 @@ const userColumns = `u.id, u.login, u.password_hash, u.level, u.boards, u.api_to
 // when the login has no canonical form (logins.Canonical).
 func (s *Store) CreateUser(ctx context.Context, u *propusk.User) error {
 	u.Prepare(s.now())
+	if propusk.AuditFrom(ctx) != nil {
+		return s.write(ctx, "create user", func(ctx context.Context, tx *sql.Tx) error { return insertUser(ctx, tx, u) })
+	}
 	return s.retry(ctx, "create user", func(ctx context.Context) error { return insertUser(ctx, s.db, u) })
 }
 

@@ -18,9 +18,7 @@ const userColumns = `u.id, u.login, u.password_hash, u.level, u.boards, u.api_to
 // when the login has no canonical form (logins.Canonical).
 func (s *Store) CreateUser(ctx context.Context, u *propusk.User) error {
 	u.Prepare(s.now())
-	ctx, cancel := s.bound(ctx)
-	defer cancel()
-	return wrap("create user", insertUser(ctx, s.pool, u))
+	return s.audited(ctx, "create user", func(ctx context.Context, q pgxQ) error { return insertUser(ctx, q, u) })
 }
 
 // insertUser inserts the prepared u through q, with its canonical login
