@@ -83,6 +83,7 @@ func TestAuditLog(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		want[propusk.AuditUserCreated]++ // by the operator
 		r0 := track(e.login("root", "root password 1"))
 		want[propusk.AuditLogin]++
 		want[propusk.AuditTokenReissued]++
