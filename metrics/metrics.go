@@ -32,6 +32,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/propusk/propusk/auth"
+	"github.com/propusk/propusk/internal/status"
 )
 
 // Metrics holds propusk's metrics and the registry they are served from.
@@ -176,17 +177,17 @@ var _ auth.Observer = (*Metrics)(nil)
 func (m *Metrics) Requests(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &status.Writer{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
 		route := r.Pattern
 		if route == "" {
 			route = "(unrouted)"
 		}
 		method := methodLabel(r.Method)
-		if sw.status == 0 {
-			sw.status = http.StatusOK
+		if sw.Code == 0 {
+			sw.Code = http.StatusOK
 		}
-		m.requests.WithLabelValues(route, method, strconv.Itoa(sw.status)).Inc()
+		m.requests.WithLabelValues(route, method, strconv.Itoa(sw.Code)).Inc()
 		m.requestSeconds.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
 	})
 }
@@ -200,29 +201,6 @@ func methodLabel(method string) string {
 	}
 	return "other"
 }
-
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the writer (the revocation
-// stream flushes through it).
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // gauges is the collector of the values read at scrape time.
 type gauges Metrics

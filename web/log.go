@@ -58,38 +58,11 @@ func route(r *http.Request) string {
 	return r.Pattern
 }
 
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the underlying writer.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // LogRequests logs one line per request: method, the route pattern that
 // served it, the query's parameter names, status and duration. It never logs
 // the path, query values, headers or cookies, where tokens live.
 func LogRequests(log *slog.Logger, h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
-		h.ServeHTTP(sw, r)
-		logRequest(log, r, sw.status, time.Since(start))
-	})
+	return LogRequestsAs(log, AccessLog{}, h) // the zero policy logs every request
 }
 
 // logRequest writes the request log's line of r.

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/propusk/propusk/internal/status"
 )
 
 // requestIDKey is the context key of the request id.
@@ -130,11 +132,11 @@ func LogRequestsAs(log *slog.Logger, a AccessLog, h http.Handler) http.Handler {
 	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &status.Writer{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
-		if !a.keep(sw.status) {
+		if !a.keep(sw.Code) {
 			return
 		}
-		logRequest(log, r, sw.status, time.Since(start))
+		logRequest(log, r, sw.Code, time.Since(start))
 	})
 }
