@@ -61,7 +61,7 @@ var migrations embed.FS
 const DefaultTimeout = 3 * time.Second
 
 // PollInterval is how often propusk serve reads the feed on MySQL: a quarter
-// of the second within which SPEC requires every process to enforce a
+// of the second within which docs/API.md promises every process enforces a
 // revocation. Each poll is one primary-key range read that returns no row
 // when nothing happened.
 const PollInterval = 250 * time.Millisecond

@@ -221,7 +221,7 @@ func TestRotation(t *testing.T) {
 			}
 		})
 		t.Run("ok/race-loser-renews-after-the-grace-period", func(t *testing.T) {
-			// SPEC: the refresh token each racer received keeps working,
+			// The contract: the refresh token each racer received keeps working,
 			// and neither logs the other out, however long they wait.
 			p := e.register("rot5", "password1")
 			_, a := e.renew(p.refresh)
@@ -488,7 +488,7 @@ func TestSessions(t *testing.T) {
 	})
 }
 
-// TestProtectedRoutes is SPEC.md §2's table for routes that need a caller.
+// TestProtectedRoutes is docs/API.md's table for routes that need a caller.
 func TestProtectedRoutes(t *testing.T) {
 	forEachStore(t, func(t *testing.T, open func(*testing.T) propusk.Store) {
 		e := newEnv(t, open)

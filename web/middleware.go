@@ -70,7 +70,7 @@ type Middleware struct {
 	// a cookie; a non-nil error refuses it. Server sets it to its CSRF
 	// guard's Check.
 	CSRF func(r *http.Request) error
-	// OnError writes a refusal; default: the JSON error of SPEC.md, or the
+	// OnError writes a refusal; default: the JSON error of docs/API.md, or the
 	// redirects of the browser flow (DenyDefault), logging internal errors
 	// to Logger. Called with *propusk.Error values.
 	OnError func(w http.ResponseWriter, r *http.Request, err error)
@@ -123,7 +123,7 @@ func (m *Middleware) Identify(r *http.Request) (*propusk.Principal, error) {
 
 // Protect returns h behind authentication and the guards: h runs with the
 // caller in its context (propusk.FromContext), or the request is refused as
-// SPEC.md's table says.
+// docs/API.md's table says.
 func (m *Middleware) Protect(h http.Handler, guards ...Guard) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := m.Identify(r)

@@ -21,7 +21,7 @@ func bearerXHR(tok string) map[string]string {
 	return withXHR(map[string]string{"Authorization": "Bearer " + tok})
 }
 
-// patToken matches "<id>|<secret>" as SPEC.md §3 defines it, without prefix.
+// patToken matches "<id>|<secret>" as docs/API.md defines it, without prefix.
 var patToken = regexp.MustCompile(`^[1-9][0-9]*\|[A-Za-z0-9]{40}[0-9a-f]{8}$`)
 
 // patEnv is an env with a route that needs an ability, as a library user

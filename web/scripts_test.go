@@ -245,7 +245,7 @@ func TestScriptsCredentialScope(t *testing.T) {
 			})
 		}
 	}
-	// The SPEC's contract: bootstrap.js sets axios' default header.
+	// The contract (docs/API.md): bootstrap.js sets axios' default header.
 	if got := se.eval(t, `axios.defaults.headers.common['Authorization']`); got != "Bearer "+pageAPIToken {
 		t.Errorf("axios.defaults.headers.common.Authorization = %q", got)
 	}

@@ -396,7 +396,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		AuditRetention: m.auditRetention,
 	}
 	if _, ok := m.store.(*mysql.Store); ok {
-		cfg.PollInterval = mysql.PollInterval // no push: poll the feed well within SPEC's second
+		cfg.PollInterval = mysql.PollInterval // no push: poll the feed well within the promised second
 	}
 	if m.metrics != nil {
 		cfg.Store, cfg.Observer = m.metrics.Store(m.store), m.metrics
