@@ -173,15 +173,26 @@ func (s *Server) form(h handlerFunc) handlerFunc {
 			return err
 		}
 		setRetryAfter(w, err)
-		return s.renderAccount(w, r, Status(err), failedForm(r, err))
+		return s.renderFailed(w, r, Status(err), err)
 	}
+}
+
+// renderFailed answers a failed page form: the admin page for the admin
+// forms, the account page for the others.
+func (s *Server) renderFailed(w http.ResponseWriter, r *http.Request, status int, err error) error {
+	if strings.HasPrefix(r.URL.Path, adminUsersPath) {
+		return s.adminFailed(w, r, status, err)
+	}
+	return s.renderAccount(w, r, status, failedForm(r, err))
 }
 
 // formDenied answers a page form that the middleware refused before its
 // handler ran (a stale page's CSRF token, a missing ability) as form does,
 // and reports whether it did.
 func (s *Server) formDenied(w http.ResponseWriter, r *http.Request, err error) bool {
-	if !strings.HasPrefix(r.URL.Path, "/account/") || safeMethod(r.Method) || !pageError(r, err) {
+	// The admin pages' refusal of a non-administrator is a page too.
+	adminGet := strings.HasPrefix(r.URL.Path, adminUsersPath) && propusk.ErrorCode(err) == propusk.EFORBIDDEN
+	if !strings.HasPrefix(r.URL.Path, "/account/") || (safeMethod(r.Method) && !adminGet) || !pageError(r, err) {
 		return false
 	}
 	switch propusk.ErrorCode(err) {
@@ -190,7 +201,7 @@ func (s *Server) formDenied(w http.ResponseWriter, r *http.Request, err error) b
 		return false // no token: the browser is sent to get one
 	}
 	hw := harden(w)
-	if rerr := s.renderAccount(hw, r, Status(err), failedForm(r, err)); rerr != nil && !hw.wrote {
+	if rerr := s.renderFailed(hw, r, Status(err), err); rerr != nil && !hw.wrote {
 		s.fail(hw, r, rerr)
 	}
 	return true

@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/internal/browsertest"
 )
 
@@ -193,3 +194,80 @@ func TestAccountInChromium(t *testing.T) {
 // dropFlash removes the page's flash message, so that waiting for one
 // waits for the page that follows a post/redirect/get.
 var dropFlash = chromedp.Evaluate[chromedp.Void](`document.getElementById('flash')?.remove()`)
+
+// TestAdminUsersInChromium walks the administrators' users page in
+// headless Chromium: the list and a search, the user's page, disabling
+// through the dialog, the confirmation page a browser without JavaScript
+// reaches, and a refused form; each state checked by pageCheck.
+func TestAdminUsersInChromium(t *testing.T) {
+	ctx := browsertest.New(t)
+	axe, err := os.ReadFile(filepath.Join(browsertest.NodeModules(t), "axe-core", "axe.min.js"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, storeKinds[0].open)
+	if _, err := e.svc.CreateUser(context.Background(), "root", "password1", propusk.LevelAdmin, []string{"*"}); err != nil {
+		t.Fatal(err)
+	}
+	e.register("alice", "password1")
+	e.signedInPage(t, chromeLinux, "alice", "password1")
+	c := &pageCheck{t: t, ctx: ctx, axe: string(axe), dir: screenshotDir(t)}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.TextContent(sel))
+		if err != nil {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		return s
+	}
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	do(chromedp.Navigate(e.ts.URL+"/account"), chromedp.WaitVisible(`#login-form`),
+		chromedp.SendKeys(`#login`, "root"), chromedp.SendKeys(`#password`, "password1"), chromedp.Submit(`#login-form`), chromedp.WaitVisible(`#admin-link`))
+	do(chromedp.Click(`#admin-link`), chromedp.WaitVisible(`#search-form`))
+	c.check("admin-users")
+	// The list is dropped first, so that the wait is for the next page's.
+	do(chromedp.SendKeys(`#search`, "ali"), chromedp.Evaluate[chromedp.Void](`document.getElementById('users')?.remove()`), chromedp.Submit(`#search-form`), chromedp.WaitVisible(`#users`))
+	if s := text(`#users`); !strings.Contains(s, "alice") || strings.Contains(s, "root") {
+		t.Fatalf("the search lists %q", s)
+	}
+	do(chromedp.Click(`#users a`), chromedp.WaitVisible(`#disable-form`))
+	c.check("admin-user")
+
+	// A refused form: the page, with the reason announced and the input kept.
+	do(chromedp.SetValue(`#level`, "31"), chromedp.Submit(`#level-form`), chromedp.WaitVisible(`#error`))
+	if s := text(`#error`); !strings.Contains(s, "above their own") {
+		t.Fatalf("error %q", s)
+	}
+	if v, _ := chromedp.Run(ctx, chromedp.Value(`#level`)); v != "31" {
+		t.Fatalf("the input was not kept: %q", v)
+	}
+	c.check("admin-error")
+
+	// The confirmation page, as a browser without JavaScript reaches it.
+	do(chromedp.Evaluate[chromedp.Void](`HTMLFormElement.prototype.submit.call(document.getElementById('disable-form'))`), chromedp.WaitVisible(`#confirm-form`))
+	if s := text(`h1`); s != "Disable alice?" {
+		t.Fatalf("h1 %q", s)
+	}
+	c.check("admin-confirmation")
+	do(chromedp.Click(`#confirm-form a`), chromedp.WaitVisible(`#disable-form`))
+
+	// With JavaScript, the dialog, which names the user.
+	do(chromedp.Click(`#disable-form button`), chromedp.WaitVisible(`#confirm-dialog`))
+	if s := text(`#confirm-dialog-text`); !strings.Contains(s, "Disable alice?") {
+		t.Fatalf("the dialog says %q", s)
+	}
+	c.check("admin-dialog")
+	do(chromedp.Click(`#confirm-yes`), chromedp.WaitVisible(`#flash`))
+	if s := text(`#flash`); !strings.Contains(s, "Disabled alice") {
+		t.Fatalf("flash %q", s)
+	}
+	if s := text(`#user-state`); s != "disabled" {
+		t.Fatalf("state %q", s)
+	}
+}

@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"net/url"
 	"os"
 	"os/exec"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/internal/missing"
 )
 
@@ -115,3 +117,40 @@ func TestAccountInW3M(t *testing.T) {
 		t.Fatalf("a stale form got JSON:\n%s", out)
 	}
 }
+
+// TestAdminDisablesUserInW3M: an administrator disabling a user in w3m,
+// without JavaScript: the link from the account page, the search, the
+// user's page, the confirmation page, and the flash after the redirect.
+func TestAdminDisablesUserInW3M(t *testing.T) {
+	bin, err := exec.LookPath("w3m")
+	if err != nil {
+		missing.Skip(t, "w3m not installed (apt-get install w3m)")
+	}
+	e := newEnv(t, storeKinds[0].open)
+	if _, err := e.svc.CreateUser(context.Background(), "root", "password1", propusk.LevelAdmin, nil); err != nil {
+		t.Fatal(err)
+	}
+	alice := e.register("alice", "password1")
+	b := &w3mBrowser{t: t, bin: bin, home: t.TempDir(), base: e.ts.URL}
+	b.run("-dump", e.ts.URL+"/account")
+	wantSays(t, b.submit("/account/login", url.Values{"login": {"root"}, "password": {"password1"}}), "Signed in as root", "Administration: users")
+
+	wantSays(t, b.run("-dump", e.ts.URL+"/account/admin/users"), "Users", "Search users", "alice", "root")
+	src := b.run("-dump_source", e.ts.URL+"/account/admin/users?login=ali")
+	m := regexp.MustCompile(`href="(/account/admin/users/\d+)">alice<`).FindStringSubmatch(src)
+	if m == nil {
+		t.Fatalf("no link to alice:\n%s", src)
+	}
+	wantSays(t, b.run("-dump", e.ts.URL+m[1]), "User alice", "enabled", "Disable alice", "Reset alice's password")
+	wantSays(t, b.submit(m[1]+"/disable", url.Values{}), "Disable alice?", "every session and token of alice ends", "Cancel")
+	if !refusedNot(e, alice.access) {
+		t.Fatal("the confirmation page disabled alice")
+	}
+	wantSays(t, b.submit(m[1]+"/disable", url.Values{"confirm": {"yes"}}), "Disabled alice", "disabled", "Enable alice")
+	if refusedNot(e, alice.access) {
+		t.Fatal("alice's session outlived her account")
+	}
+}
+
+// refusedNot reports whether the access token still works.
+func refusedNot(e *env, access string) bool { return e.me(access).StatusCode == 200 }

@@ -273,6 +273,37 @@ var ops = map[string]op{
 		answers: map[string]any{"200": htmlAnswer("without confirm=yes: the confirmation page, with the password fields"), "303": redirect("the password is changed: to /account"), "302": browserRed,
 			"400": pageFails("invalid_input: a password missing, the new ones differ, or the new one is too short"), "403": pageFails("forbidden: the current password is wrong (a failed login of the account)"),
 			"419": pageFails("csrf_mismatch: the form's _token is of another session (\"Page expired\")"), "429": pageFails("too_many_attempts, with Retry-After"), "503": unavail}},
+	"GET /account/admin/users": {path: "/account/admin/users", methods: []string{"get"}, tag: "pages", security: "caller",
+		summary: "The administrators' users page: the users, searched by a part of the login (level 30, ability users:manage)",
+		params:  []any{query("login", "a part of the login"), query("cursor", "the next page's cursor")},
+		answers: map[string]any{"200": htmlAnswer("the page"), "302": browserRed, "403": pageFails("forbidden: not an administrator"), "503": unavail}},
+	"GET /account/admin/users/{id}": {path: "/account/admin/users/{id}", methods: []string{"get"}, tag: "pages", security: "caller",
+		summary: "The administrators' page of one user: level and boards, state, password, sessions, tokens and latest audit events", params: []any{pathParam("id", "the user id")},
+		answers: map[string]any{"200": htmlAnswer("the page"), "302": browserRed, "403": pageFails("forbidden: not an administrator"), "404": pageFails("not_found: no such user"), "503": unavail}},
+	"POST /account/admin/users/{id}": {path: "/account/admin/users/{id}", methods: []string{"post"}, tag: "pages", security: "caller",
+		summary: "The users page's level and boards form", params: []any{pathParam("id", "the user id")},
+		body:    fields(nil, map[string]any{"level": str("the new level, at most the administrator's own"), "boards": str("the boards, comma-separated, or *")}),
+		answers: adminFormAnswers("saved: to the user's page")},
+	"POST /account/admin/users/{id}/disable": {path: "/account/admin/users/{id}/disable", methods: []string{"post"}, tag: "pages", security: "caller",
+		summary: "The users page's disable form: every session and token of the user ends", params: []any{pathParam("id", "the user id")},
+		body:    fields(nil, map[string]any{"confirm": confirmField}),
+		answers: adminFormAnswers("disabled: to the user's page")},
+	"POST /account/admin/users/{id}/enable": {path: "/account/admin/users/{id}/enable", methods: []string{"post"}, tag: "pages", security: "caller",
+		summary: "The users page's enable form", params: []any{pathParam("id", "the user id")},
+		answers: adminFormAnswers("enabled: to the user's page")},
+	"POST /account/admin/users/{id}/password": {path: "/account/admin/users/{id}/password", methods: []string{"post"}, tag: "pages", security: "caller",
+		summary: "The users page's password reset: the user is signed out everywhere", params: []any{pathParam("id", "the user id")},
+		body: fields(nil, map[string]any{"confirm": confirmField, "new_password": str("the new password, at least 8 characters"),
+			"new_password_confirmation": str("the new password again")}),
+		answers: adminFormAnswers("reset: to the user's page")},
+	"POST /account/admin/users/{id}/sessions/delete": {path: "/account/admin/users/{id}/sessions/delete", methods: []string{"post"}, tag: "pages", security: "caller",
+		summary: "The users page's \"sign out all devices\" form", params: []any{pathParam("id", "the user id")},
+		body:    fields(nil, map[string]any{"confirm": confirmField}),
+		answers: adminFormAnswers("signed out: to the user's page")},
+	"POST /account/admin/users/{id}/sessions/{sid}/delete": {path: "/account/admin/users/{id}/sessions/{sid}/delete", methods: []string{"post"}, tag: "pages", security: "caller",
+		summary: "The users page's session end form", params: []any{pathParam("id", "the user id"), pathParam("sid", "the session id")},
+		body:    fields(nil, map[string]any{"confirm": confirmField}),
+		answers: adminFormAnswers("signed out: to the user's page")},
 	"GET /.well-known/jwks.json": {path: "/.well-known/jwks.json", methods: []string{"get"}, tag: "keys", security: "none",
 		summary: "The public keys of access tokens",
 		answers: map[string]any{"200": map[string]any{"description": "a JWK set", "content": map[string]any{"application/jwk-set+json": map[string]any{"schema": ref("JWKS")}}}}},
@@ -286,6 +317,17 @@ var ops = map[string]op{
 		summary: "The home: to /account", answers: map[string]any{"302": redirect("to /account")}},
 	"GET /api/v1/openapi.json": {path: "/api/v1/openapi.json", methods: []string{"get"}, tag: "operations", security: "none",
 		summary: "This document", answers: map[string]any{"200": jsonAnswer("OpenAPI 3.1", map[string]any{"type": "object"})}},
+}
+
+// confirmField is a destructive page form's confirm field.
+var confirmField = map[string]any{"type": "string", "enum": []string{"yes"}, "description": "without it, the confirmation page asks"}
+
+// adminFormAnswers are the answers of a users page form; ok is its 303.
+func adminFormAnswers(ok string) map[string]any {
+	return map[string]any{"200": htmlAnswer("without confirm=yes: the confirmation page"), "303": redirect(ok), "302": browserRed,
+		"400": pageFails("invalid_input"), "403": pageFails("forbidden: not an administrator, or a level above the administrator's own"),
+		"404": pageFails("not_found: no such user or session"), "409": pageFails("conflict: the last administrator cannot be demoted or disabled"),
+		"419": pageFails("csrf_mismatch: the form's _token is of another session (\"Page expired\")"), "503": unavail}
 }
 
 // securityOf is an operation's security requirement.
