@@ -271,3 +271,54 @@ func TestAdminUsersInChromium(t *testing.T) {
 		t.Fatalf("state %q", s)
 	}
 }
+
+// TestAccountRegisterAndDevicesInChromium: with JavaScript, a visitor
+// registers from the page, then signs out one other device through the
+// dialog, and chooses a token's expiry; the no-JavaScript forms of the same
+// flows are TestAccountInW3M's.
+func TestAccountRegisterAndDevicesInChromium(t *testing.T) {
+	ctx := browsertest.New(t)
+	e := newEnv(t, storeKinds[0].open)
+	do := func(steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, steps...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.TextContent(sel))
+		if err != nil {
+			t.Fatalf("%s: %v", sel, err)
+		}
+		return s
+	}
+
+	do(chromedp.Navigate(e.ts.URL+"/account"), chromedp.WaitVisible(`#register-form`),
+		chromedp.SendKeys(`#reg-login`, "nadia"), chromedp.SendKeys(`#reg-password`, "password1"), chromedp.SendKeys(`#reg-password2`, "password1"),
+		chromedp.Submit(`#register-form`), chromedp.WaitVisible(`#flash`), chromedp.WaitVisible(`#this-device`))
+
+	// Another device of nadia's, signed out from this one through the dialog.
+	other := e.signedInPage(t, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "nadia", "password1")
+	sid := other.sid(t)
+	form := `li[data-session-id="` + sid + `"] form button`
+	do(chromedp.Navigate(e.ts.URL+"/account"), chromedp.WaitVisible(form), dropFlash,
+		chromedp.Click(form), chromedp.WaitVisible(`#confirm-dialog`))
+	if s := text(`#confirm-dialog-text`); !strings.Contains(s, "Safari on iOS") {
+		t.Fatalf("the dialog names %q, not the device", s)
+	}
+	do(chromedp.Click(`#confirm-yes`), chromedp.WaitVisible(`#flash`))
+	if s := text(`#flash`); !strings.Contains(s, "Safari on iOS") {
+		t.Fatalf("flash %q", s)
+	}
+	if liveSession(e, other.value("accessToken")) {
+		t.Fatal("the other device is still signed in")
+	}
+
+	// A token that expires in 7 days.
+	do(dropFlash, chromedp.SendKeys(`#token-name`, "weekly"), chromedp.SetValue(`select[name=expires]`, "7"),
+		chromedp.Click(`input[name=abilities][value="*"]`), chromedp.Submit(`#token-form`), chromedp.WaitVisible(`#new-token`))
+	if s := text(`#flash`); !strings.Contains(s, "weekly") {
+		t.Fatalf("flash %q", s)
+	}
+}
