@@ -2,9 +2,6 @@ package web_test
 
 import (
 	"context"
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,69 +11,15 @@ import (
 	"github.com/propusk/propusk/internal/browsertest"
 )
 
-// screenshotDir is where TestAccountInChromium writes its screenshots,
-// for a reviewer: $PROPUSK_SCREENSHOTS, or propusk-screenshots in the
-// system's temporary directory (README.md names it).
-func screenshotDir(t *testing.T) string {
-	dir := os.Getenv("PROPUSK_SCREENSHOTS")
-	if dir == "" {
-		dir = filepath.Join(os.TempDir(), "propusk-screenshots")
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
-
-// pageCheck checks the page a browser shows: no sideways scrolling at 360
-// and 390 px, screenshots at 390 and 1280 px, and no serious or critical
-// axe-core violation.
+// pageCheck checks each state of one page walk with browsertest.CheckPage.
 type pageCheck struct {
 	t   *testing.T
 	ctx context.Context
-	axe string
-	dir string
 }
 
 func (c *pageCheck) check(name string) {
-	t := c.t
-	t.Helper()
-	for _, w := range []int64{360, 390, 1280} {
-		if err := chromedp.Do(c.ctx, chromedp.EmulateViewport(w, 800)); err != nil {
-			t.Fatal(err)
-		}
-		sw, err := chromedp.Run(c.ctx, chromedp.Evaluate[int64](`document.documentElement.scrollWidth`))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if sw > w {
-			t.Errorf("%s: scrollWidth %d at %d px: the page scrolls sideways", name, sw, w)
-		}
-		if w == 360 {
-			continue
-		}
-		png, err := chromedp.Run(c.ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(c.dir, name+"-"+itoa(w)+".png"), png, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// DevTools evaluation is not subject to the page's CSP: axe runs in
-	// the page as it is served.
-	if _, err := chromedp.Run(c.ctx, chromedp.Evaluate[bool](c.axe+";true")); err != nil {
-		t.Fatal(err)
-	}
-	out, err := chromedp.Run(c.ctx, chromedp.Evaluate[string](`axe.run(document).then(r => JSON.stringify(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => ({id: v.id, help: v.help, nodes: v.nodes.map(n => n.html)}))))`, chromedp.EvalAwaitPromise))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var vs []any
-	json.Unmarshal([]byte(out), &vs)
-	if len(vs) != 0 {
-		t.Errorf("%s: axe-core finds serious violations: %s", name, out)
-	}
+	c.t.Helper()
+	browsertest.CheckPage(c.t, c.ctx, name)
 }
 
 // TestAccountInChromium walks the account page in a real headless
@@ -87,14 +30,10 @@ func (c *pageCheck) check(name string) {
 // state is checked by pageCheck.
 func TestAccountInChromium(t *testing.T) {
 	ctx := browsertest.New(t)
-	axe, err := os.ReadFile(filepath.Join(browsertest.NodeModules(t), "axe-core", "axe.min.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := newEnv(t, storeKinds[0].open)
 	e.register("owner", "password1")
 	other := e.signedInPage(t, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "owner", "password1")
-	c := &pageCheck{t: t, ctx: ctx, axe: string(axe), dir: screenshotDir(t)}
+	c := &pageCheck{t: t, ctx: ctx}
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.TextContent(sel))
@@ -201,17 +140,13 @@ var dropFlash = chromedp.Evaluate[chromedp.Void](`document.getElementById('flash
 // reaches, and a refused form; each state checked by pageCheck.
 func TestAdminUsersInChromium(t *testing.T) {
 	ctx := browsertest.New(t)
-	axe, err := os.ReadFile(filepath.Join(browsertest.NodeModules(t), "axe-core", "axe.min.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := newEnv(t, storeKinds[0].open)
 	if _, err := e.svc.CreateUser(context.Background(), "root", "password1", propusk.LevelAdmin, []string{"*"}); err != nil {
 		t.Fatal(err)
 	}
 	e.register("alice", "password1")
 	e.signedInPage(t, chromeLinux, "alice", "password1")
-	c := &pageCheck{t: t, ctx: ctx, axe: string(axe), dir: screenshotDir(t)}
+	c := &pageCheck{t: t, ctx: ctx}
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.TextContent(sel))
