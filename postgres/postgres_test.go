@@ -15,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/missing"
 	"github.com/propusk/propusk/internal/pgproxy"
 	"github.com/propusk/propusk/postgres/pgtest"
 	"github.com/propusk/propusk/storetest"
@@ -44,7 +45,7 @@ func openProxied(t *testing.T) (*Store, *pgproxy.Proxy) {
 	t.Helper()
 	p, dsn, err := pgproxy.For(pgtest.DSN(t))
 	if err != nil {
-		t.Skipf("the failure tests need a URL DSN: %v", err)
+		missing.Skip(t, "the failure tests need a URL DSN in PROPUSK_TEST_POSTGRES: "+err.Error())
 	}
 	t.Cleanup(func() { p.Close() })
 	s, err := Open(t.Context(), dsn)

@@ -1,34 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/propusk/propusk/internal/testenv"
 )
-
-// lockedBuffer is a bytes.Buffer the server's goroutines may write at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestAccessLogFlag: --access-log errors logs the failed request only, its
 // JSON line carries the id the answer has in X-Request-Id, and a bad value
@@ -38,7 +20,7 @@ func TestAccessLogFlag(t *testing.T) {
 	if err := m.ParseFlags([]string{"serve", "--access-log", "most"}); err == nil || !strings.Contains(err.Error(), "--access-log") {
 		t.Fatalf("--access-log most: %v", err)
 	}
-	var logs lockedBuffer
+	var logs testenv.LogBuffer
 	m = NewMain(strings.NewReader(""), io.Discard, &logs)
 	dir := t.TempDir()
 	if err := m.ParseFlags([]string{"serve", "--addr", "127.0.0.1:0", "--db", "sqlite:" + filepath.Join(dir, "p.db"),

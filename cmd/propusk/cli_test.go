@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/propusk/propusk/internal/binarytest"
+	"github.com/propusk/propusk/internal/missing"
 	"github.com/propusk/propusk/postgres/pgtest"
 )
 
@@ -16,7 +18,7 @@ import (
 // code, standard output and standard error.
 func runBinary(t *testing.T, dir string, env []string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
-	cmd := exec.Command(binary(t), args...)
+	cmd := exec.Command(binarytest.Binary(t), args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdin = strings.NewReader(stdin)
@@ -134,7 +136,7 @@ func TestMissingPostgresDatabase(t *testing.T) {
 	pgtest.DSN(t) // skips (or fails under CI) without a server
 	dsn := strings.Replace(pgtest.BaseDSN(), "/test?", "/propusk_no_such_db?", 1)
 	if dsn == pgtest.BaseDSN() {
-		t.Skip("PROPUSK_TEST_POSTGRES does not name its database as /test?: cannot derive a missing one")
+		missing.Skip(t, "PROPUSK_TEST_POSTGRES does not name its database as /test?: cannot derive a missing one")
 	}
 	code, _, errs := runBinary(t, t.TempDir(), nil, "", "migrate", "--db", dsn)
 	if code != 1 || !strings.Contains(errs, `CREATE DATABASE "propusk_no_such_db"`) || strings.Count(errs, "does not exist") != 1 {

@@ -169,7 +169,7 @@ func TestCommands(t *testing.T) {
 	if s := p.call("POST", "/api/v1/user.login", nil, `{"login":"root","password":"password-one"}`, &before); s != 200 {
 		t.Fatalf("login: %d %+v", s, before)
 	}
-	if c := jwtClaims(t, before.AccessToken); c["level"] != 30.0 || fmt.Sprint(c["boards"]) != "[b d]" {
+	if c := testenv.JWTClaims(t, before.AccessToken); c["level"] != 30.0 || fmt.Sprint(c["boards"]) != "[b d]" {
 		t.Fatalf("user add's level and boards: %v", c)
 	}
 	out, err = run("", "keys", "rotate", "--db", db)
@@ -184,7 +184,7 @@ func TestCommands(t *testing.T) {
 	if s := p.call("POST", "/api/v1/token.renew", nil, `{"refreshToken":"`+before.RefreshToken+`"}`, &after); s != 200 {
 		t.Fatalf("renew with a pre-rotation refresh token: %d", s)
 	}
-	if kid := jwtHeader(t, after.AccessToken)["kid"]; kid != newKid {
+	if kid := testenv.JWTHeader(t, after.AccessToken)["kid"]; kid != newKid {
 		t.Fatalf("new tokens signed with %v, want the rotated key %s", kid, newKid)
 	}
 	if s := p.call("GET", "/api/v1/user.me", map[string]string{"X-Access-Token": before.AccessToken}, "", nil); s != 200 {
@@ -196,9 +196,6 @@ func TestCommands(t *testing.T) {
 		t.Fatalf("JWKS after one rotation has %d keys, want 2", len(jwks.Keys))
 	}
 }
-
-func jwtClaims(t *testing.T, tok string) map[string]any { return testenv.JWTClaims(t, tok) }
-func jwtHeader(t *testing.T, tok string) map[string]any { return testenv.JWTHeader(t, tok) }
 
 // TestEnvironment: every flag can come from PROPUSK_<NAME>, and a flag on
 // the command line wins over it.
@@ -221,7 +218,7 @@ func TestEnvironment(t *testing.T) {
 	if s := p.call("GET", "/api/v1/token.obtain", nil, "", &pair); s != 200 {
 		t.Fatalf("obtain: %d", s)
 	}
-	c := jwtClaims(t, pair.AccessToken)
+	c := testenv.JWTClaims(t, pair.AccessToken)
 	if c["exp"].(float64)-c["iat"].(float64) != 300 || c["iss"] != "from-flag" {
 		t.Fatalf("claims %v: want a 5-minute token from PROPUSK_ACCESS_TTL and iss from the flag", c)
 	}

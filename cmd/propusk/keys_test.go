@@ -17,6 +17,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/propusk/propusk/internal/binarytest"
 	"github.com/propusk/propusk/internal/testenv"
 	"github.com/propusk/propusk/postgres"
 	"github.com/propusk/propusk/postgres/pgtest"
@@ -154,7 +155,7 @@ func TestKeysRotateUnderLoad(t *testing.T) {
 	}
 	for range rotations {
 		time.Sleep(300 * time.Millisecond)
-		cmd := exec.Command(binary(t), "keys", "rotate", "--db", dsn)
+		cmd := exec.Command(binarytest.Binary(t), "keys", "rotate", "--db", dsn)
 		cmd.Env = append(cmd.Environ(), env...)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("keys rotate: %v\n%s", err, out)
@@ -182,7 +183,7 @@ func TestKeyDeletionWhileReloadsFail(t *testing.T) {
 	doomed := registerUser(t, procs[0], "yana")
 	var h struct{ Kid string }
 	testenv.DecodeJWT(t, doomed.AccessToken, 0, &h)
-	cmd := exec.Command(binary(t), "keys", "rotate", "--db", dsn)
+	cmd := exec.Command(binarytest.Binary(t), "keys", "rotate", "--db", dsn)
 	cmd.Env = append(cmd.Environ(), env...)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("keys rotate: %v\n%s", err, out)

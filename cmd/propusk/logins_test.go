@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/propusk/propusk/internal/binarytest"
 )
 
 // TestMigrateNamesCollidingLogins: upgrading a database whose logins
@@ -17,7 +19,7 @@ func TestMigrateNamesCollidingLogins(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p.db")
 	migrate := func() (string, int) {
 		var out bytes.Buffer
-		cmd := exec.Command(binary(t), "migrate", "--db", "sqlite:"+path)
+		cmd := exec.Command(binarytest.Binary(t), "migrate", "--db", "sqlite:"+path)
 		cmd.Stdout, cmd.Stderr = &out, &out
 		err := cmd.Run()
 		var exit *exec.ExitError

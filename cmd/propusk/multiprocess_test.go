@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/binarytest"
 	"github.com/propusk/propusk/internal/testenv"
 	"github.com/propusk/propusk/postgres/pgtest"
 )
@@ -426,7 +427,7 @@ func testKeysRotate(t *testing.T, c *cluster) {
 	testenv.DecodeJWT(t, old.AccessToken, 0, &oldHeader)
 
 	start := time.Now()
-	cmd := exec.Command(binary(t), "keys", "rotate", "--db", c.dsn)
+	cmd := exec.Command(binarytest.Binary(t), "keys", "rotate", "--db", c.dsn)
 	cmd.Env = append(cmd.Environ(), c.env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {

@@ -22,9 +22,6 @@ import (
 // operator does, for tests that need a real process boundary: SIGKILL,
 // several servers on one database.
 
-// binary builds cmd/propusk once per test run and returns its path.
-func binary(t testing.TB) string { return binarytest.Binary(t) }
-
 // proc is a running propusk server.
 type proc struct {
 	t    testing.TB
@@ -40,7 +37,7 @@ var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
 // arguments and environment, in dir, and waits until it listens.
 func startServer(t testing.TB, dir string, env []string, args ...string) *proc {
 	t.Helper()
-	cmd := exec.Command(binary(t), append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd := exec.Command(binarytest.Binary(t), append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
