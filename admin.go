@@ -59,3 +59,7 @@ type UserAdminStore interface {
 // Disabled reports whether an administrator has disabled the user: they
 // cannot sign in, and their tokens are refused.
 func (u *User) Disabled() bool { return !u.DisabledAt.IsZero() }
+
+// ErrLastAdmin is every store's answer to a change that would leave no
+// enabled level-30 account: demoting, disabling or deleting the last one.
+var ErrLastAdmin = Errorf(ECONFLICT, "the last administrator cannot be demoted, disabled or deleted")

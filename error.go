@@ -97,3 +97,7 @@ func ErrorMessage(err error) string {
 	}
 	return "internal error"
 }
+
+// NoSchemaMessage is the message of the error a store without propusk's
+// tables answers: the service was opened before Migrate ran.
+const NoSchemaMessage = "the database has no propusk schema: call Migrate first (propusk migrate does)"

@@ -10,9 +10,7 @@ import (
 	"github.com/propusk/propusk"
 )
 
-// errLastAdmin is the last administrator rule's refusal.
-var errLastAdmin = propusk.Errorf(propusk.ECONFLICT, "the last administrator cannot be demoted, disabled or deleted")
-
+// propusk.ErrLastAdmin is the last administrator rule's refusal.
 // adminLockSQL serialises the writes that may remove an administrator, so
 // that the count of the others that each reads holds until it commits: the
 // lock on store_locks' 'admins' row (see the migration) is the transaction's
@@ -265,7 +263,7 @@ func lastAdmin(ctx context.Context, tx *sql.Tx, id int64) error {
 		return err
 	}
 	if n == 0 {
-		return errLastAdmin
+		return propusk.ErrLastAdmin
 	}
 	return nil
 }

@@ -63,7 +63,7 @@ func wrap(op string, err error) error {
 		case errDupEntry:
 			return fmt.Errorf("mysql: %s: %w: %w", op, &propusk.Error{Code: propusk.ECONFLICT, Message: "already exists"}, err)
 		case errNoSuchTable: // the schema is missing, not the request wrong
-			return fmt.Errorf("mysql: %s: %w: %w", op, &propusk.Error{Code: propusk.EUNAVAILABLE, Message: noSchemaMessage}, err)
+			return fmt.Errorf("mysql: %s: %w: %w", op, &propusk.Error{Code: propusk.EUNAVAILABLE, Message: propusk.NoSchemaMessage}, err)
 		case errIncorrectString, errDataTooLong, errTruncatedValue, errWarnDataOutOfRange:
 			// The service validates input before it gets here; this is the
 			// net under it, so a client's bytes never cause a 500.
@@ -114,7 +114,3 @@ func unavailable(err error) bool {
 	}
 	return false
 }
-
-// noSchemaMessage is the message of the error a store without propusk's
-// tables returns: the service was opened before Migrate ran.
-const noSchemaMessage = "the database has no propusk schema: call Migrate first (propusk migrate does)"

@@ -9,9 +9,7 @@ import (
 	"github.com/propusk/propusk"
 )
 
-// errLastAdmin is the last administrator rule's refusal.
-var errLastAdmin = propusk.Errorf(propusk.ECONFLICT, "the last administrator cannot be demoted, disabled or deleted")
-
+// propusk.ErrLastAdmin is the last administrator rule's refusal.
 // adminLockSQL serialises the writes that may remove an administrator, so
 // that the count of the others that each reads holds until it commits.
 const adminLockSQL = `SELECT pg_advisory_xact_lock(hashtext('propusk.users.admins'))`
@@ -203,7 +201,7 @@ func lastAdmin(ctx context.Context, tx pgx.Tx, id int64) error {
 		return err
 	}
 	if n == 0 {
-		return errLastAdmin
+		return propusk.ErrLastAdmin
 	}
 	return nil
 }

@@ -37,7 +37,7 @@ func wrap(op string, err error) error {
 		case "23505": // unique_violation
 			return fmt.Errorf("postgres: %s: %w: %w", op, &propusk.Error{Code: propusk.ECONFLICT, Message: "already exists"}, err)
 		case "42P01": // undefined_table: the schema is missing, not the request wrong
-			return fmt.Errorf("postgres: %s: %w: %w", op, &propusk.Error{Code: propusk.EUNAVAILABLE, Message: noSchemaMessage}, err)
+			return fmt.Errorf("postgres: %s: %w: %w", op, &propusk.Error{Code: propusk.EUNAVAILABLE, Message: propusk.NoSchemaMessage}, err)
 		case "22021", // character_not_in_repertoire: invalid UTF-8
 			"22P05", // untranslatable_character: a NUL byte in text
 			"22001": // string_data_right_truncation: longer than the column
@@ -87,7 +87,3 @@ func unavailable(err error) bool {
 	}
 	return false
 }
-
-// noSchemaMessage is the message of the error a store without propusk's
-// tables returns: the service was opened before Migrate ran.
-const noSchemaMessage = "the database has no propusk schema: call Migrate first (propusk migrate does)"

@@ -11,9 +11,7 @@ import (
 	"github.com/propusk/propusk"
 )
 
-// errLastAdmin is the last administrator rule's refusal.
-var errLastAdmin = propusk.Errorf(propusk.ECONFLICT, "the last administrator cannot be demoted, disabled or deleted")
-
+// propusk.ErrLastAdmin is the last administrator rule's refusal.
 // Users returns the users q selects, in id order.
 func (s *Store) Users(ctx context.Context, q propusk.UserQuery) ([]*propusk.User, error) {
 	if q.Limit <= 0 {
@@ -214,7 +212,7 @@ func lastAdmin(ctx context.Context, tx *sql.Tx, id int64) error {
 		return err
 	}
 	if n == 0 {
-		return errLastAdmin
+		return propusk.ErrLastAdmin
 	}
 	return nil
 }

@@ -72,11 +72,7 @@ func notFound(op string) error {
 func noSchema(ctx context.Context, tx *sql.Tx, err error) error {
 	var n int
 	if tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).Scan(&n) == nil && n == 0 {
-		return fmt.Errorf("%w: %w", &propusk.Error{Code: propusk.EUNAVAILABLE, Message: noSchemaMessage}, err)
+		return fmt.Errorf("%w: %w", &propusk.Error{Code: propusk.EUNAVAILABLE, Message: propusk.NoSchemaMessage}, err)
 	}
 	return err
 }
-
-// noSchemaMessage is the message of the error a store without propusk's
-// tables returns: the service was opened before Migrate ran.
-const noSchemaMessage = "the database has no propusk schema: call Migrate first (propusk migrate does)"
