@@ -179,10 +179,7 @@ func (m *Metrics) Requests(h http.Handler) http.Handler {
 		start := time.Now()
 		sw := &status.Writer{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
-		route := r.Pattern
-		if route == "" {
-			route = "(unrouted)"
-		}
+		route := status.Route(r)
 		method := methodLabel(r.Method)
 		if sw.Code == 0 {
 			sw.Code = http.StatusOK

@@ -353,7 +353,7 @@ func (t *Tokens) reload(tok string, known func(ks *Keyset, kid string) bool) err
 	if t.cfg.Reload == nil {
 		return errUnknownKey
 	}
-	kid := headerKid(tok)
+	_, kid := header(tok)
 	if known(t.keys.Load(), kid) {
 		return nil
 	}
@@ -418,23 +418,6 @@ func (t *Tokens) runReload(call *reloadCall) {
 func accessKnown(ks *Keyset, kid string) bool  { _, ok := ks.access[kid]; return ok }
 func refreshKnown(ks *Keyset, kid string) bool { _, ok := ks.refresh[kid]; return ok }
 
-// headerKid returns the kid of a token's header, read without verifying
-// anything, to tell whether a reload found it.
-func headerKid(tok string) string {
-	head, _, _ := strings.Cut(tok, ".")
-	b, err := base64.RawURLEncoding.DecodeString(head)
-	if err != nil {
-		return ""
-	}
-	var h struct {
-		Kid string `json:"kid"`
-	}
-	if json.Unmarshal(b, &h) != nil {
-		return ""
-	}
-	return h.Kid
-}
-
 // classify turns the parser's errors into propusk errors naming the failed check.
 // A token whose alg is not the one this parser accepts is, nearly always,
 // the other kind of token (a refresh token sent as an access token), or an
@@ -447,7 +430,7 @@ func classify(err error, expired *propusk.Error, tok, alg string, wrongKind *pro
 	case errors.Is(err, jwt.ErrTokenExpired):
 		return expired
 	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		if h := headerAlg(tok); h != alg {
+		if h, _ := header(tok); h != alg {
 			if h == "EdDSA" || h == "HS256" {
 				return wrongKind
 			}
@@ -463,22 +446,24 @@ func classify(err error, expired *propusk.Error, tok, alg string, wrongKind *pro
 	}
 }
 
-// headerAlg returns the alg of a token's header, read without verifying
-// anything, for error messages only.
-func headerAlg(tok string) string {
+// header returns the alg and kid of a token's header, read without
+// verifying anything: for error messages, and to tell whether a reload
+// found the kid.
+func header(tok string) (alg, kid string) {
 	head, _, ok := strings.Cut(tok, ".")
 	if !ok {
-		return ""
+		return "", ""
 	}
 	b, err := base64.RawURLEncoding.DecodeString(head)
 	if err != nil {
-		return ""
+		return "", ""
 	}
 	var h struct {
 		Alg string `json:"alg"`
+		Kid string `json:"kid"`
 	}
 	if json.Unmarshal(b, &h) != nil {
-		return ""
+		return "", ""
 	}
-	return h.Alg
+	return h.Alg, h.Kid
 }

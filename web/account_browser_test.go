@@ -11,17 +11,6 @@ import (
 	"github.com/propusk/propusk/internal/browsertest"
 )
 
-// pageCheck checks each state of one page walk with browsertest.CheckPage.
-type pageCheck struct {
-	t   *testing.T
-	ctx context.Context
-}
-
-func (c *pageCheck) check(name string) {
-	c.t.Helper()
-	browsertest.CheckPage(c.t, c.ctx, name)
-}
-
 // TestAccountInChromium walks the account page in a real headless
 // Chromium, with JavaScript: sign in, create a token and copy it, revoke
 // it through the dialog, sign out another device, change the password;
@@ -33,7 +22,6 @@ func TestAccountInChromium(t *testing.T) {
 	e := newEnv(t, storeKinds[0].open)
 	e.register("owner", "password1")
 	other := e.signedInPage(t, "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1", "owner", "password1")
-	c := &pageCheck{t: t, ctx: ctx}
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.TextContent(sel))
@@ -50,19 +38,19 @@ func TestAccountInChromium(t *testing.T) {
 	}
 
 	do(chromedp.Navigate(e.ts.URL+"/account"), chromedp.WaitVisible(`#login-form`))
-	c.check("anonymous")
+	browsertest.CheckPage(t, ctx, "anonymous")
 
 	do(chromedp.SendKeys(`#login`, "owner"), chromedp.SendKeys(`#password`, "wrong password"), chromedp.Submit(`#login-form`), chromedp.WaitVisible(`#error`))
 	if v, _ := chromedp.Run(ctx, chromedp.Value(`#login`)); v != "owner" {
 		t.Fatalf("the login was not kept: %q", v)
 	}
-	c.check("error")
+	browsertest.CheckPage(t, ctx, "error")
 
 	do(chromedp.SendKeys(`#password`, "password1"), chromedp.Submit(`#login-form`), chromedp.WaitVisible(`#flash`))
 	if !strings.Contains(text(`#this-device`), "this device") {
 		t.Fatal("this device is not marked")
 	}
-	c.check("signed-in")
+	browsertest.CheckPage(t, ctx, "signed-in")
 
 	do(chromedp.SendKeys(`#token-name`, "ci-deploy"), chromedp.Click(`input[name=abilities][value="*"]`), chromedp.Submit(`#token-form`), chromedp.WaitVisible(`#new-token`),
 		chromedp.WaitVisible(`#copy-token`))
@@ -74,7 +62,7 @@ func TestAccountInChromium(t *testing.T) {
 	if got, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`window.copied`)); got != secret || secret == "" {
 		t.Fatalf("copied %q, want the secret %q", got, secret)
 	}
-	c.check("token-created")
+	browsertest.CheckPage(t, ctx, "token-created")
 
 	// Revoke through the dialog: it names the token, and Cancel keeps it.
 	revoke := `li[data-token-id] button[aria-label="Revoke token ci-deploy"]`
@@ -82,7 +70,7 @@ func TestAccountInChromium(t *testing.T) {
 	if s := text(`#confirm-dialog-text`); !strings.Contains(s, "ci-deploy") {
 		t.Fatalf("the dialog says %q", s)
 	}
-	c.check("dialog")
+	browsertest.CheckPage(t, ctx, "dialog")
 	do(chromedp.Click(`#confirm-no`), chromedp.WaitNotVisible(`#confirm-dialog`))
 	// The page before had a flash too: drop it, so that the wait is for
 	// the next page's.
@@ -93,7 +81,7 @@ func TestAccountInChromium(t *testing.T) {
 
 	// The confirmation page, as a browser without JavaScript reaches it.
 	do(chromedp.Evaluate[chromedp.Void](`HTMLFormElement.prototype.submit.call(document.getElementById('others-form'))`), chromedp.WaitVisible(`#confirm-form`))
-	c.check("confirmation")
+	browsertest.CheckPage(t, ctx, "confirmation")
 	do(chromedp.Navigate(e.ts.URL+"/account"), chromedp.WaitVisible(`#others-form`))
 	do(chromedp.SendKeys(`#others-password`, "password1"), dropFlash, chromedp.Click(`#others-form button`), chromedp.WaitVisible(`#confirm-dialog`), chromedp.Click(`#confirm-yes`), chromedp.WaitVisible(`#flash`))
 	if liveSession(e, other.value("accessToken")) {
@@ -106,7 +94,7 @@ func TestAccountInChromium(t *testing.T) {
 	if s := text(`#confirm-text`); !strings.Contains(s, "signs out all your other devices") {
 		t.Fatalf("the confirmation says %q", s)
 	}
-	c.check("password-confirmation")
+	browsertest.CheckPage(t, ctx, "password-confirmation")
 	do(chromedp.Navigate(e.ts.URL+"/account"), chromedp.WaitVisible(`#password-form`))
 	do(chromedp.SendKeys(`#current-password`, "password1"), chromedp.SendKeys(`#new-password`, "password2"), chromedp.SendKeys(`#new-password2`, "password2"),
 		dropFlash, chromedp.Click(`#password-form button`), chromedp.WaitVisible(`#confirm-dialog`))
@@ -127,7 +115,7 @@ func TestAccountInChromium(t *testing.T) {
 	if v, _ := chromedp.Run(ctx, chromedp.Value(`#token-name`)); v != "kept" {
 		t.Fatalf("the input was not kept: %q", v)
 	}
-	c.check("expired")
+	browsertest.CheckPage(t, ctx, "expired")
 }
 
 // dropFlash removes the page's flash message, so that waiting for one
@@ -146,7 +134,6 @@ func TestAdminUsersInChromium(t *testing.T) {
 	}
 	e.register("alice", "password1")
 	e.signedInPage(t, chromeLinux, "alice", "password1")
-	c := &pageCheck{t: t, ctx: ctx}
 	text := func(sel string) string {
 		t.Helper()
 		s, err := chromedp.Run(ctx, chromedp.TextContent(sel))
@@ -165,14 +152,14 @@ func TestAdminUsersInChromium(t *testing.T) {
 	do(chromedp.Navigate(e.ts.URL+"/account"), chromedp.WaitVisible(`#login-form`),
 		chromedp.SendKeys(`#login`, "root"), chromedp.SendKeys(`#password`, "password1"), chromedp.Submit(`#login-form`), chromedp.WaitVisible(`#admin-link`))
 	do(chromedp.Click(`#admin-link`), chromedp.WaitVisible(`#search-form`))
-	c.check("admin-users")
+	browsertest.CheckPage(t, ctx, "admin-users")
 	// The list is dropped first, so that the wait is for the next page's.
 	do(chromedp.SendKeys(`#search`, "ali"), chromedp.Evaluate[chromedp.Void](`document.getElementById('users')?.remove()`), chromedp.Submit(`#search-form`), chromedp.WaitVisible(`#users`))
 	if s := text(`#users`); !strings.Contains(s, "alice") || strings.Contains(s, "root") {
 		t.Fatalf("the search lists %q", s)
 	}
 	do(chromedp.Click(`#users a`), chromedp.WaitVisible(`#disable-form`))
-	c.check("admin-user")
+	browsertest.CheckPage(t, ctx, "admin-user")
 
 	// A refused form: the page, with the reason announced and the input kept.
 	do(chromedp.SetValue(`#level`, "31"), chromedp.Submit(`#level-form`), chromedp.WaitVisible(`#error`))
@@ -182,14 +169,14 @@ func TestAdminUsersInChromium(t *testing.T) {
 	if v, _ := chromedp.Run(ctx, chromedp.Value(`#level`)); v != "31" {
 		t.Fatalf("the input was not kept: %q", v)
 	}
-	c.check("admin-error")
+	browsertest.CheckPage(t, ctx, "admin-error")
 
 	// The confirmation page, as a browser without JavaScript reaches it.
 	do(chromedp.Evaluate[chromedp.Void](`HTMLFormElement.prototype.submit.call(document.getElementById('disable-form'))`), chromedp.WaitVisible(`#confirm-form`))
 	if s := text(`h1`); s != "Disable alice?" {
 		t.Fatalf("h1 %q", s)
 	}
-	c.check("admin-confirmation")
+	browsertest.CheckPage(t, ctx, "admin-confirmation")
 	do(chromedp.Click(`#confirm-form a`), chromedp.WaitVisible(`#disable-form`))
 
 	// With JavaScript, the dialog, which names the user.
@@ -197,7 +184,7 @@ func TestAdminUsersInChromium(t *testing.T) {
 	if s := text(`#confirm-dialog-text`); !strings.Contains(s, "Disable alice?") {
 		t.Fatalf("the dialog says %q", s)
 	}
-	c.check("admin-dialog")
+	browsertest.CheckPage(t, ctx, "admin-dialog")
 	do(chromedp.Click(`#confirm-yes`), chromedp.WaitVisible(`#flash`))
 	if s := text(`#flash`); !strings.Contains(s, "Disabled alice") {
 		t.Fatalf("flash %q", s)

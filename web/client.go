@@ -42,8 +42,8 @@ func ParseClientAddr(s string) (netip.Addr, bool) {
 // address is used and the fact logged, at a bounded rate.
 func (s *Server) clientAddr(header, remote string) string {
 	if s.cfg.ClientIPHeader != "" {
-		hops := strings.Split(header, ",")
-		if a, ok := ParseClientAddr(hops[len(hops)-1]); ok {
+		last := header[strings.LastIndexByte(header, ',')+1:]
+		if a, ok := ParseClientAddr(last); ok {
 			return a.String()
 		}
 		s.noteBadAddr(s.cfg.ClientIPHeader, header)

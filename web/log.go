@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/propusk/propusk/internal/status"
 )
 
 // RedactQuery returns the query with every value replaced, so a request
@@ -23,7 +25,7 @@ func RedactQuery(raw string) string {
 	}
 	out := url.Values{}
 	for k, vs := range q {
-		if !plainName(k) {
+		if !plain(32, k) {
 			k = "REDACTED"
 		}
 		for range vs {
@@ -33,13 +35,14 @@ func RedactQuery(raw string) string {
 	return out.Encode()
 }
 
-// plainName reports whether a query parameter's name looks like a name and
-// not like a value: short, of letters, digits, "_", "-" and ".".
-func plainName(k string) bool {
-	if k == "" || len(k) > 32 {
+// plain reports whether s looks like a name and not like a value: 1 to max
+// bytes of letters, digits, "_", "-" and ".". Query parameter names and
+// request ids are logged only when they are plain.
+func plain(max int, s string) bool {
+	if s == "" || len(s) > max {
 		return false
 	}
-	for _, c := range k {
+	for _, c := range s {
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-' || c == '.') {
 			return false
 		}
@@ -47,16 +50,8 @@ func plainName(k string) bool {
 	return true
 }
 
-// route is what a log line says of a request's path: the pattern that
-// routed it ("DELETE /api/v1/tokens/{id}"), never the path itself, which
-// may carry a token (DELETE /api/v1/tokens/4903|…). An unrouted request
-// is logged as such.
-func route(r *http.Request) string {
-	if r.Pattern == "" {
-		return "(unrouted)"
-	}
-	return r.Pattern
-}
+// route is what a log line says of a request's path; see status.Route.
+func route(r *http.Request) string { return status.Route(r) }
 
 // LogRequests logs one line per request: method, the route pattern that
 // served it, the query's parameter names, status and duration. It never logs

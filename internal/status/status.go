@@ -1,5 +1,6 @@
-// Package status records the status of an HTTP answer for the middleware
-// that log and count requests (web's request log, the metrics).
+// Package status is what the middleware that log and count requests (web's
+// request log, the metrics) share: the status of an answer and the name of
+// its route.
 package status
 
 import "net/http"
@@ -31,3 +32,14 @@ func (w *Writer) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the writer beneath, so that a
 // stream (the revocation stream) can flush through the middleware.
 func (w *Writer) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Route is what a log line or a metric says of a request's path: the
+// pattern that routed it ("DELETE /api/v1/tokens/{id}"), never the path
+// itself, which may carry a token and has no bound. A request no route
+// served is "(unrouted)".
+func Route(r *http.Request) string {
+	if r.Pattern == "" {
+		return "(unrouted)"
+	}
+	return r.Pattern
+}
