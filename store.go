@@ -90,6 +90,11 @@ const (
 	EventSession = "session" // Ref is a session id that was revoked
 	EventPAT     = "pat"     // Ref is a personal access token id that was deleted
 	EventKeys    = "keys"    // the key set changed; Ref is empty
+	// EventUser: Ref is the id of a user whose row changed (login, password,
+	// level, boards, disabled) or who was deleted. Processes drop what they
+	// cached of that user. In Laravel mode a trigger on the app's users
+	// table appends it too, for changes the app makes.
+	EventUser = "user"
 )
 
 // Event is one entry of the revocation feed: every process applies it to its
