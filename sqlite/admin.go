@@ -3,8 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -26,7 +24,7 @@ func (s *Store) Users(ctx context.Context, q propusk.UserQuery) ([]*propusk.User
 	defer rows.Close()
 	var us []*propusk.User
 	for rows.Next() {
-		u, err := scanUser(rows)
+		u, err := scanUser(rows, s.loc)
 		if err != nil {
 			return nil, wrap("users", err)
 		}
@@ -41,7 +39,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 	var u *propusk.User
 	err := s.write(ctx, "update user", func(tx *sql.Tx) error {
 		var err error
-		if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id)); err != nil {
+		if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id), s.loc); err != nil {
 			return err
 		}
 		wasAdmin := u.Level >= propusk.LevelAdmin && !u.Disabled()
@@ -63,13 +61,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 				return err
 			}
 		}
-		boards, err := json.Marshal(u.Boards)
-		if err != nil {
-			return fmt.Errorf("boards: %w", err)
-		}
-		u.UpdatedAt = now
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET level = ?, boards = ?, disabled_at = ?, updated_at = ? WHERE id = ?`,
-			u.Level, string(boards), nullMillis(u.DisabledAt), millis(now), id); err != nil {
+		if err := s.setAdminFields(ctx, tx, u, now); err != nil {
 			return err
 		}
 		if disabling {
@@ -92,7 +84,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.Time) error {
 	now = propusk.TruncMillis(now)
 	return s.write(ctx, "delete user", func(tx *sql.Tx) error {
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id), s.loc)
 		if err != nil {
 			return err
 		}
@@ -110,8 +102,7 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.T
 		if _, err := tx.ExecContext(ctx, `DELETE FROM personal_access_tokens WHERE tokenable_type = ? AND tokenable_id = ?`, typ, id); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id)
-		return err
+		return s.deleteUserRow(ctx, tx, id)
 	})
 }
 
@@ -119,16 +110,12 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.T
 func (s *Store) SetPassword(ctx context.Context, id int64, hash, keep string, now time.Time) error {
 	now = propusk.TruncMillis(now)
 	return s.write(ctx, "set password", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, millis(now), id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
+		if n, err := s.setHash(ctx, tx, id, hash, now, nil); err != nil {
 			return err
 		} else if n == 0 {
 			return notFound("set password")
 		}
-		_, err = revokeUserSessions(ctx, tx, id, keep, now)
+		_, err := revokeUserSessions(ctx, tx, id, keep, now)
 		return err
 	})
 }
