@@ -57,7 +57,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 			u.DisabledAt = time.Time{}
 		}
 		if wasAdmin && (u.Level < propusk.LevelAdmin || u.Disabled()) {
-			if err := lastAdmin(ctx, tx, id); err != nil {
+			if err := s.lastAdmin(ctx, tx, id); err != nil {
 				return err
 			}
 		}
@@ -89,7 +89,7 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.T
 			return err
 		}
 		if u.Level >= propusk.LevelAdmin && !u.Disabled() {
-			if err := lastAdmin(ctx, tx, id); err != nil {
+			if err := s.lastAdmin(ctx, tx, id); err != nil {
 				return err
 			}
 		}
@@ -191,11 +191,17 @@ func staleTokens(ctx context.Context, tx *sql.Tx, typ string, userID int64, now 
 }
 
 // lastAdmin refuses a change that leaves no enabled administrator but user id.
-// The write connection serialises transactions, so the count holds until commit.
-func lastAdmin(ctx context.Context, tx *sql.Tx, id int64) error {
+// The write connection serialises transactions, so the count holds until
+// commit. In Laravel mode the levels are in propusk_users, whose index of
+// administrators it reads, not the app's whole table.
+func (s *Store) lastAdmin(ctx context.Context, tx *sql.Tx, id int64) error {
+	q := `SELECT count(*) FROM users WHERE level >= ? AND disabled_at IS NULL AND id <> ?`
+	if s.lv != nil {
+		q = `SELECT count(*) FROM propusk_users p JOIN "users" u ON u.id = p.user_id
+			WHERE p.level >= ? AND p.disabled_at IS NULL AND p.user_id <> ?`
+	}
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE level >= ? AND disabled_at IS NULL AND id <> ?`,
-		propusk.LevelAdmin, id).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, q, propusk.LevelAdmin, id).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {

@@ -1,5 +1,5 @@
 -- The triggers of Laravel mode, on the app's tables (a text/template:
--- {{.Login}} is the login column; {{.Now}} the time in unix milliseconds).
+-- .Login is the login column, .Now the time in unix milliseconds).
 -- Migrate installs them again whenever this text, once rendered, changes.
 -- They keep propusk_users' lkey current for every write the app makes, and
 -- record in propusk's feed what the app changes that other processes must
