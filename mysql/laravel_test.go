@@ -206,3 +206,17 @@ func TestLaravelLoginLookup(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLaravelReads is BenchmarkReads in Laravel mode (go test
+// -run '^$' -bench 'Reads').
+func BenchmarkLaravelReads(b *testing.B) {
+	s, err := OpenLaravel(b.Context(), laraveltest.MariaDB(b, laraveltest.Sanctum4Moscow, false), propusk.Laravel{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	benchReads(b, s)
+}

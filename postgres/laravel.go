@@ -66,9 +66,6 @@ func OpenLaravel(ctx context.Context, dsn string, l propusk.Laravel) (*Store, er
 	if err := l.Validate(); err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
-	if _, err := time.LoadLocation(l.Location.String()); err != nil || l.Location.String() == "Local" {
-		return nil, fmt.Errorf("postgres: open: the Laravel time zone must be named as app.timezone names it (an IANA name such as Europe/Moscow), not %q", l.Location)
-	}
 	lv, err := inspect(ctx, dsn, l)
 	if err != nil {
 		return nil, err

@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/internal/laraveltest"
 	"github.com/propusk/propusk/storetest"
@@ -176,5 +178,53 @@ func TestLaravelSanctum2(t *testing.T) {
 	got, err := s.Token(ctx, tok.ID)
 	if err != nil || !got.ExpiresAt.IsZero() {
 		t.Fatalf("token: %+v, %v", got, err)
+	}
+}
+
+// BenchmarkLaravelReads is BenchmarkReads in Laravel mode (go test
+// -run '^$' -bench 'Reads').
+func BenchmarkLaravelReads(b *testing.B) {
+	s, err := OpenLaravel(b.Context(), laraveltest.PostgresSchema(b, laraveltest.Sanctum4Moscow, false), propusk.Laravel{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Migrate(b.Context()); err != nil {
+		b.Fatal(err)
+	}
+	benchReads(b, s)
+}
+
+// TestLaravelLoginLookup: a login is found through propusk_users' indexes,
+// never a scan of the app's users table, the unknown ones included. With
+// sequential scans priced out, a plan that still scans users has no other
+// way.
+func TestLaravelLoginLookup(t *testing.T) {
+	ctx := t.Context()
+	s := openLaravel(t, laraveltest.PostgresSchema(t, laraveltest.Sanctum4Moscow, true), propusk.Laravel{})
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := tx.Query(ctx, `EXPLAIN SELECT `+userColumns+`, u.canon FROM users u WHERE u.id IN (
+			SELECT user_id FROM propusk_users WHERE lkey = lower($1)
+			UNION SELECT user_id FROM propusk_users WHERE lkey = $2
+			UNION SELECT user_id FROM propusk_users WHERE canon = $2)
+		ORDER BY u.login = $1 DESC, u.canon IS NOT DISTINCT FROM $2 DESC, u.id LIMIT 16`, "nobody@example.com", "nobody@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range plan {
+		if strings.Contains(line, "Seq Scan on users") {
+			t.Errorf("a login lookup scans the app's users table:\n%s", strings.Join(plan, "\n"))
+		}
 	}
 }

@@ -237,7 +237,9 @@ func CheckReadByApp(t *testing.T, s propusk.Store, c Connection, loc *time.Locat
 // MeasureDeleteLatency logs how long a token the app deletes through
 // Illuminate takes to reach s's feed, median and worst of n: from the
 // command's start to the entry's arrival, read as a serving process reads
-// it (Notifier.Wait where the store pushes, else Events every 5 ms).
+// it (Notifier.Wait where the store pushes, else Events every 5 ms). Beside
+// it, the baseline of the same run: a command that does nothing, which is
+// the part of each figure that is the test's pipe to PHP.
 func MeasureDeleteLatency(t *testing.T, s propusk.Store, c Connection, n int) {
 	t.Helper()
 	ctx := t.Context()
@@ -249,11 +251,16 @@ func MeasureDeleteLatency(t *testing.T, s propusk.Store, c Connection, n int) {
 		toks[i] = &propusk.PersonalAccessToken{TokenableType: c.tokenableType(), TokenableID: u.ID, Name: "t", Hash: fmt.Sprintf("%063x%d", i, 9)}
 		must(t, s.CreateToken(ctx, toks[i]))
 	}
-	lat := make([]time.Duration, 0, n)
+	lat, base := make([]time.Duration, 0, n), make([]time.Duration, 0, n)
 	for _, tok := range toks {
+		start := time.Now()
+		if err := do(app, "noop"); err != nil {
+			t.Fatal(err)
+		}
+		base = append(base, time.Since(start))
 		last, err := s.LastEvent(ctx)
 		must(t, err)
-		start := time.Now()
+		start = time.Now()
 		if _, err := app.Do("delete-token", strconv.FormatInt(tok.ID, 10)); err != nil {
 			t.Fatal(err)
 		}
@@ -262,8 +269,12 @@ func MeasureDeleteLatency(t *testing.T, s propusk.Store, c Connection, n int) {
 		}
 		lat = append(lat, time.Since(start))
 	}
-	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
-	t.Logf("Laravel-side delete → feed, %d deletes: median %v, worst %v", n, lat[n/2].Round(10*time.Microsecond), lat[n-1].Round(10*time.Microsecond))
+	for _, d := range [][]time.Duration{lat, base} {
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	}
+	r := func(d time.Duration) time.Duration { return d.Round(10 * time.Microsecond) }
+	t.Logf("Laravel-side delete → feed, %d deletes: median %v, worst %v; an empty command's round trip: median %v, worst %v",
+		n, r(lat[n/2]), r(lat[n-1]), r(base[n/2]), r(base[n-1]))
 }
 
 // feedAfter waits up to d for n feed entries after seq, then returns them

@@ -14,6 +14,7 @@
 //   delete-user ID                  deletes a user
 //   user ID                         prints the user's row as JSON
 //   token-by-hash SHA256            prints the token Sanctum's findToken would find, as JSON
+//   noop                            does nothing: a command's own round trip
 // Each command prints one line: "ok", or the JSON; errors go to stderr and
 // end the script with status 1.
 require_once '/usr/share/php/Illuminate/autoload.php';
@@ -46,6 +47,8 @@ function run($db, array $a) {
         return 'ok';
     case 'user':
         return json_encode($db->table('users')->where('id', (int) $a[1])->first());
+    case 'noop':
+        return 'ok';
     case 'token-by-hash':
         return json_encode($db->table('personal_access_tokens')->where('token', $a[1])->first());
     default:
