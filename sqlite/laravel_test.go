@@ -1,7 +1,6 @@
 package sqlite
 
 import (
-	"context"
 	"database/sql"
 	"os"
 	"slices"
@@ -215,7 +214,6 @@ func TestLaravelLoginLookup(t *testing.T) {
 		}
 	}
 	t.Logf("plan: %q", plan)
-	_ = context.Background
 }
 
 // BenchmarkLaravelReads is BenchmarkReads in Laravel mode (go test
