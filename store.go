@@ -21,6 +21,9 @@ type User struct {
 	// DisabledAt is when an administrator disabled the user; zero while
 	// the user is enabled.
 	DisabledAt time.Time
+	// Name is users.name in Laravel mode, a column a stock Laravel users
+	// table requires; "" takes the login. Outside Laravel mode it is not stored.
+	Name string
 }
 
 // Session is one signed-in device of a user: the refresh tokens that

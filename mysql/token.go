@@ -31,12 +31,14 @@ func insertToken(ctx context.Context, q execer, t *propusk.PersonalAccessToken) 
 	if err != nil {
 		return err
 	}
+	// An id of 0 is NULL: AUTO_INCREMENT hands out the next. An import
+	// gives its own, and the counter moves past it.
 	res, err := q.ExecContext(ctx, `INSERT INTO personal_access_tokens
-		(tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
+		(id, tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
+		VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		t.ID, t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
 		laravelTime(t.LastUsedAt), laravelTime(t.ExpiresAt), laravelTime(t.CreatedAt), laravelTime(t.UpdatedAt))
-	if err != nil {
+	if err != nil || t.ID != 0 {
 		return err
 	}
 	t.ID, err = res.LastInsertId()

@@ -33,12 +33,15 @@ func insertToken(ctx context.Context, q querier, t *propusk.PersonalAccessToken)
 	if err != nil {
 		return err
 	}
+	args := []any{t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
+		laravelTime(t.LastUsedAt), laravelTime(t.ExpiresAt), laravelTime(t.CreatedAt), laravelTime(t.UpdatedAt)}
+	cols, vals := "", "" // the sequence hands out the id, unless an import gives it
+	if t.ID != 0 {
+		cols, vals, args = "id, ", "$10, ", append(args, t.ID)
+	}
 	return q.QueryRow(ctx, `INSERT INTO personal_access_tokens
-		(tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
-		laravelTime(t.LastUsedAt), laravelTime(t.ExpiresAt), laravelTime(t.CreatedAt), laravelTime(t.UpdatedAt),
-	).Scan(&t.ID)
+		(`+cols+`tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
+		VALUES (`+vals+`$1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`, args...).Scan(&t.ID)
 }
 
 // Token returns the token with this id, or ENOTFOUND.
