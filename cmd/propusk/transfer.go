@@ -45,6 +45,12 @@ func (m *Main) importLaravel(ctx context.Context) error {
 	if sameDatabase(m.transfer.from, m.db) {
 		return errors.New("import laravel: --from and --db name the same database; to share the Laravel app's database, serve it in Laravel mode instead (propusk serve --laravel)")
 	}
+	if path, ok := sqlitePath(m.transfer.from); ok {
+		// Opening would create an empty database, and import nothing from it.
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("import laravel: --from %s: %w (give the Laravel app's database, e.g. sqlite:database/database.sqlite)", m.transfer.from, err)
+		}
+	}
 	src, err := openStoreMode(ctx, m.transfer.from, m.laravel.settings)
 	if err != nil {
 		return fmt.Errorf("import laravel: the source: %w", err)
