@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"reflect"
 	"strings"
 	"testing"
@@ -202,7 +203,7 @@ func testImport(t *testing.T, src, dst store) {
 
 	// Every imported user logs in with their password, and every
 	// imported token authenticates as its owner, or is refused as expired.
-	svc, err := auth.New(ctx, auth.Config{Store: dst, MasterKey: make([]byte, 32), Now: func() time.Time { return at }})
+	svc, err := auth.New(ctx, auth.Config{Store: dst, MasterKey: make([]byte, 32), Now: func() time.Time { return at }, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
