@@ -68,7 +68,8 @@ type TokenImport struct{ New, Old *PersonalAccessToken }
 // user with u's id, byKey the one whose login has u's canonical key (nil
 // when there is none). A zero CreatedAt or UpdatedAt of u (NULL in the
 // source) is unknown: a new row gets now instead, and an existing row
-// keeps its own. It returns the outcome, the user to write for ImportNew
+// keeps its own. A new user without a level or boards gets the defaults,
+// LevelUser and every board. It returns the outcome, the user to write for ImportNew
 // and ImportUpdated, and for ImportClash the reason.
 //
 // The same user is the same id with the same login key. Its copy is
@@ -86,6 +87,14 @@ func JudgeUserImport(u, byID, byKey *User, now time.Time) (ImportOutcome, *User,
 		}
 		n.CreatedAt, n.UpdatedAt = TruncMillis(n.CreatedAt), TruncMillis(n.UpdatedAt)
 		n.APIToken = ""
+		// A zero level and nil boards are unset, as in CreateUser: a
+		// Laravel app has neither.
+		if n.Level == 0 {
+			n.Level = LevelUser
+		}
+		if n.Boards == nil {
+			n.Boards = []string{AllBoards}
+		}
 		return ImportNew, &n, ""
 	case byID == nil:
 		return ImportClash, nil, "its login is taken by user " + strconv.FormatInt(byKey.ID, 10) + " " + strconv.Quote(byKey.Login)

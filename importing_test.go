@@ -24,7 +24,7 @@ func TestJudgeUserImport(t *testing.T) {
 		wantHash   string
 		wantLevel  int
 	}{
-		{"ok/new", src("a@x", "h1", t0), nil, nil, propusk.ImportNew, "h1", 0},
+		{"ok/new", src("a@x", "h1", t0), nil, nil, propusk.ImportNew, "h1", propusk.LevelUser},
 		{"ok/unchanged", src("a@x", "h1", t0), dst(7, "a@x", "h1", t0), dst(7, "a@x", "h1", t0), propusk.ImportUnchanged, "", 0},
 		{"ok/updated-when-the-source-is-newer", src("a@x", "h2", t0.Add(time.Hour)), dst(7, "a@x", "h1", t0), dst(7, "a@x", "h1", t0), propusk.ImportUpdated, "h2", propusk.LevelAdmin},
 		{"ok/login-case-changed", src("A@x", "h1", t0.Add(time.Hour)), dst(7, "a@x", "h1", t0), dst(7, "a@x", "h1", t0), propusk.ImportUpdated, "h1", propusk.LevelAdmin},
@@ -58,6 +58,9 @@ func TestJudgeUserImport(t *testing.T) {
 	_, n, _ := propusk.JudgeUserImport(&propusk.User{ID: 1, Login: "a@x", PasswordHash: "h"}, nil, nil, now)
 	if !n.CreatedAt.Equal(now) || !n.UpdatedAt.Equal(now) {
 		t.Errorf("NULL times became %s and %s, want %s", n.CreatedAt, n.UpdatedAt, now)
+	}
+	if n.Level != propusk.LevelUser || len(n.Boards) != 1 || n.Boards[0] != propusk.AllBoards {
+		t.Errorf("a user without level and boards gets %d and %q, want the defaults", n.Level, n.Boards)
 	}
 }
 

@@ -30,11 +30,11 @@ type store interface {
 
 var engines = []struct {
 	name string
-	open func(t *testing.T) store
+	open func(t testing.TB) store
 }{
-	{"sqlite", func(t *testing.T) store { s, _ := testenv.SQLite(t); return s }},
-	{"postgres", func(t *testing.T) store { s, _ := testenv.Postgres(t); return s }},
-	{"mysql", func(t *testing.T) store { s, _ := testenv.MySQL(t); return s }},
+	{"sqlite", func(t testing.TB) store { s, _ := testenv.SQLite(t); return s }},
+	{"postgres", func(t testing.TB) store { s, _ := testenv.Postgres(t); return s }},
+	{"mysql", func(t testing.TB) store { s, _ := testenv.MySQL(t); return s }},
 }
 
 const (
