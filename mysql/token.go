@@ -51,24 +51,26 @@ func insertToken(ctx context.Context, q execer, t *propusk.PersonalAccessToken, 
 	if err != nil {
 		return err
 	}
+	// An id of 0 is NULL: AUTO_INCREMENT hands out the next. An import
+	// gives its own, and the counter moves past it.
 	var res sql.Result
 	if p.noExpiry {
 		if !t.ExpiresAt.IsZero() {
 			return errNoExpiry
 		}
 		res, err = q.ExecContext(ctx, `INSERT INTO personal_access_tokens
-			(tokenable_type, tokenable_id, name, token, abilities, last_used_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
+			(id, tokenable_type, tokenable_id, name, token, abilities, last_used_at, created_at, updated_at)
+			VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
 			laravelTime(t.LastUsedAt, p.loc), laravelTime(t.CreatedAt, p.loc), laravelTime(t.UpdatedAt, p.loc))
 	} else {
 		res, err = q.ExecContext(ctx, `INSERT INTO personal_access_tokens
-			(tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
+			(id, tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
+			VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
 			laravelTime(t.LastUsedAt, p.loc), laravelTime(t.ExpiresAt, p.loc), laravelTime(t.CreatedAt, p.loc), laravelTime(t.UpdatedAt, p.loc))
 	}
-	if err != nil {
+	if err != nil || t.ID != 0 {
 		return err
 	}
 	t.ID, err = res.LastInsertId()

@@ -41,7 +41,7 @@ func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, u *propusk.User) err
 }
 
 // insertUser inserts the prepared u through q, with its canonical login
-// key, and sets u.ID. EINVALID when the login has no canonical form.
+// key, and sets u.ID (keeps it when it is not 0). EINVALID when the login has no canonical form.
 func insertUser(ctx context.Context, q execer, u *propusk.User) error {
 	key, err := logins.Canonical(u.Login)
 	if err != nil {
@@ -51,10 +51,12 @@ func insertUser(ctx context.Context, q execer, u *propusk.User) error {
 	if err != nil {
 		return fmt.Errorf("boards: %w", err)
 	}
-	res, err := q.ExecContext(ctx, `INSERT INTO users (login, login_key, password_hash, level, boards, api_token, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.Login, key, u.PasswordHash, u.Level, string(boards), nullString(u.APIToken), ms(u.CreatedAt), ms(u.UpdatedAt))
-	if err != nil {
+	// An id of 0 is NULL, for which AUTO_INCREMENT hands out the next;
+	// an import gives its own, and the counter moves past it.
+	res, err := q.ExecContext(ctx, `INSERT INTO users (id, login, login_key, password_hash, level, boards, api_token, created_at, updated_at)
+		VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Login, key, u.PasswordHash, u.Level, string(boards), nullString(u.APIToken), ms(u.CreatedAt), ms(u.UpdatedAt))
+	if err != nil || u.ID != 0 {
 		return err
 	}
 	u.ID, err = res.LastInsertId()

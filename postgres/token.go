@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -54,23 +55,24 @@ func insertToken(ctx context.Context, q querier, t *propusk.PersonalAccessToken,
 	if err != nil {
 		return err
 	}
-	if p.noExpiry {
-		if !t.ExpiresAt.IsZero() {
-			return errNoExpiry
-		}
-		return q.QueryRow(ctx, `INSERT INTO personal_access_tokens
-			(tokenable_type, tokenable_id, name, token, abilities, last_used_at, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-			t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
-			laravelTime(t.LastUsedAt, p.loc), laravelTime(t.CreatedAt, p.loc), laravelTime(t.UpdatedAt, p.loc),
-		).Scan(&t.ID)
+	cols := []string{"tokenable_type", "tokenable_id", "name", "token", "abilities", "last_used_at", "created_at", "updated_at"}
+	args := []any{t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
+		laravelTime(t.LastUsedAt, p.loc), laravelTime(t.CreatedAt, p.loc), laravelTime(t.UpdatedAt, p.loc)}
+	switch {
+	case !p.noExpiry:
+		cols, args = append(cols, "expires_at"), append(args, laravelTime(t.ExpiresAt, p.loc))
+	case !t.ExpiresAt.IsZero():
+		return errNoExpiry
 	}
-	return q.QueryRow(ctx, `INSERT INTO personal_access_tokens
-		(tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`,
-		t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
-		laravelTime(t.LastUsedAt, p.loc), laravelTime(t.ExpiresAt, p.loc), laravelTime(t.CreatedAt, p.loc), laravelTime(t.UpdatedAt, p.loc),
-	).Scan(&t.ID)
+	if t.ID != 0 { // the sequence hands out the id, unless an import gives it
+		cols, args = append(cols, "id"), append(args, t.ID)
+	}
+	vals := make([]string, len(cols))
+	for i := range vals {
+		vals[i] = "$" + strconv.Itoa(i+1)
+	}
+	return q.QueryRow(ctx, `INSERT INTO personal_access_tokens (`+strings.Join(cols, ", ")+`)
+		VALUES (`+strings.Join(vals, ", ")+`) RETURNING id`, args...).Scan(&t.ID)
 }
 
 // errNoExpiry refuses a token with an expiry on a Sanctum 2 table, which

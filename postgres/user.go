@@ -34,16 +34,19 @@ func (s *Store) insertUser(ctx context.Context, tx pgx.Tx, u *propusk.User) erro
 }
 
 // insertUser inserts the prepared u through q, with its canonical login
-// key, and sets u.ID. EINVALID when the login has no canonical form.
+// key, and sets u.ID (to u.ID itself when it is not 0). EINVALID when the login has no canonical form.
 func insertUser(ctx context.Context, q querier, u *propusk.User) error {
 	key, err := logins.Canonical(u.Login)
 	if err != nil {
 		return err
 	}
-	return q.QueryRow(ctx, `INSERT INTO users (login, login_key, password_hash, level, boards, api_token, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`,
-		u.Login, key, u.PasswordHash, u.Level, u.Boards, nullString(u.APIToken), u.CreatedAt, u.UpdatedAt,
-	).Scan(&u.ID)
+	args := []any{u.Login, key, u.PasswordHash, u.Level, u.Boards, nullString(u.APIToken), u.CreatedAt, u.UpdatedAt}
+	cols, vals := "", "" // the identity column hands out the id, unless an import gives it
+	if u.ID != 0 {
+		cols, vals, args = "id, ", "$9, ", append(args, u.ID)
+	}
+	return q.QueryRow(ctx, `INSERT INTO users (`+cols+`login, login_key, password_hash, level, boards, api_token, created_at, updated_at)
+		VALUES (`+vals+`$1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, args...).Scan(&u.ID)
 }
 
 // UserByID returns the user or ENOTFOUND.

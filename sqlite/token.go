@@ -50,21 +50,22 @@ func insertToken(ctx context.Context, tx *sql.Tx, t *propusk.PersonalAccessToken
 	if err != nil {
 		return err
 	}
+	// An id of 0 is NULL, which AUTOINCREMENT replaces; an import gives its own.
 	if p.noExpiry {
 		if !t.ExpiresAt.IsZero() {
 			return errNoExpiry
 		}
 		return tx.QueryRowContext(ctx, `INSERT INTO personal_access_tokens
-			(tokenable_type, tokenable_id, name, token, abilities, last_used_at, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-			t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
+			(id, tokenable_type, tokenable_id, name, token, abilities, last_used_at, created_at, updated_at)
+			VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			t.ID, t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
 			laravelTime(t.LastUsedAt, p.loc), laravelTime(t.CreatedAt, p.loc), laravelTime(t.UpdatedAt, p.loc),
 		).Scan(&t.ID)
 	}
 	return tx.QueryRowContext(ctx, `INSERT INTO personal_access_tokens
-		(tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
+		(id, tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
+		VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		t.ID, t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
 		laravelTime(t.LastUsedAt, p.loc), laravelTime(t.ExpiresAt, p.loc), laravelTime(t.CreatedAt, p.loc), laravelTime(t.UpdatedAt, p.loc),
 	).Scan(&t.ID)
 }

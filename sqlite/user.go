@@ -33,7 +33,7 @@ func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, u *propusk.User) err
 }
 
 // insertUser inserts the prepared u inside tx, with its canonical login
-// key, and sets u.ID. EINVALID when the login has no canonical form.
+// key, and sets u.ID (to u.ID itself when it is not 0). EINVALID when the login has no canonical form.
 func insertUser(ctx context.Context, tx *sql.Tx, u *propusk.User) error {
 	key, err := logins.Canonical(u.Login)
 	if err != nil {
@@ -43,9 +43,11 @@ func insertUser(ctx context.Context, tx *sql.Tx, u *propusk.User) error {
 	if err != nil {
 		return fmt.Errorf("boards: %w", err)
 	}
-	return tx.QueryRowContext(ctx, `INSERT INTO users (login, login_key, password_hash, level, boards, api_token, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		u.Login, key, u.PasswordHash, u.Level, string(boards), nullString(u.APIToken), millis(u.CreatedAt), millis(u.UpdatedAt),
+	// An id of 0 is NULL, which AUTOINCREMENT replaces by the next; an
+	// import gives its own.
+	return tx.QueryRowContext(ctx, `INSERT INTO users (id, login, login_key, password_hash, level, boards, api_token, created_at, updated_at)
+		VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		u.ID, u.Login, key, u.PasswordHash, u.Level, string(boards), nullString(u.APIToken), millis(u.CreatedAt), millis(u.UpdatedAt),
 	).Scan(&u.ID)
 }
 
