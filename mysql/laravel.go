@@ -157,7 +157,7 @@ func (lv *laravel) renamer() *rename.Renamer {
 	for _, t := range laravelTables {
 		names[t] = propusk.LaravelPrefix + t
 	}
-	return rename.New(names, map[string]string{"users": lv.usersView()})
+	return rename.New(names, map[string]string{"users": lv.usersView(true)})
 }
 
 // usersView is the subquery that users reads become: the columns of
@@ -165,10 +165,16 @@ func (lv *laravel) renamer() *rename.Renamer {
 // propusk_users, with propusk's defaults for a user without a row there.
 // Its times are the app's wall clock, which userDest reads in the store's
 // zone. canon is there for laravelLogins.
-func (lv *laravel) usersView() string {
+func (lv *laravel) usersView(side bool) string {
 	stamps := `NULL AS created_at, NULL AS updated_at`
 	if lv.stamps {
 		stamps = `u.created_at, u.updated_at`
+	}
+	if !side {
+		return "SELECT u.id, u.`" + lv.LoginColumn + "` AS login, u.password AS password_hash, " +
+		`10 AS level, '["*"]' AS boards, NULL AS api_token, ` + stamps + `,
+		NULL AS disabled_at, NULL AS canon
+		FROM ` + "`users`" + ` u`
 	}
 	return "SELECT u.id, u.`" + lv.LoginColumn + "` AS login, u.password AS password_hash, " +
 		`COALESCE(p.level, 10) AS level, COALESCE(p.boards, '["*"]') AS boards, p.api_token, ` + stamps + `,
@@ -461,4 +467,19 @@ func (s *Store) backfillKeys(ctx context.Context, conn *sql.Conn) error {
 	_, err := conn.ExecContext(ctx, "INSERT INTO propusk_users (user_id, lkey) SELECT id, LOWER(`"+s.lv.LoginColumn+"`) FROM `users` "+
 		`ON DUPLICATE KEY UPDATE canon = IF(lkey <=> VALUES(lkey), canon, NULL), lkey = VALUES(lkey)`)
 	return err
+}
+
+// AppUsers returns up to limit of the app's users with ids above after, in
+// id order, as the app's users table has them, with propusk's defaults for
+// what only propusk keeps (level, boards): the read of "propusk import
+// laravel", which must work on a Laravel database propusk never served,
+// without creating anything in it. Outside Laravel mode it is EINVALID.
+func (s *Store) AppUsers(ctx context.Context, after int64, limit int) ([]*propusk.User, error) {
+	if s.lv == nil {
+		return nil, propusk.Errorf(propusk.EINVALID, "app users: the store is not in Laravel mode")
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.queryUsers(ctx, "app users", `SELECT `+userColumns+` FROM (`+s.lv.usersView(false)+`) u
+		WHERE u.id > ? ORDER BY u.id LIMIT ?`, after, limit)
 }

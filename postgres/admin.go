@@ -21,15 +21,20 @@ func (s *Store) Users(ctx context.Context, q propusk.UserQuery) ([]*propusk.User
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users u
+	return s.queryUsers(ctx, "users", `SELECT `+userColumns+` FROM users u
 		WHERE u.id > $1 AND ($2 = '' OR strpos(lower(u.login), lower($2)) > 0) ORDER BY u.id LIMIT $3`,
 		q.After, q.Login, q.Limit)
+}
+
+// queryUsers returns the users a query of userColumns selects.
+func (s *Store) queryUsers(ctx context.Context, op, query string, args ...any) ([]*propusk.User, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
-		return nil, wrap("users", err)
+		return nil, wrap(op, err)
 	}
 	us, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*propusk.User, error) { return scanUser(row, s.loc) })
 	if err != nil {
-		return nil, wrap("users", err)
+		return nil, wrap(op, err)
 	}
 	return us, nil
 }

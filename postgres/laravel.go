@@ -138,7 +138,7 @@ func (lv *laravel) renamer() *rename.Renamer {
 	for _, t := range laravelTables {
 		names[t] = propusk.LaravelPrefix + t
 	}
-	return rename.New(names, map[string]string{"users": lv.usersView()})
+	return rename.New(names, map[string]string{"users": lv.usersView(true)})
 }
 
 // usersView is the subquery that users reads become: the columns of
@@ -146,10 +146,16 @@ func (lv *laravel) renamer() *rename.Renamer {
 // propusk_users, with propusk's defaults for a user without a row there.
 // Its times are the app's wall clock, which userDest reads in the store's
 // zone. canon is there for laravelLogins.
-func (lv *laravel) usersView() string {
+func (lv *laravel) usersView(side bool) string {
 	stamps := `NULL::timestamp AS created_at, NULL::timestamp AS updated_at`
 	if lv.stamps {
 		stamps = `u.created_at, u.updated_at`
+	}
+	if !side {
+		return `SELECT u.id, u."` + lv.LoginColumn + `"::text AS login, u.password::text AS password_hash,
+		10 AS level, '{*}'::text[] AS boards, NULL::text AS api_token, ` + stamps + `,
+		NULL::timestamptz AS disabled_at, NULL::text AS canon
+		FROM "users" u`
 	}
 	return `SELECT u.id, u."` + lv.LoginColumn + `"::text AS login, u.password::text AS password_hash,
 		coalesce(p.level, 10) AS level, coalesce(p.boards, '{*}') AS boards, p.api_token, ` + stamps + `,
@@ -400,4 +406,19 @@ func (s *Store) backfillKeys(ctx context.Context, tx pgx.Tx) error {
 		ON CONFLICT (user_id) DO UPDATE SET lkey = excluded.lkey,
 			canon = CASE WHEN propusk_users.lkey IS NOT DISTINCT FROM excluded.lkey THEN propusk_users.canon END`)
 	return err
+}
+
+// AppUsers returns up to limit of the app's users with ids above after, in
+// id order, as the app's users table has them, with propusk's defaults for
+// what only propusk keeps (level, boards): the read of "propusk import
+// laravel", which must work on a Laravel database propusk never served,
+// without creating anything in it. Outside Laravel mode it is EINVALID.
+func (s *Store) AppUsers(ctx context.Context, after int64, limit int) ([]*propusk.User, error) {
+	if s.lv == nil {
+		return nil, propusk.Errorf(propusk.EINVALID, "app users: the store is not in Laravel mode")
+	}
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	return s.queryUsers(ctx, "app users", `SELECT `+userColumns+` FROM (`+s.lv.usersView(false)+`) u
+		WHERE u.id > $1 ORDER BY u.id LIMIT $2`, after, limit)
 }

@@ -15,22 +15,27 @@ func (s *Store) Users(ctx context.Context, q propusk.UserQuery) ([]*propusk.User
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	rows, err := s.ro.QueryContext(ctx, `SELECT `+userColumns+` FROM users
+	return s.queryUsers(ctx, "users", `SELECT `+userColumns+` FROM users
 		WHERE id > ? AND (? = '' OR instr(lower(login), lower(?)) > 0) ORDER BY id LIMIT ?`,
 		q.After, q.Login, q.Login, q.Limit)
+}
+
+// queryUsers returns the users a query of userColumns selects.
+func (s *Store) queryUsers(ctx context.Context, op, query string, args ...any) ([]*propusk.User, error) {
+	rows, err := s.ro.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, wrap("users", err)
+		return nil, wrap(op, err)
 	}
 	defer rows.Close()
 	var us []*propusk.User
 	for rows.Next() {
 		u, err := scanUser(rows, s.loc)
 		if err != nil {
-			return nil, wrap("users", err)
+			return nil, wrap(op, err)
 		}
 		us = append(us, u)
 	}
-	return us, wrap("users", rows.Err())
+	return us, wrap(op, rows.Err())
 }
 
 // UpdateUser applies ch to user id; see propusk.UserAdminStore.

@@ -73,7 +73,7 @@ func OpenLaravel(ctx context.Context, path string, l propusk.Laravel) (*Store, e
 	for _, t := range laravelTables {
 		names[t] = propusk.LaravelPrefix + t
 	}
-	r := rename.New(names, map[string]string{"users": lv.usersView()})
+	r := rename.New(names, map[string]string{"users": lv.usersView(true)})
 	s, err := open(ctx, path, func(dsn string) (*sql.DB, error) {
 		c, err := sqlite.NewConnector(dsn)
 		if err != nil {
@@ -156,10 +156,16 @@ func missingTable(table string) error {
 // propusk_users, with propusk's defaults for a user without a row there.
 // Its times are the app's wall-clock TEXT, which scanUser reads in the
 // store's zone. canon is there for laravelLogins.
-func (lv *laravel) usersView() string {
+func (lv *laravel) usersView(side bool) string {
 	stamps := `NULL AS created_at, NULL AS updated_at`
 	if lv.stamps {
 		stamps = `u.created_at AS created_at, u.updated_at AS updated_at`
+	}
+	if !side {
+		return `SELECT u.id AS id, u."` + lv.LoginColumn + `" AS login, u.password AS password_hash,
+		10 AS level, '["*"]' AS boards, NULL AS api_token, ` + stamps + `,
+		NULL AS disabled_at, NULL AS canon
+		FROM "users" u`
 	}
 	return `SELECT u.id AS id, u."` + lv.LoginColumn + `" AS login, u.password AS password_hash,
 		coalesce(p.level, 10) AS level, coalesce(p.boards, '["*"]') AS boards, p.api_token AS api_token, ` + stamps + `,
@@ -432,4 +438,17 @@ func (s *Store) backfillKeys(ctx context.Context, tx *sql.Tx) error {
 		ON CONFLICT (user_id) DO UPDATE SET lkey = excluded.lkey,
 			canon = CASE WHEN propusk_users.lkey IS excluded.lkey THEN propusk_users.canon END`)
 	return err
+}
+
+// AppUsers returns up to limit of the app's users with ids above after, in
+// id order, as the app's users table has them, with propusk's defaults for
+// what only propusk keeps (level, boards): the read of "propusk import
+// laravel", which must work on a Laravel database propusk never served,
+// without creating anything in it. Outside Laravel mode it is EINVALID.
+func (s *Store) AppUsers(ctx context.Context, after int64, limit int) ([]*propusk.User, error) {
+	if s.lv == nil {
+		return nil, propusk.Errorf(propusk.EINVALID, "app users: the store is not in Laravel mode")
+	}
+	return s.queryUsers(ctx, "app users", `SELECT `+userColumns+` FROM (`+s.lv.usersView(false)+`) u
+		WHERE u.id > ? ORDER BY u.id LIMIT ?`, after, limit)
 }

@@ -37,7 +37,7 @@ func BenchmarkImport(b *testing.B) {
 				b.StopTimer()
 				dst := to.open(b)
 				b.StartTimer()
-				rep, err := transfer.Run(ctx, transfer.Config{From: src, To: dst, FromTokenableType: laravelUser, Now: time.Now})
+				rep, err := transfer.Run(ctx, transfer.Config{From: normalSource{src}, To: dst, FromTokenableType: laravelUser, Now: time.Now})
 				if err != nil || rep.Users.New != n || rep.Tokens.New != n {
 					b.Fatalf("%v %+v %+v", err, rep.Users, rep.Tokens)
 				}

@@ -39,10 +39,12 @@ import (
 // an import of millions of users never holds one giant transaction.
 const DefaultBatch = 500
 
-// Source is what Run reads: users and every personal access token, in id
-// order.
+// Source is what Run reads: the app's users and every personal access
+// token, in id order. A store opened in Laravel mode is one; it reads a
+// Laravel database propusk never served as well as one it serves.
 type Source interface {
-	Users(ctx context.Context, q propusk.UserQuery) ([]*propusk.User, error)
+	// AppUsers returns up to limit users with ids above after, in id order.
+	AppUsers(ctx context.Context, after int64, limit int) ([]*propusk.User, error)
 	propusk.TokenLister
 }
 
@@ -117,7 +119,7 @@ type run struct {
 func (r *run) users(ctx context.Context) error {
 	var after int64
 	for {
-		us, err := r.cfg.From.Users(ctx, propusk.UserQuery{After: after, Limit: r.cfg.Batch})
+		us, err := r.cfg.From.AppUsers(ctx, after, r.cfg.Batch)
 		if err != nil {
 			return fmt.Errorf("read the source's users after id %d: %w", after, err)
 		}
