@@ -172,7 +172,7 @@ func (lv *laravel) usersView(side bool) string {
 	}
 	if !side {
 		return "SELECT u.id, u.`" + lv.LoginColumn + "` AS login, u.password AS password_hash, " +
-		`10 AS level, '["*"]' AS boards, NULL AS api_token, ` + stamps + `,
+			`10 AS level, '["*"]' AS boards, NULL AS api_token, ` + stamps + `,
 		NULL AS disabled_at, NULL AS canon
 		FROM ` + "`users`" + ` u`
 	}
