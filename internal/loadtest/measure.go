@@ -33,13 +33,14 @@ type round struct {
 type outcome struct {
 	ok     bool   // answered as the scenario expects
 	detail string // otherwise, what came instead (status and body)
+	stop   bool   // and the worker cannot go on this round (a renewal chain broke)
 }
 
 // drive has workers run do in a loop for d, each on its own, and returns
 // the latency of every request and how many were answered as expected.
-// A worker stops at the first transport error, which fails the round, and
-// after a request answered otherwise, which only counts: a chain such as a
-// renewal's cannot go on after a refusal.
+// A worker stops at the first transport error, which fails the round; a
+// request answered otherwise only counts, and stops its worker only when
+// the worker cannot go on (a refused renewal leaves no refresh token).
 func drive(ctx context.Context, workers int, d time.Duration, do func(ctx context.Context, w int) (outcome, error)) ([]time.Duration, int, int, string, time.Duration, error) {
 	ctx, cancel := context.WithTimeout(ctx, d+time.Minute) // a hung server ends the round
 	defer cancel()
@@ -77,7 +78,9 @@ func drive(ctx context.Context, workers int, d time.Duration, do func(ctx contex
 					firstBad = o.detail
 				}
 				mu.Unlock()
-				return
+				if o.stop {
+					return
+				}
 			}
 		})
 	}

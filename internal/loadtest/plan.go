@@ -162,14 +162,16 @@ const seedRate = 20000
 
 // expected is how long the run should take, said before it starts.
 func (p *plan) expected() time.Duration {
-	step := func(n int) time.Duration { return time.Duration(n) * (p.round + p.warm/time.Duration(max(p.rounds, 1))) }
-	perStore := step(len(scenarios) * p.rounds * 2)                           // each scenario beside the bare handler
-	perStore += step(len(p.levels) * len(concurrencyScenarios) * p.rounds)    // growth with concurrency
-	perStore += step(len(p.sizes) * len(sizeScenarios) * p.rounds)            // growth with data size
+	step := func(n int) time.Duration {
+		return time.Duration(n) * (p.round + p.warm/time.Duration(max(p.rounds, 1)))
+	}
+	perStore := step(len(scenarios) * p.rounds * 2)                             // each scenario beside the bare handler
+	perStore += step(len(p.levels) * len(concurrencyScenarios) * p.rounds)      // growth with concurrency
+	perStore += step(len(p.sizes) * len(sizeScenarios) * p.rounds)              // growth with data size
 	perStore += time.Duration(p.sizes[len(p.sizes)-1]) * time.Second / seedRate // seeding
-	perStore += time.Duration(p.trials) * 600 * time.Millisecond               // revocation (the slowest store polls every 500 ms)
-	perStore += 15 * time.Second                                               // servers starting, accounts signing in
-	return time.Duration(len(p.stores))*perStore + 30*time.Second              // builds and primitives
+	perStore += time.Duration(p.trials) * 600 * time.Millisecond                // revocation (the slowest store polls every 500 ms)
+	perStore += 15 * time.Second                                                // servers starting, accounts signing in
+	return time.Duration(len(p.stores))*perStore + 30*time.Second               // builds and primitives
 }
 
 func (p *plan) describe(w io.Writer) {
@@ -178,4 +180,3 @@ func (p *plan) describe(w io.Writer) {
 		strings.Join(p.stores, ","), p.workers, p.rounds, p.round, p.levels, p.sizes, p.trials)
 	fmt.Fprintf(w, "expected length: about %v (stops by itself after %v at most)\n", p.expected().Round(time.Second), p.maxTotal.Round(time.Second))
 }
-

@@ -25,13 +25,13 @@ type Results struct {
 
 // PlanSummary is what the run was asked to do, for the page.
 type PlanSummary struct {
-	Workers        int
-	Rounds         int
-	RoundSeconds   float64
-	Levels, Sizes  []int
-	Trials         int
-	ConcurrencyAt  int // users seeded during the concurrency step
-	SizeWorkers    int // clients of the data-size step
+	Workers       int
+	Rounds        int
+	RoundSeconds  float64
+	Levels, Sizes []int
+	Trials        int
+	ConcurrencyAt int // users seeded during the concurrency step
+	SizeWorkers   int // clients of the data-size step
 }
 
 // Machine is where the run ran, as the machine reports it.
@@ -80,10 +80,10 @@ type ScenarioResult struct {
 	ThroughputRatio float64
 	// CPURatio is the same for server CPU per request, bare over the
 	// scenario: the throughput ratio the server alone would reach.
-	CPURatio     float64
+	CPURatio         float64
 	Distribution     []float64 // latency at cdfProbs, µs
 	BareDistribution []float64 // the bare handler's, in the rounds beside this scenario
-	FirstError   string    `json:",omitempty"`
+	FirstError       string    `json:",omitempty"`
 }
 
 // GrowthPoint is a scenario at one concurrency level or data size.

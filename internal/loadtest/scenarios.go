@@ -162,6 +162,7 @@ func renew(ctx context.Context, t *target, w int) (outcome, error) {
 	o := expect(http.StatusOK, status, body)
 	if !o.ok {
 		a.refresh = "" // spent or refused: sign in again before the next round
+		o.stop = true
 		return o, nil
 	}
 	var p struct{ AccessToken, RefreshToken string }
