@@ -26,6 +26,15 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 		}
 		return fmt.Sprintf("%.1f", us)
 	},
+	"stmts": func(r ScenarioResult) string {
+		switch {
+		case !r.Counted:
+			return "—"
+		case r.RoundTrips >= 0:
+			return fmt.Sprintf("%.2f (%.2f)", r.Statements, r.RoundTrips)
+		}
+		return fmt.Sprintf("%.2f", r.Statements)
+	},
 	"ints": func(xs []int) string {
 		s := make([]string, len(xs))
 		for i, x := range xs {

@@ -84,6 +84,11 @@ type ScenarioResult struct {
 	Distribution     []float64 // latency at cdfProbs, µs
 	BareDistribution []float64 // the bare handler's, in the rounds beside this scenario
 	FirstError       string    `json:",omitempty"`
+	// Statements is SQL statements per request, counted at the wire in a
+	// separate short run (Counted); RoundTrips the waits for the server
+	// among them, -1 where the protocol does not tell.
+	Counted                bool
+	Statements, RoundTrips float64
 }
 
 // GrowthPoint is a scenario at one concurrency level or data size.

@@ -219,6 +219,20 @@ func (h *harness) store(ctx context.Context, name, dir string) (_ *StoreResult, 
 	rv := sr.Revocation
 	fmt.Fprintf(h.log, "%s: revocation across two processes: p50 %.1f ms, p99 %.1f ms, max %.1f ms over %d trials, %d not enforced\n",
 		sr.Title, rv.P50, rv.P99, rv.Max, len(rv.Trials), rv.Failed)
+	if name != "sqlite" {
+		fmt.Fprintf(h.log, "%s: counting SQL statements per request\n", sr.Title)
+		counts, err := h.countStatements(ctx, name, db, env, args, t)
+		if err != nil {
+			return nil, fmt.Errorf("counting statements: %w", err)
+		}
+		for i := range sr.Scenarios {
+			if c, ok := counts[sr.Scenarios[i].Name]; ok {
+				sc := &sr.Scenarios[i]
+				sc.Counted, sc.Statements, sc.RoundTrips = true, c[0], c[1]
+				fmt.Fprintf(h.log, "%s: %-14s %.2f statements per request\n", sr.Title, sc.Name, sc.Statements)
+			}
+		}
+	}
 	return sr, nil
 }
 
