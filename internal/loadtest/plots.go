@@ -83,6 +83,9 @@ func logY(p *plot.Plot) {
 	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	p.Y.Min = math.Pow(10, math.Floor(math.Log10(math.Max(p.Y.Min, 1e-9))))
 	p.Y.Max = math.Pow(10, math.Ceil(math.Log10(math.Max(p.Y.Max, 1e-9))))
+	if p.Y.Max <= p.Y.Min { // no data, or one decade's worth
+		p.Y.Min, p.Y.Max = p.Y.Min/10, p.Y.Max*10
+	}
 }
 
 // shortName is a scenario's label on an axis.
@@ -210,6 +213,9 @@ func growthPlot(title, xlabel string, pts []GrowthPoint) (*plot.Plot, error) {
 	p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, plot.ConstantTicks(ticks)
 	if len(ticks) > 0 {
 		p.X.Min, p.X.Max = ticks[0].Value/1.3, ticks[len(ticks)-1].Value*1.3
+	} else {
+		p.Title.Text += " (no data: the step failed)"
+		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 1, 10, 1, 10
 	}
 	logY(p)
 	p.Legend.Top, p.Legend.Left = true, true

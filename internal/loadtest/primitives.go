@@ -72,11 +72,22 @@ func readMachine() Machine {
 	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
 		m.Kernel = "Linux " + strings.TrimSpace(string(b))
 	}
+	m.Load[0] = loadAverage()
 	m.Go = runtime.Version()
 	if out, err := exec.Command("go", "env", "GOVERSION").Output(); err == nil {
 		m.Go = strings.TrimSpace(string(out)) // the toolchain that built propusk
 	}
 	return m
+}
+
+// loadAverage is the 1-minute load average, 0 if unknown.
+func loadAverage() float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return 0
+	}
+	f, _ := strconv.ParseFloat(strings.Fields(string(b) + " 0")[0], 64)
+	return f
 }
 
 // field returns the value of the first line of file that starts with key.

@@ -44,6 +44,10 @@ type Machine struct {
 	Go         string
 	GOMAXPROCS int
 	Databases  []string
+	// Load is the 1-minute load average (runnable processes, of every
+	// user) at the start and at the end of the run: above the number of
+	// cores, other work was competing for them.
+	Load [2]float64
 }
 
 // Primitives are the costs that set the limits, measured in the same run
@@ -65,6 +69,7 @@ type StoreResult struct {
 	DataSize    []GrowthPoint
 	SeedSeconds []float64 // how long seeding up to each size took
 	Revocation  Revocation
+	Errors      []string `json:",omitempty"` // steps that failed; the page names them
 }
 
 // ScenarioResult is one scenario beside the bare handler.

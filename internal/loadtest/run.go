@@ -73,18 +73,31 @@ func run(ctx context.Context, p *plan, log io.Writer) (*Results, error) {
 	h.res.Machine = readMachine()
 	h.res.Plan = PlanSummary{Workers: p.workers, Rounds: p.rounds, RoundSeconds: p.round.Seconds(),
 		Levels: p.levels, Sizes: p.sizes, Trials: p.trials, ConcurrencyAt: p.sizes[0], SizeWorkers: p.workers}
+	var failed []error
 	for _, name := range p.stores {
 		sr, err := h.store(ctx, name, dir)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", storeTitle(name), err)
+			failed = append(failed, fmt.Errorf("%s: %w", storeTitle(name), err))
+		}
+		if sr == nil {
+			continue
 		}
 		h.res.Stores = append(h.res.Stores, *sr)
 		h.res.Machine.Databases = append(h.res.Machine.Databases, sr.Version)
+		for _, e := range sr.Errors {
+			failed = append(failed, fmt.Errorf("%s: %s", sr.Title, e))
+		}
 	}
 	h.res.Primitives.BareServerCPU = median(h.bareCPU)
+	h.res.Machine.Load[1] = loadAverage()
 	h.res.Minutes = time.Since(began).Minutes()
 	fmt.Fprintf(log, "measured in %v; writing %s\n", time.Since(began).Round(time.Second), p.out)
-	return h.res, publish(p.out, h.res)
+	// What was measured is published even when a step failed; the page
+	// names the failures, and so does the exit status.
+	if err := publish(p.out, h.res); err != nil {
+		return h.res, err
+	}
+	return h.res, errors.Join(failed...)
 }
 
 // publish writes results.json, the plots and the page.
@@ -105,7 +118,7 @@ func publish(out string, res *Results) error {
 
 // store runs every step on one store, with propusk serving from a fresh
 // database, and drops the database at the end.
-func (h *harness) store(ctx context.Context, name, dir string) (_ *StoreResult, err error) {
+func (h *harness) store(ctx context.Context, name, dir string) (*StoreResult, error) {
 	p := h.plan
 	sdir := filepath.Join(dir, name)
 	if err := os.MkdirAll(sdir, 0o700); err != nil {
@@ -116,8 +129,12 @@ func (h *harness) store(ctx context.Context, name, dir string) (_ *StoreResult, 
 	if err != nil {
 		return nil, err
 	}
-	defer func() { err = errors.Join(err, db.Close()) }()
 	sr := &StoreResult{Store: name, Title: storeTitle(name)}
+	defer func() {
+		if cerr := db.Close(); cerr != nil {
+			sr.Errors = append(sr.Errors, cerr.Error())
+		}
+	}()
 	fmt.Fprintf(h.log, "%s: starting propusk\n", sr.Title)
 	key := make([]byte, 32)
 	rand.Read(key)
@@ -131,7 +148,7 @@ func (h *harness) store(ctx context.Context, name, dir string) (_ *StoreResult, 
 	}
 	defer a.stop()
 	sr.Version = db.Version(ctx)
-	t := &target{base: a.URL, bareURL: h.bare.URL, client: h.client, password: "loadtest password " + random(), regPrefix: "r" + random() + "-"}
+	t := &target{base: a.URL, bareURL: h.bare.URL, client: h.client, password: "loadtest password " + random(), regPrefix: "r" + random() + "-", first: 1}
 	if err := h.probe(ctx, t, db); err != nil {
 		return nil, err
 	}
@@ -167,70 +184,89 @@ func (h *harness) store(ctx context.Context, name, dir string) (_ *StoreResult, 
 	}
 	bareCPU := cpuReader{server: h.bare.cpu}
 
-	// Each scenario beside the bare handler.
+	// A step that fails is recorded and the next one runs: one busy
+	// moment late in a long run must not lose what came before it.
+	step := func(what string, f func() error) {
+		if err := f(); err != nil {
+			err = fmt.Errorf("%s: %w", what, err)
+			fmt.Fprintf(h.log, "%s: FAILED: %v\n", sr.Title, err)
+			sr.Errors = append(sr.Errors, err.Error())
+		}
+	}
 	for _, sc := range scenarios {
-		r, err := h.beside(ctx, t, sc, cpu, bareCPU)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", sc.Name, err)
-		}
-		sr.Scenarios = append(sr.Scenarios, *r)
-		if r.FirstError != "" {
-			fmt.Fprintf(h.log, "%s: %s: %d requests refused; the first: %s\n", sr.Title, sc.Name, r.Median.Errors, r.FirstError)
-		}
-		fmt.Fprintf(h.log, "%s: %-14s %8.0f req/s %5.2f× bare (server CPU %5.2f×)  p50 %7.0f µs  p99 %7.0f µs  CPU/req server %6.1f µs  db %6.1f µs\n",
-			sr.Title, sc.Name, r.Median.Throughput, r.ThroughputRatio, r.CPURatio, r.Median.P50, r.Median.P99, r.Median.ServerCPU, r.Median.DBCPU)
-	}
-
-	// Growth with concurrency.
-	for _, c := range p.levels {
-		pts, err := h.growth(ctx, t, concurrencyScenarios, c, c, cpu, bareCPU)
-		if err != nil {
-			return nil, fmt.Errorf("concurrency %d: %w", c, err)
-		}
-		sr.Concurrency = append(sr.Concurrency, pts...)
-		h.logGrowth(sr.Title, "clients", pts)
-	}
-
-	// Growth with data size.
-	for i, size := range p.sizes {
-		if i > 0 {
-			if err := seed(size); err != nil {
-				return nil, err
+		step(sc.Name+" beside the bare handler", func() error {
+			r, err := h.beside(ctx, t, sc, cpu, bareCPU)
+			if err != nil {
+				return err
 			}
-		}
-		pts, err := h.growth(ctx, t, sizeScenarios, p.workers, size, cpu, bareCPU)
-		if err != nil {
-			return nil, fmt.Errorf("size %d: %w", size, err)
-		}
-		sr.DataSize = append(sr.DataSize, pts...)
-		h.logGrowth(sr.Title, "users", pts)
+			sr.Scenarios = append(sr.Scenarios, *r)
+			if r.FirstError != "" {
+				fmt.Fprintf(h.log, "%s: %s: %d requests refused; the first: %s\n", sr.Title, sc.Name, r.Median.Errors, r.FirstError)
+			}
+			fmt.Fprintf(h.log, "%s: %-14s %8.0f req/s %5.2f× bare (server CPU %5.2f×)  p50 %7.0f µs  p99 %7.0f µs  CPU/req server %6.1f µs  db %6.1f µs\n",
+				sr.Title, sc.Name, r.Median.Throughput, r.ThroughputRatio, r.CPURatio, r.Median.P50, r.Median.P99, r.Median.ServerCPU, r.Median.DBCPU)
+			return nil
+		})
 	}
-
-	// Revocation across two processes.
-	b, err := start(ctx, "propusk (second process)", h.propusk, env, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer b.stop()
-	first := p.maxWorkers() + 1
-	if sr.Revocation, err = h.revocation(ctx, t, b.URL, first); err != nil {
-		return nil, fmt.Errorf("revocation: %w", err)
-	}
-	rv := sr.Revocation
-	fmt.Fprintf(h.log, "%s: revocation across two processes: p50 %.1f ms, p99 %.1f ms, max %.1f ms over %d trials, %d not enforced\n",
-		sr.Title, rv.P50, rv.P99, rv.Max, len(rv.Trials), rv.Failed)
 	if name != "sqlite" {
-		fmt.Fprintf(h.log, "%s: counting SQL statements per request\n", sr.Title)
-		counts, err := h.countStatements(ctx, name, db, env, args, t)
-		if err != nil {
-			return nil, fmt.Errorf("counting statements: %w", err)
-		}
-		for i := range sr.Scenarios {
-			if c, ok := counts[sr.Scenarios[i].Name]; ok {
-				sc := &sr.Scenarios[i]
-				sc.Counted, sc.Statements, sc.RoundTrips = true, c[0], c[1]
-				fmt.Fprintf(h.log, "%s: %-14s %.2f statements per request\n", sr.Title, sc.Name, sc.Statements)
+		step("counting SQL statements", func() error {
+			fmt.Fprintf(h.log, "%s: counting SQL statements per request\n", sr.Title)
+			counts, err := h.countStatements(ctx, name, db, env, args, t)
+			if err != nil {
+				return err
 			}
+			for i := range sr.Scenarios {
+				if c, ok := counts[sr.Scenarios[i].Name]; ok {
+					sc := &sr.Scenarios[i]
+					sc.Counted, sc.Statements, sc.RoundTrips = true, c[0], c[1]
+					fmt.Fprintf(h.log, "%s: %-14s %.2f statements per request\n", sr.Title, sc.Name, sc.Statements)
+				}
+			}
+			return nil
+		})
+	}
+	for _, c := range p.levels {
+		step(fmt.Sprintf("%d clients", c), func() error {
+			pts, err := h.growth(ctx, t, concurrencyScenarios, c, c, cpu, bareCPU)
+			if err != nil {
+				return err
+			}
+			sr.Concurrency = append(sr.Concurrency, pts...)
+			h.logGrowth(sr.Title, "clients", pts)
+			return nil
+		})
+	}
+	step("revocation across two processes", func() error {
+		b, err := start(ctx, "propusk (second process)", h.propusk, env, args...)
+		if err != nil {
+			return err
+		}
+		defer b.stop()
+		if sr.Revocation, err = h.revocation(ctx, t, b.URL, p.maxWorkers()+1); err != nil {
+			return err
+		}
+		rv := sr.Revocation
+		fmt.Fprintf(h.log, "%s: revocation across two processes: p50 %.1f ms, p99 %.1f ms, max %.1f ms over %d trials, %d not enforced\n",
+			sr.Title, rv.P50, rv.P99, rv.Max, len(rv.Trials), rv.Failed)
+		return nil
+	})
+	for i, size := range p.sizes {
+		step(fmt.Sprintf("%d users", size), func() error {
+			if i > 0 {
+				if err := seed(size); err != nil {
+					return err
+				}
+			}
+			pts, err := h.growth(ctx, t, sizeScenarios, p.workers, size, cpu, bareCPU)
+			if err != nil {
+				return err
+			}
+			sr.DataSize = append(sr.DataSize, pts...)
+			h.logGrowth(sr.Title, "users", pts)
+			return nil
+		})
+		if seeded < size {
+			break // the larger sizes would not be what they say
 		}
 	}
 	return sr, nil

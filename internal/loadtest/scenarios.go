@@ -54,6 +54,7 @@ type target struct {
 
 	mu       sync.Mutex
 	accounts []*account // worker w's, made when first needed
+	first    int        // worker w signs in as seeded user first+w
 
 	loginLo, loginHi int // seeded users user.login picks from: [lo, hi)
 	regPrefix        string
@@ -65,8 +66,8 @@ type account struct {
 	access, refresh, pat string
 }
 
-// ensureAccounts signs workers 0…n-1 in, each as seeded user w+1, unless
-// it already is.
+// ensureAccounts signs workers 0…n-1 in, each as seeded user first+w,
+// unless it already is.
 func (t *target) ensureAccounts(ctx context.Context, n int) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -77,7 +78,7 @@ func (t *target) ensureAccounts(ctx context.Context, n int) error {
 		if t.accounts[w] != nil && t.accounts[w].refresh != "" {
 			continue
 		}
-		p, err := t.signIn(ctx, seedLogin(w+1))
+		p, err := t.signIn(ctx, seedLogin(t.first+w))
 		if err != nil {
 			return fmt.Errorf("sign worker %d in: %w", w, err)
 		}
