@@ -165,3 +165,28 @@ func TestFlags(t *testing.T) {
 		})
 	}
 }
+
+// TestShortKeepsOffThePage: a -short run's figures mean nothing, so unless
+// told where, it writes into the temporary directory, never over
+// docs/PERFORMANCE.md.
+func TestShortKeepsOffThePage(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		out  string
+	}{
+		{"ok/full-writes-docs", nil, "docs"},
+		{"ok/short-writes-temp", []string{"-short"}, shortOut},
+		{"ok/short-where-told", []string{"-short", "-out", "elsewhere"}, "elsewhere"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := parseFlags(c.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.out != c.out {
+				t.Fatalf("-out = %q, want %q", p.out, c.out)
+			}
+		})
+	}
+}

@@ -3,7 +3,7 @@
 // bare net/http handler, and writes docs/PERFORMANCE.md with its plots.
 //
 //	go run ./internal/loadtest                # the full run, about 15 minutes
-//	go run ./internal/loadtest -short -out DIR # under a minute: every part, tiny sizes
+//	go run ./internal/loadtest -short         # under a minute: every part, tiny sizes, into $TMPDIR
 //	go run ./internal/loadtest -render         # the page and plots again from docs/performance/results.json
 //
 // It builds cmd/propusk and a bare JSON handler (internal/loadtest/bare),

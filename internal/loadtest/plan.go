@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -32,6 +34,9 @@ type plan struct {
 	maxTotal time.Duration
 }
 
+// shortOut is where a -short run writes unless told otherwise.
+var shortOut = filepath.Join(os.TempDir(), "propusk-loadtest-short")
+
 // parseFlags reads the command line. -short changes the defaults of the
 // other flags, not what is given.
 func parseFlags(args []string, stderr io.Writer) (*plan, error) {
@@ -39,7 +44,7 @@ func parseFlags(args []string, stderr io.Writer) (*plan, error) {
 	fs.SetOutput(stderr)
 	p := &plan{}
 	short := fs.Bool("short", false, "a run of under a minute that only shows every part works (CI): tiny rounds, sizes and trials")
-	fs.StringVar(&p.out, "out", "docs", "directory to write PERFORMANCE.md and performance/*.svg into")
+	fs.StringVar(&p.out, "out", "docs", "directory to write PERFORMANCE.md and performance/*.svg into (-short: "+shortOut+")")
 	stores := fs.String("stores", strings.Join(storeNames, ","), "stores to measure, of sqlite, postgres and mysql")
 	fs.StringVar(&p.pgDSN, "postgres", pgtest.BaseDSN(), "PostgreSQL server ($PROPUSK_TEST_POSTGRES); the run makes a schema of its own there and drops it")
 	fs.StringVar(&p.myDSN, "mysql", mytest.BaseDSN(), "MariaDB or MySQL server ($PROPUSK_TEST_MYSQL); the run makes a database of its own there and drops it")
@@ -54,6 +59,12 @@ func parseFlags(args []string, stderr io.Writer) (*plan, error) {
 		return nil, err
 	}
 	p.short = *short
+	outGiven := false
+	fs.Visit(func(f *flag.Flag) { outGiven = outGiven || f.Name == "out" })
+	if p.short && !outGiven {
+		// A short run's figures mean nothing: never over the published page.
+		p.out = shortOut
+	}
 	def := func(full, short int) int {
 		if p.short {
 			return short

@@ -21,6 +21,7 @@ type Results struct {
 	Primitives Primitives
 	Plan       PlanSummary
 	Stores     []StoreResult
+	Failed     []string `json:",omitempty"` // stores that could not be measured at all, and why
 }
 
 // PlanSummary is what the run was asked to do, for the page.
@@ -110,6 +111,9 @@ type Revocation struct {
 	P50, P99, Max float64   // ms
 	Failed        int       // trials the other process still accepted after 10 s
 }
+
+// Busy reports whether other work competed for the cores during the run.
+func (m Machine) Busy() bool { return max(m.Load[0], m.Load[1]) > float64(m.Cores) }
 
 func writeResults(dir string, r *Results) error {
 	b, err := json.MarshalIndent(r, "", "  ")

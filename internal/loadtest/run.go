@@ -78,6 +78,8 @@ func run(ctx context.Context, p *plan, log io.Writer) (*Results, error) {
 		sr, err := h.store(ctx, name, dir)
 		if err != nil {
 			failed = append(failed, fmt.Errorf("%s: %w", storeTitle(name), err))
+			fmt.Fprintf(log, "%s: FAILED: %v\n", storeTitle(name), err)
+			h.res.Failed = append(h.res.Failed, fmt.Sprintf("%s: %v", storeTitle(name), err))
 		}
 		if sr == nil {
 			continue
