@@ -46,13 +46,13 @@ func writePlots(dir string, res *Results) (map[string]Plot, error) {
 		if err := save("latency-"+s.Store, p, "latency-"+s.Store+".svg"); err != nil {
 			return nil, err
 		}
-		if p, err = growthPlot(s.Title+": CPU per request against concurrency", "concurrent clients", s.Concurrency); err != nil {
+		if p, err = growthPlot(s.Title+": server + database CPU per request against concurrency", "concurrent clients", s.Concurrency); err != nil {
 			return nil, err
 		}
 		if err := save("concurrency-"+s.Store, p, "concurrency-"+s.Store+".svg"); err != nil {
 			return nil, err
 		}
-		if p, err = growthPlot(fmt.Sprintf("%s: CPU per request against data size (%d clients)", s.Title, res.Plan.SizeWorkers),
+		if p, err = growthPlot(fmt.Sprintf("%s: server + database CPU per request against data size (%d clients)", s.Title, res.Plan.SizeWorkers),
 			"users and sessions in the database", s.DataSize); err != nil {
 			return nil, err
 		}
@@ -139,7 +139,7 @@ func ratioPlot(res *Results) (*plot.Plot, error) {
 // latencyPlot is the distribution of each scenario's latency on one store
 // (and the bare handler's, from the rounds beside token.obtain).
 func latencyPlot(s StoreResult) (*plot.Plot, error) {
-	p := newPlot(s.Title+": latency distribution", "latency, ms (log scale)", "fraction of requests at most that")
+	p := newPlot(s.Title+": latency distribution", "latency, ms (log scale)", "fraction answered within")
 	type series struct {
 		name string
 		qs   []float64
@@ -180,7 +180,7 @@ func latencyPlot(s StoreResult) (*plot.Plot, error) {
 // growthPlot is CPU per request (server and database) of each scenario
 // against pts' X, both on log scales.
 func growthPlot(title, xlabel string, pts []GrowthPoint) (*plot.Plot, error) {
-	p := newPlot(title, xlabel+" (log scale)", "server + database CPU per request, µs (log)")
+	p := newPlot(title, xlabel+" (log scale)", "CPU µs per request (log)")
 	var order []string
 	by := map[string]plotter.XYs{}
 	var ticks []plot.Tick
@@ -218,14 +218,16 @@ func growthPlot(title, xlabel string, pts []GrowthPoint) (*plot.Plot, error) {
 		p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 1, 10, 1, 10
 	}
 	logY(p)
-	p.Legend.Top, p.Legend.Left = true, true
+	// A decade of room at the bottom for the legend, below every line.
+	p.Y.Min /= 10
+	p.Legend.Top, p.Legend.Left = false, false
 	return p, nil
 }
 
 // revocationPlot is the distribution of revocation propagation times,
 // per store.
 func revocationPlot(res *Results) (*plot.Plot, error) {
-	p := newPlot("Logoff on one process until a second one refuses the token", "ms after the logoff's answer", "fraction of trials enforced by then")
+	p := newPlot("Logoff on one process until a second one refuses the token", "ms after the logoff's answer", "fraction of trials refused by then")
 	for i, s := range res.Stores {
 		t := sortedCopy(s.Revocation.Trials)
 		if len(t) == 0 {
