@@ -49,8 +49,8 @@ func parseFlags(args []string, stderr io.Writer) (*plan, error) {
 	fs.StringVar(&p.pgDSN, "postgres", pgtest.BaseDSN(), "PostgreSQL server ($PROPUSK_TEST_POSTGRES); the run makes a schema of its own there and drops it")
 	fs.StringVar(&p.myDSN, "mysql", mytest.BaseDSN(), "MariaDB or MySQL server ($PROPUSK_TEST_MYSQL); the run makes a database of its own there and drops it")
 	workers := fs.Int("c", 0, "concurrent clients in the main table (default 16; -short 4)")
-	roundLen := fs.Duration("round", 0, "length of one measured round (default 1.5s; -short 150ms)")
-	rounds := fs.Int("rounds", 0, "rounds of each scenario, each after a round of the bare handler (default 3; -short 1)")
+	roundLen := fs.Duration("round", 0, "length of one measured round (default 750ms; -short 150ms): short rounds, many of them, let a pair of rounds see the same load from other work")
+	rounds := fs.Int("rounds", 0, "rounds of each scenario, each after a round of the bare handler (default 6; -short 1)")
 	levels := fs.String("concurrency", "", "concurrency levels of the growth step (default 1,4,16,64,256; -short 1,4)")
 	sizes := fs.String("sizes", "", "users and sessions of the data-size step (default 1000,10000,100000,1000000; -short 100,300)")
 	trials := fs.Int("trials", 0, "revocation trials per store (default 50; -short 3)")
@@ -72,9 +72,9 @@ func parseFlags(args []string, stderr io.Writer) (*plan, error) {
 		return full
 	}
 	p.workers = pick(*workers, def(16, 4))
-	p.rounds = pick(*rounds, def(3, 1))
+	p.rounds = pick(*rounds, def(6, 1))
 	p.trials = pick(*trials, def(50, 3))
-	p.round, p.warm = 1500*time.Millisecond, 300*time.Millisecond
+	p.round, p.warm = 750*time.Millisecond, 300*time.Millisecond
 	if p.short {
 		p.round, p.warm = 150*time.Millisecond, 50*time.Millisecond
 	}

@@ -130,7 +130,13 @@ func ratioPlot(res *Results) (*plot.Plot, error) {
 	}
 	p.NominalX(names...)
 	p.X.Min, p.X.Max = -0.5, float64(len(names))-0.5
+	// Noise can put a ratio above 1: keep every point in view.
 	p.Y.Min, p.Y.Max = 1e-3, 1.5
+	for _, s := range res.Stores {
+		for _, sc := range s.Scenarios {
+			p.Y.Max = math.Max(p.Y.Max, 1.2*sc.ThroughputRatio)
+		}
+	}
 	p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	p.Legend.Top, p.Legend.Left = false, true
 	return p, nil
