@@ -1,0 +1,89 @@
+package main
+
+import "fmt"
+
+// renewLimit is issue 15's limit on a renewal's CPU on PostgreSQL, µs,
+// and renewLimitBare the bare handler's CPU per request, µs, on the
+// machine it was set on.
+const renewLimit, renewLimitBare = 175.0, 14.0
+
+// Goal is one target of issue 15 (or issue 10) against its measured figure.
+type Goal struct {
+	Goal   string
+	Store  string
+	Figure string
+	Limit  string
+	Met    bool
+}
+
+// goals judges every goal on every store it applies to, each against a
+// limit measured in the same run.
+func goals(res *Results) []Goal {
+	var out []Goal
+	pr := res.Primitives
+	for _, s := range res.Stores {
+		for _, sc := range s.Scenarios {
+			m, b := sc.Median, sc.BareMedian
+			switch sc.Name {
+			case "user.me (JWT)", "user.me (PAT)":
+				out = append(out, Goal{
+					Goal:   sc.Name + " at ≥ 0.70× the bare handler, as server CPU per request",
+					Store:  s.Title,
+					Figure: fmt.Sprintf("%.2f× (%.1f µs against bare %.1f µs; throughput %.2f×)", sc.CPURatio, m.ServerCPU, b.ServerCPU, sc.ThroughputRatio),
+					Limit:  "≥ 0.70×",
+					Met:    sc.CPURatio >= 0.70,
+				})
+			case "token.obtain":
+				limit := 1.15 * (b.ServerCPU + pr.Ed25519Sign)
+				out = append(out, Goal{
+					Goal:   "token.obtain within 1.15× (bare + one Ed25519 signature), server CPU per request",
+					Store:  s.Title,
+					Figure: fmt.Sprintf("%.1f µs", m.ServerCPU),
+					Limit:  fmt.Sprintf("≤ %.1f µs = 1.15 × (%.1f + %.1f)", limit, b.ServerCPU, pr.Ed25519Sign),
+					Met:    m.ServerCPU <= limit,
+				})
+			case "token.renew":
+				if s.Store != "postgres" {
+					continue
+				}
+				out = append(out, Goal{
+					Goal:   "token.renew on PostgreSQL at ≤ 175 µs of server + database CPU per renewal",
+					Store:  s.Title,
+					Figure: fmt.Sprintf("%.1f µs (server %.1f + database %.1f)", m.TotalCPU(), m.ServerCPU, m.DBCPU),
+					Limit:  "≤ 175 µs",
+					Met:    m.TotalCPU() <= renewLimit,
+				})
+				// 175 µs was set on the same machine when it was idle and
+				// the bare handler cost 14 µs: on a busy one every CPU time
+				// grows, so the limit is also judged as that multiple of
+				// this run's bare handler.
+				rel := m.TotalCPU() / b.ServerCPU
+				out = append(out, Goal{
+					Goal:   "the same, as a multiple of the bare handler's server CPU (175 µs was 12.5× bare's 14 µs when set)",
+					Store:  s.Title,
+					Figure: fmt.Sprintf("%.1f× (%.1f µs against bare %.1f µs)", rel, m.TotalCPU(), b.ServerCPU),
+					Limit:  "≤ 12.5×",
+					Met:    rel <= renewLimit/renewLimitBare,
+				})
+			case "user.login":
+				limit := 1.15 * pr.Argon2id
+				out = append(out, Goal{
+					Goal:   "user.login within 1.15× one argon2id hash, server CPU per login",
+					Store:  s.Title,
+					Figure: fmt.Sprintf("%.0f µs", m.ServerCPU),
+					Limit:  fmt.Sprintf("≤ %.0f µs = 1.15 × %.0f", limit, pr.Argon2id),
+					Met:    m.ServerCPU <= limit,
+				})
+			case "auth.verify":
+				out = append(out, Goal{
+					Goal:   "auth.verify with a cached token at ≥ 0.85× the bare handler's throughput (issue 10)",
+					Store:  s.Title,
+					Figure: fmt.Sprintf("%.2f× (%.0f against %.0f req/s; server CPU %.2f×)", sc.ThroughputRatio, m.Throughput, b.Throughput, sc.CPURatio),
+					Limit:  "≥ 0.85×",
+					Met:    sc.ThroughputRatio >= 0.85,
+				})
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/propusk/propusk/mysql/mytest"
+	"github.com/propusk/propusk/postgres/pgtest"
+)
+
+// TestShort runs the whole harness in -short mode, every scenario on every
+// store, and checks that it wrote the page and every plot the page shows,
+// and that the page can be written again from its results alone. It
+// asserts that the harness works, never how fast propusk is.
+func TestShort(t *testing.T) {
+	stores := []string{"sqlite"}
+	// A store whose server is absent is skipped visibly (and fails under
+	// CI); the others still run.
+	t.Run("postgres", func(t *testing.T) {
+		pgtest.DSN(t)
+		stores = append(stores, "postgres")
+	})
+	t.Run("mysql", func(t *testing.T) {
+		mytest.DSN(t)
+		stores = append(stores, "mysql")
+	})
+	out := t.TempDir()
+	p, err := parseFlags([]string{"-short", "-out", out, "-stores", strings.Join(stores, ",")}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := run(context.Background(), p, t.Output())
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if len(res.Stores) != len(stores) {
+		t.Fatalf("measured %d stores, want %d", len(res.Stores), len(stores))
+	}
+	for _, s := range res.Stores {
+		if len(s.Scenarios) != len(scenarios) {
+			t.Errorf("%s: %d scenarios measured, want %d", s.Store, len(s.Scenarios), len(scenarios))
+		}
+		for _, sc := range s.Scenarios {
+			if sc.Median.Requests == 0 || sc.BareMedian.Requests == 0 {
+				t.Errorf("%s %s: no request answered (%+v beside bare %+v): %s", s.Store, sc.Name, sc.Median, sc.BareMedian, sc.FirstError)
+			}
+		}
+		if want := len(p.levels) * len(concurrencyScenarios); len(s.Concurrency) != want {
+			t.Errorf("%s: %d concurrency points, want %d", s.Store, len(s.Concurrency), want)
+		}
+		if want := len(p.sizes) * len(sizeScenarios); len(s.DataSize) != want {
+			t.Errorf("%s: %d data-size points, want %d", s.Store, len(s.DataSize), want)
+		}
+		// A logoff on one process must be enforced by the other.
+		if rv := s.Revocation; len(rv.Trials) != p.trials || rv.Failed != 0 {
+			t.Errorf("%s: revocation: %d trials enforced, %d not, want %d enforced", s.Store, len(rv.Trials), rv.Failed, p.trials)
+		}
+	}
+	if res.Primitives.Ed25519Sign <= 0 || res.Primitives.Argon2id <= 0 || res.Primitives.BareServerCPU <= 0 {
+		t.Errorf("primitives not measured: %+v", res.Primitives)
+	}
+
+	page, err := os.ReadFile(filepath.Join(out, "PERFORMANCE.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range append([]string{"## Goals", "## Primitives", "-short", res.Machine.CPU}, names(res)...) {
+		if !strings.Contains(string(page), want) {
+			t.Errorf("the page does not mention %q", want)
+		}
+	}
+	svgs := regexp.MustCompile(`\]\((performance/[^)]+\.svg)\)`).FindAllStringSubmatch(string(page), -1)
+	if want := 2 + 3*len(stores); len(svgs) != want {
+		t.Errorf("the page shows %d plots, want %d", len(svgs), want)
+	}
+	for _, m := range svgs {
+		b, err := os.ReadFile(filepath.Join(out, m[1]))
+		if err != nil {
+			t.Errorf("the page shows %s: %v", m[1], err)
+			continue
+		}
+		if !strings.Contains(string(b), "<svg") || !strings.HasSuffix(strings.TrimSpace(string(b)), "</svg>") {
+			t.Errorf("%s is not a whole SVG document", m[1])
+		}
+	}
+
+	// -render writes the same page from results.json alone.
+	r, err := parseFlags([]string{"-render", "-out", out}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(context.Background(), r, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	again, err := os.ReadFile(filepath.Join(out, "PERFORMANCE.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(again) != string(page) {
+		t.Error("-render wrote a different page from the same results")
+	}
+}
+
+// names are the stores' and scenarios' names the page must show.
+func names(res *Results) []string {
+	var out []string
+	for _, s := range res.Stores {
+		out = append(out, s.Title, s.Version)
+	}
+	for _, sc := range scenarios {
+		out = append(out, sc.Name)
+	}
+	return out
+}
+
+// TestRefusesRemoteDatabases: the harness sends load to this machine
+// only, and says so before it connects anywhere.
+func TestRefusesRemoteDatabases(t *testing.T) {
+	for _, c := range []struct{ name, store, dsn string }{
+		{"fail/postgres-remote", "postgres", "postgres://postgres@10.1.2.3:5432/test"},
+		{"fail/postgres-hostname", "postgres", "postgres://postgres@db.example.com/test"},
+		{"fail/mysql-remote", "mysql", "mysql://root@192.0.2.7:3306/"},
+		{"fail/mysql-hostname", "mysql", "mysql://root@db.example.com:3306/"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := openDatabase(context.Background(), c.store, c.dsn, t.TempDir())
+			if err == nil || !strings.Contains(err.Error(), "not on this machine") {
+				t.Fatalf("openDatabase(%s) = %v, want a refusal", c.dsn, err)
+			}
+		})
+	}
+}
+
+// TestFlags: plans that cannot run, or would run for hours, are refused
+// before anything starts.
+func TestFlags(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		err  string // "" when the plan is accepted
+	}{
+		{"ok/defaults", nil, ""},
+		{"ok/short", []string{"-short"}, ""},
+		{"ok/sqlite-small", []string{"-stores", "sqlite", "-sizes", "1000,5000"}, ""},
+		{"fail/unknown-store", []string{"-stores", "oracle"}, "unknown store"},
+		{"fail/sizes-descending", []string{"-sizes", "10000,1000"}, "ascending"},
+		{"fail/sizes-too-small", []string{"-sizes", "10"}, "at least"},
+		{"fail/too-many-clients", []string{"-c", "5000"}, "-c"},
+		{"fail/round-too-long", []string{"-round", "2h"}, "-round"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parseFlags(c.args, io.Discard)
+			switch {
+			case c.err == "" && err != nil:
+				t.Fatalf("refused: %v", err)
+			case c.err != "" && (err == nil || !strings.Contains(err.Error(), c.err)):
+				t.Fatalf("err = %v, want one saying %q", err, c.err)
+			}
+		})
+	}
+}
+
+// TestShortKeepsOffThePage: a -short run's figures mean nothing, so unless
+// told where, it writes into the temporary directory, never over
+// docs/PERFORMANCE.md.
+func TestShortKeepsOffThePage(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		args []string
+		out  string
+	}{
+		{"ok/full-writes-docs", nil, "docs"},
+		{"ok/short-writes-temp", []string{"-short"}, shortOut},
+		{"ok/short-where-told", []string{"-short", "-out", "elsewhere"}, "elsewhere"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := parseFlags(c.args, io.Discard)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p.out != c.out {
+				t.Fatalf("-out = %q, want %q", p.out, c.out)
+			}
+		})
+	}
+}
