@@ -100,7 +100,7 @@ type Config struct {
 	MaxTokensPerUser   int // personal access tokens; default DefaultMaxTokensPerUser
 	MaxSessionsPerUser int // live sessions (signed-in devices); default DefaultMaxSessionsPerUser
 
-	PollInterval  time.Duration // how often to read the feed when the store cannot push; default 500ms
+	PollInterval  time.Duration // how often to read the feed when the store cannot push; default 100ms
 	SafetyPoll    time.Duration // how often to read it anyway when it can; default 5s
 	TouchInterval time.Duration // how often last_used_at is flushed; default 10s
 	PATCacheTTL   time.Duration // how long a verified token row is trusted between feed events; default 1m
@@ -172,7 +172,7 @@ func (c *Config) fill() error {
 		c.MaxSessionsPerUser = DefaultMaxSessionsPerUser
 	}
 	if c.PollInterval <= 0 {
-		c.PollInterval = 500 * time.Millisecond
+		c.PollInterval = 100 * time.Millisecond
 	}
 	if c.SafetyPoll <= 0 {
 		c.SafetyPoll = 5 * time.Second

@@ -8,7 +8,7 @@ import (
 )
 
 // BenchmarkPoll is the cost of one poll of the feed when nothing happened,
-// which every process pays PollInterval apart: a primary-key range read, past
+// which every process pays auth.Config.PollInterval apart: a primary-key range read, past
 // the last of 200 entries, that returns no row.
 func BenchmarkPoll(b *testing.B) {
 	s := openBench(b)

@@ -24,8 +24,8 @@
 //
 // MySQL has no LISTEN/NOTIFY: Store does not implement propusk.Notifier, and
 // auth.Service polls Events, one primary-key range read, every
-// auth.Config.PollInterval (PollInterval here is the interval propusk serve
-// uses on MySQL).
+// auth.Config.PollInterval (100 ms by default, a tenth of the second within
+// which every process enforces a revocation).
 //
 // # Pool
 //
@@ -66,12 +66,6 @@ var migrations embed.FS
 
 // DefaultTimeout bounds each store call unless Store.Timeout says otherwise.
 const DefaultTimeout = 3 * time.Second
-
-// PollInterval is how often propusk serve reads the feed on MySQL: a quarter
-// of the second within which docs/API.md promises every process enforces a
-// revocation. Each poll is one primary-key range read that returns no row
-// when nothing happened.
-const PollInterval = 250 * time.Millisecond
 
 // DefaultRetries is how many times a statement or transaction that hit a
 // deadlock or lock wait timeout is tried again.

@@ -413,9 +413,6 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		AuditRetention: m.auditRetention,
 		Laravel:        m.laravel.settings,
 	}
-	if _, ok := m.store.(*mysql.Store); ok {
-		cfg.PollInterval = mysql.PollInterval // no push: poll the feed well within the promised second
-	}
 	if m.metrics != nil {
 		cfg.Store, cfg.Observer = m.metrics.Store(m.store), m.metrics
 	}
