@@ -61,6 +61,7 @@ func Run(t *testing.T, open OpenFunc) {
 		{"prune", testPrune},
 		{"meta", testMeta},
 		{"user-admin", testUserAdmin},
+		{"user-events", testUserEvents},
 		{"notifier", testNotifier},
 		{"audit", testAudit},
 	}
