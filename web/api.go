@@ -311,7 +311,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 		}
 		out.ID, out.Login = &u.ID, u.Login
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeMe(w, &out)
 	return nil
 }
 
