@@ -223,6 +223,8 @@ var (
 		"Sessions in the in-memory revoked set (revoked within the access token lifetime).", nil, nil)
 	descPATCache = prometheus.NewDesc("propusk_api_token_cache_entries",
 		"Personal access tokens in the cache.", nil, nil)
+	descUserCache = prometheus.NewDesc("propusk_user_cache_entries",
+		"Users cached for the handlers that show the caller's user (user.me).", nil, nil)
 	descFeedApplied = prometheus.NewDesc("propusk_feed_applied_sequence",
 		"The last revocation feed entry this process applied.", nil, nil)
 	descFeedLag = prometheus.NewDesc("propusk_feed_lag_events",
@@ -234,7 +236,7 @@ var (
 )
 
 func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descHashRunning, descHashWaiting, descRevoked, descPATCache, descFeedApplied, descFeedLag, descFeedAge, descUp} {
+	for _, d := range []*prometheus.Desc{descHashRunning, descHashWaiting, descRevoked, descPATCache, descUserCache, descFeedApplied, descFeedLag, descFeedAge, descUp} {
 		ch <- d
 	}
 }
@@ -252,6 +254,7 @@ func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descHashWaiting, prometheus.GaugeValue, float64(st.HashingWaiting))
 	ch <- prometheus.MustNewConstMetric(descRevoked, prometheus.GaugeValue, float64(st.RevokedSessions))
 	ch <- prometheus.MustNewConstMetric(descPATCache, prometheus.GaugeValue, float64(st.PATCacheEntries))
+	ch <- prometheus.MustNewConstMetric(descUserCache, prometheus.GaugeValue, float64(st.UserCacheEntries))
 	ch <- prometheus.MustNewConstMetric(descFeedApplied, prometheus.GaugeValue, float64(st.FeedApplied))
 	age := 0.0
 	if !st.FeedSyncedAt.IsZero() {
