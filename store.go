@@ -15,7 +15,11 @@ type User struct {
 	// APIToken is the current "api-token" personal access token, sealed
 	// (authenticated encryption under the server's sealing key); "" if none.
 	// It is the users.api_token column and never holds plain text.
-	APIToken  string
+	APIToken string
+	// Name is, in Laravel mode, the users.name column, which a stock
+	// Laravel users table requires: a user propusk creates with an empty
+	// Name gets the login. Outside Laravel mode it is ignored.
+	Name      string
 	CreatedAt time.Time
 	UpdatedAt time.Time
 	// DisabledAt is when an administrator disabled the user; zero while

@@ -3,6 +3,7 @@ package auth
 import (
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"runtime"
@@ -63,7 +64,15 @@ type Config struct {
 	APITokenTTL time.Duration // lifetime of api-tokens; default 0, never expire
 
 	TokenPrefix   string // prefix of new personal access token secrets; default none
-	TokenableType string // tokenable_type of users' tokens; default `App\Models\User`, as Laravel writes it
+	TokenableType string // tokenable_type of users' tokens; default `App\Models\User`, as Laravel writes it; Laravel's when Laravel is set
+
+	// Laravel, when set, is Laravel mode: the store shares a Laravel app's
+	// users and tokens (the store must be opened in Laravel mode too). It
+	// decides three things: the tokenable type is Laravel.TokenableType,
+	// KeepHashes is on, and every password hash written (registration,
+	// password changes, CreateUser) is of Laravel.Hash with Laravel's
+	// defaults, so the app still verifies every password. Default nil: propusk's own schema.
+	Laravel *propusk.Laravel
 
 	Argon2 Argon2Params // default OWASP's (m=19 MiB, t=2, p=1)
 	// KeepHashes keeps the hash a user logged in with, whatever wrote it.
@@ -148,6 +157,13 @@ func (c *Config) fill() error {
 		return !(r == '_' || r == '-' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9')
 	}) {
 		return errors.New("auth: the token prefix must be at most 32 letters, digits, '_' or '-'")
+	}
+	if c.Laravel != nil {
+		l := c.Laravel.WithDefaults()
+		if err := l.Validate(); err != nil {
+			return fmt.Errorf("auth: %w", err)
+		}
+		c.Laravel, c.TokenableType, c.KeepHashes = &l, l.TokenableType, true
 	}
 	if c.TokenableType == "" {
 		c.TokenableType = `App\Models\User`

@@ -104,7 +104,7 @@ func (s *Service) hash(ctx context.Context, pool chan struct{}, password string)
 		return "", err
 	}
 	defer release(pool)
-	return hashPassword(s.cfg.Rand, s.cfg.Argon2, password)
+	return s.writeHash(s.cfg.Rand, password)
 }
 
 func (s *Service) check(ctx context.Context, hash, password string) (bool, error) {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/logins"
@@ -20,11 +23,29 @@ import (
 // oracle of which logins exist; past that it answers ETOOMANY.
 // Registrations hash passwords in slots of their own, so they never take
 // those logins need.
-func (s *Service) Register(ctx context.Context, login, password string, c propusk.Client) (_ *Pair, err error) {
+func (s *Service) Register(ctx context.Context, login, password string, c propusk.Client) (*Pair, error) {
+	return s.RegisterNamed(ctx, login, password, "", c)
+}
+
+// MaxNameLen is the most characters a Laravel user's name may have: the
+// VARCHAR(255) of a stock Laravel users table.
+const MaxNameLen = 255
+
+// RegisterNamed is Register with the user's name, which Laravel mode
+// stores in users.name: "" takes the login. Outside Laravel mode propusk
+// keeps no name, and name is ignored. A name must be 1 to MaxNameLen
+// characters of valid UTF-8 with no control characters (EINVALID).
+func (s *Service) RegisterNamed(ctx context.Context, login, password, name string, c propusk.Client) (_ *Pair, err error) {
 	defer func() { s.cfg.Observer.Registered(resultOf(err)) }()
 	// Bad input is refused before it costs the address a registration.
 	if _, err := logins.Canonical(login); err != nil {
 		return nil, err
+	}
+	if s.cfg.Laravel == nil {
+		name = ""
+	}
+	if name != "" && (!utf8.ValidString(name) || utf8.RuneCountInString(name) > MaxNameLen || strings.ContainsFunc(name, unicode.IsControl)) {
+		return nil, propusk.Errorf(propusk.EINVALID, "the name must be 1 to %d characters, with no control characters", MaxNameLen)
 	}
 	if err := validPassword(password); err != nil {
 		return nil, err
@@ -36,7 +57,7 @@ func (s *Service) Register(ctx context.Context, login, password string, c propus
 		}
 		return nil, fmt.Errorf("auth: register: %w", err)
 	}
-	p, err := s.register(ctx, login, password, c)
+	p, err := s.register(ctx, login, password, name, c)
 	if err != nil && propusk.ErrorCode(err) != propusk.ELOGINTAKEN {
 		s.releaseBudget("registration", s.limiter.releaseRegister(ctx, c.IP, s.cfg.Now()))
 	}
@@ -44,11 +65,12 @@ func (s *Service) Register(ctx context.Context, login, password string, c propus
 }
 
 // register is Register once the address's budget has admitted it.
-func (s *Service) register(ctx context.Context, login, password string, c propusk.Client) (*Pair, error) {
+func (s *Service) register(ctx context.Context, login, password, name string, c propusk.Client) (*Pair, error) {
 	u, err := s.newUser(ctx, s.registering, login, password, propusk.LevelUser, nil)
 	if err != nil {
 		return nil, err
 	}
+	u.Name = name
 	sess, err := s.newSession(0, c)
 	if err != nil {
 		return nil, err

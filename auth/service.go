@@ -52,6 +52,7 @@ type Service struct {
 	hashing chan struct{}
 	// registering holds the hashing slots of registrations, apart from hashing's.
 	registering chan struct{}
+	writeHash   hashWriter // hashes the passwords the service writes (writerOf)
 	dummy       string     // a hash to check unknown logins against, so they cost the same
 	failCost    *failCost  // pads failed logins to one cost
 	feedMu      sync.Mutex // serialises SyncFeed; guards lastSeq
@@ -112,7 +113,10 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		Issuer: cfg.Issuer, Now: cfg.Now, Rand: cfg.Rand,
 		Reload: s.reloadKeys,
 	})
-	if s.dummy, err = hashPassword(cfg.Rand, cfg.Argon2, "propusk dummy password"); err != nil {
+	// The dummy is of the algorithm written: in Laravel mode, the app's,
+	// which costs more than propusk's own argon2id.
+	s.writeHash = writerOf(cfg)
+	if s.dummy, err = s.writeHash(cfg.Rand, "propusk dummy password"); err != nil {
 		return nil, err
 	}
 	s.failCost = newFailCost(cfg.MinFailedLogin)

@@ -3,7 +3,6 @@ package mysql
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
@@ -39,22 +38,27 @@ func (s *Store) Users(ctx context.Context, q propusk.UserQuery) ([]*propusk.User
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users u
+	return s.queryUsers(ctx, "users", `SELECT `+userColumns+` FROM users u
 		WHERE u.id > ? AND (? = '' OR LOCATE(LOWER(?), LOWER(u.login)) > 0) ORDER BY u.id LIMIT ?`,
 		q.After, q.Login, q.Login, q.Limit)
+}
+
+// queryUsers returns the users a query of userColumns selects.
+func (s *Store) queryUsers(ctx context.Context, op, query string, args ...any) ([]*propusk.User, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, wrap("users", err)
+		return nil, wrap(op, err)
 	}
 	defer rows.Close()
 	var us []*propusk.User
 	for rows.Next() {
-		u, err := scanUser(rows)
+		u, err := scanUser(rows, s.loc)
 		if err != nil {
-			return nil, wrap("users", err)
+			return nil, wrap(op, err)
 		}
 		us = append(us, u)
 	}
-	return us, wrap("users", rows.Err())
+	return us, wrap(op, rows.Err())
 }
 
 // UpdateUser applies ch to user id; see propusk.UserAdminStore.
@@ -66,7 +70,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 			return err
 		}
 		var err error
-		if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = ? FOR UPDATE`, id)); err != nil {
+		if u, err = s.lockUser(ctx, tx, id); err != nil {
 			return err
 		}
 		wasAdmin := u.Level >= propusk.LevelAdmin && !u.Disabled()
@@ -84,17 +88,11 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 			u.DisabledAt = time.Time{}
 		}
 		if wasAdmin && (u.Level < propusk.LevelAdmin || u.Disabled()) {
-			if err := lastAdmin(ctx, tx, id); err != nil {
+			if err := s.lastAdmin(ctx, tx, id); err != nil {
 				return err
 			}
 		}
-		boards, err := json.Marshal(u.Boards)
-		if err != nil {
-			return fmt.Errorf("boards: %w", err)
-		}
-		u.UpdatedAt = now
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET level = ?, boards = ?, disabled_at = ?, updated_at = ? WHERE id = ?`,
-			u.Level, string(boards), nullMillis(u.DisabledAt), now, id); err != nil {
+		if err := s.setAdminFields(ctx, tx, u, now); err != nil {
 			return err
 		}
 		var sessions, tokens []string
@@ -131,12 +129,12 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.T
 		if err := lockAdmins(ctx, tx); err != nil {
 			return err
 		}
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = ? FOR UPDATE`, id))
+		u, err := s.lockUser(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		if u.Level >= propusk.LevelAdmin && !u.Disabled() {
-			if err := lastAdmin(ctx, tx, id); err != nil {
+			if err := s.lastAdmin(ctx, tx, id); err != nil {
 				return err
 			}
 		}
@@ -159,7 +157,7 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.T
 				return err
 			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
+		if err := s.deleteUserRow(ctx, tx, id); err != nil {
 			return err
 		}
 		if err := appendEvents(ctx, tx, propusk.EventSession, sessions, now); err != nil {
@@ -177,11 +175,7 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash, keep string, no
 	now = ms(now)
 	return s.write(ctx, "set password", func(ctx context.Context, tx *sql.Tx) error {
 		// ClientFoundRows: a match counts even when the hash is the same.
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, now, id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
+		if n, err := s.setHash(ctx, tx, id, hash, now, nil); err != nil {
 			return err
 		} else if n == 0 {
 			return notFound("set password")
@@ -266,10 +260,17 @@ func queryStrings(ctx context.Context, tx *sql.Tx, query string, args ...any) ([
 // an administrator stop being one takes it first, so under READ COMMITTED
 // this count (a new read view, with every earlier holder's commit in it)
 // holds until the caller commits.
-func lastAdmin(ctx context.Context, tx *sql.Tx, id int64) error {
+//
+// In Laravel mode the levels are in propusk_users, whose index of
+// administrators it reads, not the app's whole table.
+func (s *Store) lastAdmin(ctx context.Context, tx *sql.Tx, id int64) error {
+	q := `SELECT COUNT(*) FROM users WHERE disabled_at IS NULL AND level >= ? AND id <> ?`
+	if s.lv != nil {
+		q = "SELECT COUNT(*) FROM propusk_users p JOIN `users` u ON u.id = p.user_id " +
+			"WHERE p.disabled_at IS NULL AND p.level >= ? AND p.user_id <> ?"
+	}
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE disabled_at IS NULL AND level >= ? AND id <> ?`,
-		propusk.LevelAdmin, id).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, q, propusk.LevelAdmin, id).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {

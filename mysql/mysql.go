@@ -32,6 +32,12 @@
 // The DSN's pool_* parameters tune the pool (pool_max_conns,
 // pool_max_idle_conns, pool_max_conn_lifetime, pool_max_conn_idle_time);
 // without pool_max_conns the pool holds up to 20 connections.
+//
+// # Laravel
+//
+// OpenLaravel opens the database of a Laravel application instead: users
+// live in the app's users table, tokens in its personal_access_tokens, and
+// propusk's own tables are prefixed "propusk_" (see laravel.go).
 package mysql
 
 import (
@@ -52,6 +58,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/rename"
 )
 
 //go:embed migrations/*.sql
@@ -83,6 +90,11 @@ type Store struct {
 	Now func() time.Time // time.Now
 
 	db *sql.DB
+
+	// loc is the zone of the wall-clock times Laravel writes (users' and
+	// personal_access_tokens' timestamps): UTC, or the app's in Laravel mode.
+	loc *time.Location
+	lv  *laravel // nil outside Laravel mode
 }
 
 var (
@@ -95,17 +107,32 @@ var (
 // answers. Parameters other than pool_* are the driver's (see
 // github.com/go-sql-driver/mysql). Call Migrate before using the Store.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return open(ctx, dsn, nil)
+}
+
+// open is Open, in Laravel mode when lv is set.
+func open(ctx context.Context, dsn string, lv *laravel) (*Store, error) {
 	cfg, pool, err := parseDSN(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("mysql: open: %w", err)
+	}
+	if lv != nil {
+		// Marks every connection of propusk's: the triggers record feed
+		// entries only for the app's writes (see triggers.sql).
+		cfg.Params[originVariable] = "1"
 	}
 	conn, err := mysql.NewConnector(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("mysql: open: %w", err)
 	}
-	db := sql.OpenDB(readCommitted{conn})
+	var connector driver.Connector = readCommitted{conn}
+	loc := time.UTC
+	if lv != nil {
+		connector, loc = rename.Connector(connector, lv.renamer()), lv.Location
+	}
+	db := sql.OpenDB(connector)
 	pool.apply(db)
-	s := &Store{Timeout: DefaultTimeout, Retries: DefaultRetries, Now: time.Now, db: db}
+	s := &Store{Timeout: DefaultTimeout, Retries: DefaultRetries, Now: time.Now, db: db, loc: loc, lv: lv}
 	ctx, done := s.bound(ctx)
 	defer done()
 	if err := db.PingContext(ctx); err != nil {
@@ -229,6 +256,9 @@ func (s *Store) Close() error { return s.db.Close() }
 // (GET_LOCK, per database) lets one run at a time, and each checks what was
 // applied meanwhile. It runs under ctx alone, not Timeout.
 func (s *Store) Migrate(ctx context.Context) error {
+	if s.lv != nil {
+		return s.migrateLaravel(ctx)
+	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return fmt.Errorf("mysql: migrate: %w", err)
@@ -426,6 +456,20 @@ func fromNull(t sql.NullTime) time.Time {
 		return time.Time{}
 	}
 	return t.Time.UTC()
+}
+
+// wallClock is a TIMESTAMP the app wrote as its wall clock in loc, as the
+// driver reads it in the session's zone, UTC: the instant whose wall clock
+// in loc reads as t's does in UTC. NULL is the zero time.
+func wallClock(t sql.NullTime, loc *time.Location) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	u := t.Time.UTC()
+	if loc == nil || loc == time.UTC {
+		return u
+	}
+	return time.Date(u.Year(), u.Month(), u.Day(), u.Hour(), u.Minute(), u.Second(), u.Nanosecond(), loc).UTC()
 }
 
 // placeholders is "?, ?, …" for n values.

@@ -12,12 +12,11 @@ import (
 // count of matched ones here.
 func (s *Store) SetPasswordHash(ctx context.Context, id int64, old, hash string, at time.Time) error {
 	return s.retry(ctx, "set password hash", func(ctx context.Context) error {
-		res, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?`,
-			hash, ms(at), id, old)
+		n, err := s.setHash(ctx, s.db, id, hash, at, &old)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if n == 0 {
 			return sql.ErrNoRows
 		}
 		return nil

@@ -139,7 +139,7 @@ func (s *Store) renew(ctx context.Context, sp propusk.Spend, now time.Time, grac
 	)
 	if n > 0 {
 		chain.Swapped = true
-		if sess, user, err = scanSessionUser(s.db.QueryRowContext(ctx, sessionUserSQL, sp.Session)); err != nil {
+		if sess, user, err = scanSessionUser(s.db.QueryRowContext(ctx, sessionUserSQL, sp.Session), s.loc); err != nil {
 			// Swapped, then deleted (pruned, or its user deleted) before the read.
 			if errors.Is(err, sql.ErrNoRows) {
 				return (propusk.Verdict{Act: propusk.ActRefuse}).Renewal(nil, nil, now), nil
@@ -239,7 +239,7 @@ func (s *Store) readChain(ctx context.Context, sp propusk.Spend) (propusk.Chain,
 		forkRotated    sql.NullTime
 		c              propusk.Chain
 		sdest, sfinish = sessionDest(&sv)
-		udest, ufinish = userDest(&uv)
+		udest, ufinish = userDest(&uv, s.loc)
 	)
 	err := s.db.QueryRowContext(ctx, judgeSQL, sp.Fork, sp.Session).Scan(append(append(sdest, udest...), &forkGen, &forkRotated, &c.Forks)...)
 	switch {
@@ -332,13 +332,13 @@ func scanSession(row scanner) (*propusk.Session, error) {
 	return &sess, nil
 }
 
-func scanSessionUser(row scanner) (*propusk.Session, *propusk.User, error) {
+func scanSessionUser(row scanner, loc *time.Location) (*propusk.Session, *propusk.User, error) {
 	var (
 		sess propusk.Session
 		u    propusk.User
 	)
 	sdest, sfinish := sessionDest(&sess)
-	udest, ufinish := userDest(&u)
+	udest, ufinish := userDest(&u, loc)
 	if err := row.Scan(append(sdest, udest...)...); err != nil {
 		return nil, nil, err
 	}

@@ -14,6 +14,24 @@ import (
 
 const tokenColumns = `id, tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at`
 
+// patTable is how the store reads and writes personal_access_tokens: the
+// zone of its wall-clock times, and whether it lacks expires_at (Sanctum 2).
+type patTable struct {
+	loc      *time.Location
+	noExpiry bool
+}
+
+// pat returns the store's patTable.
+func (s *Store) pat() patTable { return patTable{s.loc, s.lv != nil && !s.lv.expires} }
+
+// columns is tokenColumns as this table can give them.
+func (p patTable) columns() string {
+	if p.noExpiry {
+		return `id, tokenable_type, tokenable_id, name, token, abilities, last_used_at, NULL AS expires_at, created_at, updated_at`
+	}
+	return tokenColumns
+}
+
 // CreateToken inserts t and sets its ID. Times are stored as Laravel does,
 // to the second: t's times are truncated to match. A zero CreatedAt becomes
 // Now, a zero UpdatedAt CreatedAt, nil Abilities ["*"]. ECONFLICT if the hash
@@ -21,33 +39,54 @@ const tokenColumns = `id, tokenable_type, tokenable_id, name, token, abilities, 
 func (s *Store) CreateToken(ctx context.Context, t *propusk.PersonalAccessToken) error {
 	t.Prepare(s.now())
 	if propusk.AuditFrom(ctx) != nil {
-		return s.write(ctx, "create token", func(ctx context.Context, tx *sql.Tx) error { return insertToken(ctx, tx, t) })
+		return s.write(ctx, "create token", func(ctx context.Context, tx *sql.Tx) error { return insertToken(ctx, tx, t, s.pat()) })
 	}
-	return s.retry(ctx, "create token", func(ctx context.Context) error { return insertToken(ctx, s.db, t) })
+	return s.retry(ctx, "create token", func(ctx context.Context) error { return insertToken(ctx, s.db, t, s.pat()) })
 }
 
-func insertToken(ctx context.Context, q execer, t *propusk.PersonalAccessToken) error {
+// insertToken inserts t into p through q and sets t.ID. EINVALID when t
+// expires and p has no expires_at: the expiry would be dropped.
+func insertToken(ctx context.Context, q execer, t *propusk.PersonalAccessToken, p patTable) error {
 	abilities, err := json.Marshal(t.Abilities)
 	if err != nil {
 		return err
 	}
-	res, err := q.ExecContext(ctx, `INSERT INTO personal_access_tokens
-		(tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
-		laravelTime(t.LastUsedAt), laravelTime(t.ExpiresAt), laravelTime(t.CreatedAt), laravelTime(t.UpdatedAt))
-	if err != nil {
+	// An id of 0 is NULL: AUTO_INCREMENT hands out the next. An import
+	// gives its own, and the counter moves past it.
+	var res sql.Result
+	if p.noExpiry {
+		if !t.ExpiresAt.IsZero() {
+			return errNoExpiry
+		}
+		res, err = q.ExecContext(ctx, `INSERT INTO personal_access_tokens
+			(id, tokenable_type, tokenable_id, name, token, abilities, last_used_at, created_at, updated_at)
+			VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
+			laravelTime(t.LastUsedAt, p.loc), laravelTime(t.CreatedAt, p.loc), laravelTime(t.UpdatedAt, p.loc))
+	} else {
+		res, err = q.ExecContext(ctx, `INSERT INTO personal_access_tokens
+			(id, tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
+			VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			t.ID, t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
+			laravelTime(t.LastUsedAt, p.loc), laravelTime(t.ExpiresAt, p.loc), laravelTime(t.CreatedAt, p.loc), laravelTime(t.UpdatedAt, p.loc))
+	}
+	if err != nil || t.ID != 0 {
 		return err
 	}
 	t.ID, err = res.LastInsertId()
 	return err
 }
 
+// errNoExpiry refuses a token with an expiry on a Sanctum 2 table, which
+// has no column to keep it.
+var errNoExpiry = propusk.Errorf(propusk.EINVALID, "this personal_access_tokens table has no expires_at column (Laravel Sanctum 2): a token cannot expire")
+
 // Token returns the token with this id, or ENOTFOUND.
 func (s *Store) Token(ctx context.Context, id int64) (*propusk.PersonalAccessToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM personal_access_tokens WHERE id = ?`, id))
+	p := s.pat()
+	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+p.columns()+` FROM personal_access_tokens WHERE id = ?`, id), p)
 	if err != nil {
 		return nil, wrap("token", err)
 	}
@@ -58,7 +97,8 @@ func (s *Store) Token(ctx context.Context, id int64) (*propusk.PersonalAccessTok
 func (s *Store) TokenByHash(ctx context.Context, hash string) (*propusk.PersonalAccessToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM personal_access_tokens WHERE token = ?`, hash))
+	p := s.pat()
+	t, err := scanToken(s.db.QueryRowContext(ctx, `SELECT `+p.columns()+` FROM personal_access_tokens WHERE token = ?`, hash), p)
 	if err != nil {
 		return nil, wrap("token by hash", err)
 	}
@@ -84,7 +124,8 @@ func (s *Store) LastTokenID(ctx context.Context) (int64, error) {
 func (s *Store) UserTokens(ctx context.Context, typ string, userID int64) ([]*propusk.PersonalAccessToken, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	rows, err := s.db.QueryContext(ctx, `SELECT `+tokenColumns+` FROM personal_access_tokens
+	p := s.pat()
+	rows, err := s.db.QueryContext(ctx, `SELECT `+p.columns()+` FROM personal_access_tokens
 		WHERE tokenable_type = ? AND tokenable_id = ? ORDER BY id`, typ, userID)
 	if err != nil {
 		return nil, wrap("user tokens", err)
@@ -92,7 +133,7 @@ func (s *Store) UserTokens(ctx context.Context, typ string, userID int64) ([]*pr
 	defer rows.Close()
 	var list []*propusk.PersonalAccessToken
 	for rows.Next() {
-		t, err := scanToken(rows)
+		t, err := scanToken(rows, p)
 		if err != nil {
 			return nil, wrap("user tokens", err)
 		}
@@ -132,12 +173,7 @@ func (s *Store) ReplaceNamedToken(ctx context.Context, t *propusk.PersonalAccess
 		deleted = nil
 		// The user row first: its lock orders concurrent replaces of one
 		// user, so each deletes what the one before it inserted.
-		res, err := tx.ExecContext(ctx, `UPDATE users SET api_token = ?, updated_at = ? WHERE id = ?`,
-			nullString(sealed), ms(t.CreatedAt), t.TokenableID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
+		if n, err := s.setAPIToken(ctx, tx, t.TokenableID, sealed, t.CreatedAt); err != nil {
 			return err
 		} else if n == 0 {
 			return notFound("replace named token")
@@ -170,7 +206,7 @@ func (s *Store) ReplaceNamedToken(ctx context.Context, t *propusk.PersonalAccess
 				return err
 			}
 		}
-		if err := insertToken(ctx, tx, t); err != nil {
+		if err := insertToken(ctx, tx, t, s.pat()); err != nil {
 			return err
 		}
 		refs := make([]string, len(deleted))
@@ -201,7 +237,7 @@ func (s *Store) TouchTokens(ctx context.Context, used map[int64]time.Time) error
 	slices.Sort(ids)
 	return s.write(ctx, "touch tokens", func(ctx context.Context, tx *sql.Tx) error {
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE personal_access_tokens SET last_used_at = ? WHERE id = ?`, laravelTime(used[id]), id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE personal_access_tokens SET last_used_at = ? WHERE id = ?`, laravelTime(used[id], s.loc), id); err != nil {
 				return err
 			}
 		}
@@ -209,7 +245,9 @@ func (s *Store) TouchTokens(ctx context.Context, used map[int64]time.Time) error
 	})
 }
 
-func scanToken(row scanner) (*propusk.PersonalAccessToken, error) {
+// scanToken reads a row of p's columns: every read of
+// personal_access_tokens goes through it.
+func scanToken(row scanner, p patTable) (*propusk.PersonalAccessToken, error) {
 	var (
 		t                                   propusk.PersonalAccessToken
 		abilities                           sql.NullString
@@ -228,19 +266,24 @@ func scanToken(row scanner) (*propusk.PersonalAccessToken, error) {
 			t.Abilities = []string{}
 		}
 	}
-	t.LastUsedAt = fromNull(lastUsed)
-	t.ExpiresAt = fromNull(expires)
-	t.CreatedAt = fromNull(created)
-	t.UpdatedAt = fromNull(updated)
+	t.LastUsedAt = wallClock(lastUsed, p.loc)
+	t.ExpiresAt = wallClock(expires, p.loc)
+	t.CreatedAt = wallClock(created, p.loc)
+	t.UpdatedAt = wallClock(updated, p.loc)
 	return &t, nil
 }
 
-// laravelTime is t for a TIMESTAMP column, as Laravel writes it: UTC (the
-// session's time zone), to the second (MySQL would round a fraction, not
-// truncate it), or NULL for the zero time.
-func laravelTime(t time.Time) any {
+// laravelLayout is how Laravel writes a timestamp.
+const laravelLayout = "2006-01-02 15:04:05"
+
+// laravelTime is t for a TIMESTAMP column, as Laravel writes it: the wall
+// clock in loc (UTC outside Laravel mode), which the session's zone, UTC,
+// keeps as it is; to the second (MySQL would round a fraction, not truncate
+// it); or NULL for the zero time. A string, because the driver would turn
+// a time.Time into the session's zone.
+func laravelTime(t time.Time, loc *time.Location) any {
 	if t.IsZero() {
 		return nil
 	}
-	return propusk.TruncSeconds(t).UTC()
+	return t.In(loc).Format(laravelLayout)
 }

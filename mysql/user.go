@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/logins"
@@ -18,8 +19,8 @@ const userColumns = `u.id, u.login, u.password_hash, u.level, u.boards, u.api_to
 // when the login has no canonical form (logins.Canonical).
 func (s *Store) CreateUser(ctx context.Context, u *propusk.User) error {
 	u.Prepare(s.now())
-	if propusk.AuditFrom(ctx) != nil {
-		return s.write(ctx, "create user", func(ctx context.Context, tx *sql.Tx) error { return insertUser(ctx, tx, u) })
+	if propusk.AuditFrom(ctx) != nil || s.lv != nil {
+		return s.write(ctx, "create user", func(ctx context.Context, tx *sql.Tx) error { return s.insertUser(ctx, tx, u) })
 	}
 	return s.retry(ctx, "create user", func(ctx context.Context) error { return insertUser(ctx, s.db, u) })
 }
@@ -30,8 +31,17 @@ type execer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
+// insertUser inserts the prepared u inside tx, into propusk's own users
+// table (the function insertUser) or, in Laravel mode, the app's.
+func (s *Store) insertUser(ctx context.Context, tx *sql.Tx, u *propusk.User) error {
+	if s.lv != nil {
+		return s.laravelInsertUser(ctx, tx, u)
+	}
+	return insertUser(ctx, tx, u)
+}
+
 // insertUser inserts the prepared u through q, with its canonical login
-// key, and sets u.ID. EINVALID when the login has no canonical form.
+// key, and sets u.ID (keeps it when it is not 0). EINVALID when the login has no canonical form.
 func insertUser(ctx context.Context, q execer, u *propusk.User) error {
 	key, err := logins.Canonical(u.Login)
 	if err != nil {
@@ -41,10 +51,12 @@ func insertUser(ctx context.Context, q execer, u *propusk.User) error {
 	if err != nil {
 		return fmt.Errorf("boards: %w", err)
 	}
-	res, err := q.ExecContext(ctx, `INSERT INTO users (login, login_key, password_hash, level, boards, api_token, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-		u.Login, key, u.PasswordHash, u.Level, string(boards), nullString(u.APIToken), ms(u.CreatedAt), ms(u.UpdatedAt))
-	if err != nil {
+	// An id of 0 is NULL, for which AUTO_INCREMENT hands out the next;
+	// an import gives its own, and the counter moves past it.
+	res, err := q.ExecContext(ctx, `INSERT INTO users (id, login, login_key, password_hash, level, boards, api_token, created_at, updated_at)
+		VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?)`,
+		u.ID, u.Login, key, u.PasswordHash, u.Level, string(boards), nullString(u.APIToken), ms(u.CreatedAt), ms(u.UpdatedAt))
+	if err != nil || u.ID != 0 {
 		return err
 	}
 	u.ID, err = res.LastInsertId()
@@ -55,7 +67,7 @@ func insertUser(ctx context.Context, q execer, u *propusk.User) error {
 func (s *Store) UserByID(ctx context.Context, id int64) (*propusk.User, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = ?`, id))
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = ?`, id), s.loc)
 	if err != nil {
 		return nil, wrap("user by id", err)
 	}
@@ -66,6 +78,12 @@ func (s *Store) UserByID(ctx context.Context, id int64) (*propusk.User, error) {
 // a row without a key whose login is exactly login (the binary collation
 // compares bytes); ENOTFOUND otherwise.
 func (s *Store) UserByLogin(ctx context.Context, login string) (*propusk.User, error) {
+	if s.lv != nil {
+		ctx, cancel := s.bound(ctx)
+		defer cancel()
+		u, err := s.laravelUserByLogin(ctx, s.db, login)
+		return u, wrap("user by login", err)
+	}
 	key, err := logins.Canonical(login)
 	if err != nil {
 		return nil, notFound("user by login") // no user can have it
@@ -73,7 +91,7 @@ func (s *Store) UserByLogin(ctx context.Context, login string) (*propusk.User, e
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users u
-		WHERE u.login_key = ? OR (u.login_key IS NULL AND u.login = ?) ORDER BY u.login_key IS NULL LIMIT 1`, key, login))
+		WHERE u.login_key = ? OR (u.login_key IS NULL AND u.login = ?) ORDER BY u.login_key IS NULL LIMIT 1`, key, login), s.loc)
 	if err != nil {
 		return nil, wrap("user by login", err)
 	}
@@ -81,8 +99,10 @@ func (s *Store) UserByLogin(ctx context.Context, login string) (*propusk.User, e
 }
 
 // userDest returns the scan destinations of userColumns into u, and a
-// function to call after the scan.
-func userDest(u *propusk.User) ([]any, func() error) {
+// function to call after the scan. created_at and updated_at are UTC in
+// propusk's own users table, and in the app's Laravel's wall clock in loc,
+// or NULL (the zero time).
+func userDest(u *propusk.User, loc *time.Location) ([]any, func() error) {
 	var (
 		boards, apiToken sql.NullString
 		created, updated sql.NullTime
@@ -91,7 +111,7 @@ func userDest(u *propusk.User) ([]any, func() error) {
 	dest := []any{&u.ID, &u.Login, &u.PasswordHash, &u.Level, &boards, &apiToken, &created, &updated, &disabled}
 	return dest, func() error {
 		u.APIToken = apiToken.String
-		u.CreatedAt, u.UpdatedAt = fromNull(created), fromNull(updated)
+		u.CreatedAt, u.UpdatedAt = wallClock(created, loc), wallClock(updated, loc)
 		u.DisabledAt = fromNull(disabled)
 		u.Boards = []string{}
 		if boards.Valid && boards.String != "" {
@@ -103,9 +123,9 @@ func userDest(u *propusk.User) ([]any, func() error) {
 	}
 }
 
-func scanUser(row scanner) (*propusk.User, error) {
+func scanUser(row scanner, loc *time.Location) (*propusk.User, error) {
 	var u propusk.User
-	dest, finish := userDest(&u)
+	dest, finish := userDest(&u, loc)
 	if err := row.Scan(dest...); err != nil {
 		return nil, err
 	}

@@ -21,15 +21,20 @@ func (s *Store) Users(ctx context.Context, q propusk.UserQuery) ([]*propusk.User
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	rows, err := s.pool.Query(ctx, `SELECT `+userColumns+` FROM users u
+	return s.queryUsers(ctx, "users", `SELECT `+userColumns+` FROM users u
 		WHERE u.id > $1 AND ($2 = '' OR strpos(lower(u.login), lower($2)) > 0) ORDER BY u.id LIMIT $3`,
 		q.After, q.Login, q.Limit)
+}
+
+// queryUsers returns the users a query of userColumns selects.
+func (s *Store) queryUsers(ctx context.Context, op, query string, args ...any) ([]*propusk.User, error) {
+	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
-		return nil, wrap("users", err)
+		return nil, wrap(op, err)
 	}
-	us, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*propusk.User, error) { return scanUser(row) })
+	us, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (*propusk.User, error) { return scanUser(row, s.loc) })
 	if err != nil {
-		return nil, wrap("users", err)
+		return nil, wrap(op, err)
 	}
 	return us, nil
 }
@@ -43,7 +48,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 			return err
 		}
 		var err error
-		if u, err = scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 FOR UPDATE`, id)); err != nil {
+		if u, err = s.lockUser(ctx, tx, id); err != nil {
 			return err
 		}
 		wasAdmin := u.Level >= propusk.LevelAdmin && !u.Disabled()
@@ -61,13 +66,11 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 			u.DisabledAt = time.Time{}
 		}
 		if wasAdmin && (u.Level < propusk.LevelAdmin || u.Disabled()) {
-			if err := lastAdmin(ctx, tx, id); err != nil {
+			if err := s.lastAdmin(ctx, tx, id); err != nil {
 				return err
 			}
 		}
-		u.UpdatedAt = now
-		if _, err := tx.Exec(ctx, `UPDATE users SET level = $1, boards = $2, disabled_at = $3, updated_at = $4 WHERE id = $5`,
-			u.Level, u.Boards, nullMillis(u.DisabledAt), now, id); err != nil {
+		if err := s.setAdminFields(ctx, tx, u, now); err != nil {
 			return err
 		}
 		var sessions, tokens []string
@@ -102,12 +105,12 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.T
 		if _, err := tx.Exec(ctx, adminLockSQL); err != nil {
 			return err
 		}
-		u, err := scanUser(tx.QueryRow(ctx, `SELECT `+userColumns+` FROM users u WHERE u.id = $1 FOR UPDATE`, id))
+		u, err := s.lockUser(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		if u.Level >= propusk.LevelAdmin && !u.Disabled() {
-			if err := lastAdmin(ctx, tx, id); err != nil {
+			if err := s.lastAdmin(ctx, tx, id); err != nil {
 				return err
 			}
 		}
@@ -123,7 +126,7 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.T
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM users WHERE id = $1`, id); err != nil {
+		if err := s.deleteUserRow(ctx, tx, id); err != nil {
 			return err
 		}
 		if err := appendEvents(ctx, tx, propusk.EventSession, sessions, now); err != nil {
@@ -140,11 +143,9 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.T
 func (s *Store) SetPassword(ctx context.Context, id int64, hash, keep string, now time.Time) error {
 	now = propusk.TruncMillis(now)
 	return s.write(ctx, "set password", func(ctx context.Context, tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3`, hash, now, id)
-		if err != nil {
+		if n, err := s.setHash(ctx, tx, id, hash, now, nil); err != nil {
 			return err
-		}
-		if tag.RowsAffected() == 0 {
+		} else if n == 0 {
 			return notFound("set password")
 		}
 		sessions, err := revokeUserSessions(ctx, tx, id, keep, now)
@@ -202,11 +203,17 @@ func userTokenIDs(ctx context.Context, tx pgx.Tx, typ string, userID int64) ([]s
 }
 
 // lastAdmin refuses a change that leaves no enabled administrator but user
-// id. The caller holds adminLockSQL's lock.
-func lastAdmin(ctx context.Context, tx pgx.Tx, id int64) error {
+// id. The caller holds adminLockSQL's lock. In Laravel mode the levels are
+// in propusk_users, whose index of administrators it reads, not the app's
+// whole table.
+func (s *Store) lastAdmin(ctx context.Context, tx pgx.Tx, id int64) error {
+	q := `SELECT count(*) FROM users WHERE level >= $1 AND disabled_at IS NULL AND id <> $2`
+	if s.lv != nil {
+		q = `SELECT count(*) FROM propusk_users p JOIN "users" u ON u.id = p.user_id
+			WHERE p.level >= $1 AND p.disabled_at IS NULL AND p.user_id <> $2`
+	}
 	var n int
-	if err := tx.QueryRow(ctx, `SELECT count(*) FROM users WHERE level >= $1 AND disabled_at IS NULL AND id <> $2`,
-		propusk.LevelAdmin, id).Scan(&n); err != nil {
+	if err := tx.QueryRow(ctx, q, propusk.LevelAdmin, id).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {

@@ -10,12 +10,11 @@ import (
 func (s *Store) SetPasswordHash(ctx context.Context, id int64, old, hash string, at time.Time) error {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
-	tag, err := s.pool.Exec(ctx, `UPDATE users SET password_hash = $1, updated_at = $2 WHERE id = $3 AND password_hash = $4`,
-		hash, at, id, old)
+	n, err := s.setHash(ctx, s.pool, id, hash, at, &old)
 	if err != nil {
 		return wrap("set password hash", err)
 	}
-	if tag.RowsAffected() == 0 {
+	if n == 0 {
 		return notFound("set password hash")
 	}
 	return nil

@@ -21,6 +21,12 @@
 // pool_min_conns, pool_max_conn_lifetime, pool_max_conn_idle_time,
 // pool_health_check_period); without pool_max_conns the pool holds up to
 // 20 connections. connect_timeout defaults to Timeout.
+//
+// # Laravel
+//
+// OpenLaravel opens the database of a Laravel application instead: users
+// live in the app's users table, tokens in its personal_access_tokens, and
+// propusk's own tables are prefixed "propusk_" (see laravel.go).
 package postgres
 
 import (
@@ -37,6 +43,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/rename"
 )
 
 //go:embed migrations/*.sql
@@ -70,8 +77,13 @@ type Store struct {
 	// AddKeys and DeleteKeys.
 	Now func() time.Time // time.Now
 
-	pool   *pgxpool.Pool
+	pool   *pool
 	listen *pgx.ConnConfig // of Wait's connection
+
+	// loc is the zone of the wall-clock times Laravel writes (users' and
+	// personal_access_tokens' timestamps): UTC, or the app's in Laravel mode.
+	loc *time.Location
+	lv  *laravel // nil outside Laravel mode
 
 	// waiting is a one-slot semaphore that owns listener; a channel rather
 	// than a mutex so that a queued Wait still honours its context.
@@ -90,10 +102,22 @@ var (
 // Open connects to the database at dsn (a postgres:// URL or key=value
 // string) and checks that it answers. Call Migrate before using the Store.
 func Open(ctx context.Context, dsn string) (*Store, error) {
+	return open(ctx, dsn, nil)
+}
+
+// open is Open, in Laravel mode when lv is set.
+func open(ctx context.Context, dsn string, lv *laravel) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgconn's error redacts the password, best effort.
 		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	var r *rename.Renamer
+	if lv != nil {
+		r = lv.renamer()
+		// Marks every connection of propusk's: the triggers record feed
+		// entries only for the app's writes (see triggers.sql).
+		cfg.ConnConfig.RuntimeParams[originSetting] = originPropusk
 	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns
@@ -101,7 +125,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = DefaultTimeout
 	}
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	pgxPool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: open: %w", err)
 	}
@@ -109,15 +133,20 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 	s := &Store{
 		Timeout: DefaultTimeout,
 		Now:     time.Now,
-		pool:    pool,
+		pool:    &pool{pgxPool, r},
 		listen:  cfg.ConnConfig.Copy(),
+		loc:     time.UTC,
+		lv:      lv,
 		waiting: make(chan struct{}, 1),
 		closing: closing,
 		close:   cancel,
 	}
+	if lv != nil {
+		s.loc = lv.Location
+	}
 	ctx, done := s.bound(ctx)
 	defer done()
-	if err := pool.Ping(ctx); err != nil {
+	if err := pgxPool.Ping(ctx); err != nil {
 		s.Close()
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "3D000" { // invalid_catalog_name
@@ -155,6 +184,9 @@ func (s *Store) Close() error {
 // whether its migration was applied meanwhile. It runs under ctx alone, not
 // Timeout, since a migration may take long.
 func (s *Store) Migrate(ctx context.Context) error {
+	if s.lv != nil {
+		return s.migrateLaravel(ctx)
+	}
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)

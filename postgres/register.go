@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -16,21 +17,21 @@ func (s *Store) Register(ctx context.Context, r *propusk.Registration) error {
 	r.Session.Prepare(now)
 	r.Token.Prepare(now)
 	return s.write(ctx, "register", func(ctx context.Context, tx pgx.Tx) error {
-		if err := insertUser(ctx, tx, r.User); err != nil {
+		if err := s.insertUser(ctx, tx, r.User); err != nil {
 			return err
 		}
 		r.Session.UserID, r.Token.TokenableID = r.User.ID, r.User.ID
 		if err := insertSession(ctx, tx, r.Session); err != nil {
 			return err
 		}
-		if err := insertToken(ctx, tx, r.Token); err != nil {
+		if err := insertToken(ctx, tx, r.Token, s.pat()); err != nil {
 			return err
 		}
 		sealed, err := r.SealAPIToken(r.User.ID)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE users SET api_token = $1 WHERE id = $2`, sealed, r.User.ID); err != nil {
+		if _, err := s.setAPIToken(ctx, tx, r.User.ID, sealed, time.Time{}); err != nil {
 			return err
 		}
 		r.User.APIToken = sealed

@@ -135,7 +135,7 @@ func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Tim
 		row = s.pool.QueryRow(ctx, rotateForkSQL, sp.Session, sp.Fork, sp.Generation, now, now.Add(ttl), c.UserAgent, c.IP)
 	}
 	var chain propusk.Chain
-	sess, user, err := scanSessionUser(row)
+	sess, user, err := scanSessionUser(row, s.loc)
 	switch {
 	case err == nil:
 		chain.Swapped = true
@@ -181,7 +181,7 @@ func (s *Store) readChain(ctx context.Context, sp propusk.Spend) (propusk.Chain,
 		forkRotated    *time.Time
 		c              propusk.Chain
 		sdest, sfinish = sessionDest(&sv)
-		udest, ufinish = userDest(&uv)
+		udest, ufinish = userDest(&uv, s.loc)
 	)
 	err := s.pool.QueryRow(ctx, judgeSQL, sp.Session, sp.Fork).Scan(append(append(sdest, udest...), &forkGen, &forkRotated, &c.Forks)...)
 	switch {
@@ -271,13 +271,13 @@ func scanSession(row pgx.Row) (*propusk.Session, error) {
 	return &sess, nil
 }
 
-func scanSessionUser(row pgx.Row) (*propusk.Session, *propusk.User, error) {
+func scanSessionUser(row pgx.Row, loc *time.Location) (*propusk.Session, *propusk.User, error) {
 	var (
 		sess propusk.Session
 		u    propusk.User
 	)
 	sdest, sfinish := sessionDest(&sess)
-	udest, ufinish := userDest(&u)
+	udest, ufinish := userDest(&u, loc)
 	if err := row.Scan(append(sdest, udest...)...); err != nil {
 		return nil, nil, err
 	}

@@ -3,8 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"fmt"
 	"strconv"
 	"time"
 
@@ -17,22 +15,27 @@ func (s *Store) Users(ctx context.Context, q propusk.UserQuery) ([]*propusk.User
 	if q.Limit <= 0 {
 		q.Limit = 100
 	}
-	rows, err := s.ro.QueryContext(ctx, `SELECT `+userColumns+` FROM users
+	return s.queryUsers(ctx, "users", `SELECT `+userColumns+` FROM users
 		WHERE id > ? AND (? = '' OR instr(lower(login), lower(?)) > 0) ORDER BY id LIMIT ?`,
 		q.After, q.Login, q.Login, q.Limit)
+}
+
+// queryUsers returns the users a query of userColumns selects.
+func (s *Store) queryUsers(ctx context.Context, op, query string, args ...any) ([]*propusk.User, error) {
+	rows, err := s.ro.QueryContext(ctx, query, args...)
 	if err != nil {
-		return nil, wrap("users", err)
+		return nil, wrap(op, err)
 	}
 	defer rows.Close()
 	var us []*propusk.User
 	for rows.Next() {
-		u, err := scanUser(rows)
+		u, err := scanUser(rows, s.loc)
 		if err != nil {
-			return nil, wrap("users", err)
+			return nil, wrap(op, err)
 		}
 		us = append(us, u)
 	}
-	return us, wrap("users", rows.Err())
+	return us, wrap(op, rows.Err())
 }
 
 // UpdateUser applies ch to user id; see propusk.UserAdminStore.
@@ -41,7 +44,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 	var u *propusk.User
 	err := s.write(ctx, "update user", func(tx *sql.Tx) error {
 		var err error
-		if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id)); err != nil {
+		if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id), s.loc); err != nil {
 			return err
 		}
 		wasAdmin := u.Level >= propusk.LevelAdmin && !u.Disabled()
@@ -59,17 +62,11 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 			u.DisabledAt = time.Time{}
 		}
 		if wasAdmin && (u.Level < propusk.LevelAdmin || u.Disabled()) {
-			if err := lastAdmin(ctx, tx, id); err != nil {
+			if err := s.lastAdmin(ctx, tx, id); err != nil {
 				return err
 			}
 		}
-		boards, err := json.Marshal(u.Boards)
-		if err != nil {
-			return fmt.Errorf("boards: %w", err)
-		}
-		u.UpdatedAt = now
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET level = ?, boards = ?, disabled_at = ?, updated_at = ? WHERE id = ?`,
-			u.Level, string(boards), nullMillis(u.DisabledAt), millis(now), id); err != nil {
+		if err := s.setAdminFields(ctx, tx, u, now); err != nil {
 			return err
 		}
 		if disabling {
@@ -95,12 +92,12 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.Time) error {
 	now = propusk.TruncMillis(now)
 	return s.write(ctx, "delete user", func(tx *sql.Tx) error {
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id))
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id), s.loc)
 		if err != nil {
 			return err
 		}
 		if u.Level >= propusk.LevelAdmin && !u.Disabled() {
-			if err := lastAdmin(ctx, tx, id); err != nil {
+			if err := s.lastAdmin(ctx, tx, id); err != nil {
 				return err
 			}
 		}
@@ -113,7 +110,7 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.T
 		if _, err := tx.ExecContext(ctx, `DELETE FROM personal_access_tokens WHERE tokenable_type = ? AND tokenable_id = ?`, typ, id); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM users WHERE id = ?`, id); err != nil {
+		if err := s.deleteUserRow(ctx, tx, id); err != nil {
 			return err
 		}
 		return appendEvent(ctx, tx, propusk.EventUser, strconv.FormatInt(id, 10), now)
@@ -124,11 +121,7 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.T
 func (s *Store) SetPassword(ctx context.Context, id int64, hash, keep string, now time.Time) error {
 	now = propusk.TruncMillis(now)
 	return s.write(ctx, "set password", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, hash, millis(now), id)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
+		if n, err := s.setHash(ctx, tx, id, hash, now, nil); err != nil {
 			return err
 		} else if n == 0 {
 			return notFound("set password")
@@ -211,11 +204,17 @@ func staleTokens(ctx context.Context, tx *sql.Tx, typ string, userID int64, now 
 }
 
 // lastAdmin refuses a change that leaves no enabled administrator but user id.
-// The write connection serialises transactions, so the count holds until commit.
-func lastAdmin(ctx context.Context, tx *sql.Tx, id int64) error {
+// The write connection serialises transactions, so the count holds until
+// commit. In Laravel mode the levels are in propusk_users, whose index of
+// administrators it reads, not the app's whole table.
+func (s *Store) lastAdmin(ctx context.Context, tx *sql.Tx, id int64) error {
+	q := `SELECT count(*) FROM users WHERE level >= ? AND disabled_at IS NULL AND id <> ?`
+	if s.lv != nil {
+		q = `SELECT count(*) FROM propusk_users p JOIN "users" u ON u.id = p.user_id
+			WHERE p.level >= ? AND p.disabled_at IS NULL AND p.user_id <> ?`
+	}
 	var n int
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE level >= ? AND disabled_at IS NULL AND id <> ?`,
-		propusk.LevelAdmin, id).Scan(&n); err != nil {
+	if err := tx.QueryRowContext(ctx, q, propusk.LevelAdmin, id).Scan(&n); err != nil {
 		return err
 	}
 	if n == 0 {

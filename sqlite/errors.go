@@ -71,7 +71,7 @@ func notFound(op string) error {
 // instead, and only once it has failed.
 func noSchema(ctx context.Context, tx *sql.Tx, err error) error {
 	var n int
-	if tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).Scan(&n) == nil && n == 0 {
+	if tx.QueryRowContext(ctx, `SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN ('meta', 'propusk_meta')`).Scan(&n) == nil && n == 0 {
 		return fmt.Errorf("%w: %w", &propusk.Error{Code: propusk.EUNAVAILABLE, Message: propusk.NoSchemaMessage}, err)
 	}
 	return err

@@ -10,12 +10,11 @@ import (
 // old. ENOTFOUND when no user has id and old.
 func (s *Store) SetPasswordHash(ctx context.Context, id int64, old, hash string, at time.Time) error {
 	return s.write(ctx, "set password hash", func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ? AND password_hash = ?`,
-			hash, millis(at), id, old)
+		n, err := s.setHash(ctx, tx, id, hash, at, &old)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
+		if n == 0 {
 			return sql.ErrNoRows
 		}
 		return nil

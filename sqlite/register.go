@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/propusk/propusk"
 )
@@ -15,21 +16,21 @@ func (s *Store) Register(ctx context.Context, r *propusk.Registration) error {
 	r.Session.Prepare(now)
 	r.Token.Prepare(now)
 	return s.write(ctx, "register", func(tx *sql.Tx) error {
-		if err := insertUser(ctx, tx, r.User); err != nil {
+		if err := s.insertUser(ctx, tx, r.User); err != nil {
 			return err
 		}
 		r.Session.UserID, r.Token.TokenableID = r.User.ID, r.User.ID
 		if err := insertSession(ctx, tx, r.Session); err != nil {
 			return err
 		}
-		if err := insertToken(ctx, tx, r.Token); err != nil {
+		if err := insertToken(ctx, tx, r.Token, s.pat()); err != nil {
 			return err
 		}
 		sealed, err := r.SealAPIToken(r.User.ID)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE users SET api_token = ? WHERE id = ?`, sealed, r.User.ID); err != nil {
+		if _, err := s.setAPIToken(ctx, tx, r.User.ID, sealed, time.Time{}); err != nil {
 			return err
 		}
 		r.User.APIToken = sealed

@@ -98,7 +98,7 @@ func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Tim
 			}
 		}
 		if v.Outcome() == propusk.RenewRotated || v.Outcome() == propusk.RenewGrace {
-			if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, sess.UserID)); err != nil {
+			if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, sess.UserID), s.loc); err != nil {
 				return err
 			}
 		}

@@ -21,6 +21,10 @@
 // TEXT 'YYYY-MM-DD HH:MM:SS' in UTC, abilities as JSON text), so the table can
 // be shared with a Laravel app. The other tables are propusk's own and keep
 // times as unix milliseconds.
+//
+// OpenLaravel opens the database of a Laravel application instead: users
+// live in the app's users table, tokens in its personal_access_tokens, and
+// propusk's own tables are prefixed "propusk_" (see laravel.go).
 package sqlite
 
 import (
@@ -52,6 +56,11 @@ type Store struct {
 	db   *sql.DB // one connection: every write, and Migrate
 	ro   *sql.DB // read-only connections
 	path string
+
+	// loc is the zone of the wall-clock times Laravel writes (users' and
+	// personal_access_tokens' timestamps): UTC, or the app's in Laravel mode.
+	loc *time.Location
+	lv  *laravel // nil outside Laravel mode
 }
 
 var _ propusk.Store = (*Store)(nil)
@@ -73,11 +82,19 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err := create(path); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	db, err := openWriter(ctx, path)
+	return open(ctx, path, openDB)
+}
+
+// openDB opens a pool of connections to dsn.
+func openDB(dsn string) (*sql.DB, error) { return sql.Open("sqlite", dsn) }
+
+// open opens the write and read pools on path with openDB.
+func open(ctx context.Context, path string, openDB func(dsn string) (*sql.DB, error)) (*Store, error) {
+	db, err := openWriter(ctx, path, openDB)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	ro, err := sql.Open("sqlite", path+"?"+readParams)
+	ro, err := openDB(path + "?" + readParams)
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -90,7 +107,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		ro.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{Now: time.Now, db: db, ro: ro, path: path}, nil
+	return &Store{Now: time.Now, db: db, ro: ro, path: path, loc: time.UTC}, nil
 }
 
 // openWriter opens the one write connection. It connects first: it creates
@@ -98,9 +115,9 @@ func Open(ctx context.Context, path string) (*Store, error) {
 // not do. Switching the journal mode takes an exclusive lock for which
 // SQLite does not wait (busy_timeout does not apply), so processes starting
 // together on a new file retry it for a while.
-func openWriter(ctx context.Context, path string) (*sql.DB, error) {
+func openWriter(ctx context.Context, path string, openDB func(dsn string) (*sql.DB, error)) (*sql.DB, error) {
 	for attempt := 0; ; attempt++ {
-		db, err := sql.Open("sqlite", path+"?"+writeParams)
+		db, err := openDB(path + "?" + writeParams)
 		if err != nil {
 			return nil, err
 		}
@@ -135,6 +152,9 @@ func (s *Store) Close() error {
 // it at once: each transaction holds SQLite's write lock from its start, and
 // re-checks whether its migration was applied meanwhile.
 func (s *Store) Migrate(ctx context.Context) error {
+	if s.lv != nil {
+		return s.migrateLaravel(ctx)
+	}
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name TEXT PRIMARY KEY,
 		applied_at INTEGER NOT NULL
@@ -187,11 +207,19 @@ func (s *Store) write(ctx context.Context, op string, fn func(tx *sql.Tx) error)
 	if err != nil {
 		return wrap(op, err)
 	}
+	if err := s.origin(ctx, tx, true); err != nil {
+		tx.Rollback()
+		return wrap(op, err)
+	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
 		return wrap(op, err)
 	}
 	if err := s.writeAudit(ctx, tx); err != nil {
+		tx.Rollback()
+		return wrap(op, err)
+	}
+	if err := s.origin(ctx, tx, false); err != nil {
 		tx.Rollback()
 		return wrap(op, err)
 	}

@@ -14,6 +14,24 @@ import (
 
 const tokenColumns = `id, tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at`
 
+// patTable is how the store reads and writes personal_access_tokens: the
+// zone of its wall-clock times, and whether it lacks expires_at (Sanctum 2).
+type patTable struct {
+	loc      *time.Location
+	noExpiry bool
+}
+
+// pat returns the store's patTable.
+func (s *Store) pat() patTable { return patTable{s.loc, s.lv != nil && !s.lv.expires} }
+
+// columns is tokenColumns as this table can give them.
+func (p patTable) columns() string {
+	if p.noExpiry {
+		return `id, tokenable_type, tokenable_id, name, token, abilities, last_used_at, NULL AS expires_at, created_at, updated_at`
+	}
+	return tokenColumns
+}
+
 // CreateToken inserts t and sets its ID. Times are stored as Laravel does,
 // to the second: t's times are truncated to match. A zero CreatedAt becomes
 // Now, a zero UpdatedAt CreatedAt, nil Abilities ["*"]. ECONFLICT if the hash
@@ -21,26 +39,45 @@ const tokenColumns = `id, tokenable_type, tokenable_id, name, token, abilities, 
 func (s *Store) CreateToken(ctx context.Context, t *propusk.PersonalAccessToken) error {
 	t.Prepare(s.now())
 	return s.write(ctx, "create token", func(tx *sql.Tx) error {
-		return insertToken(ctx, tx, t)
+		return insertToken(ctx, tx, t, s.pat())
 	})
 }
 
-func insertToken(ctx context.Context, tx *sql.Tx, t *propusk.PersonalAccessToken) error {
+// insertToken inserts t into p inside tx and sets t.ID. EINVALID when t
+// expires and p has no expires_at: the expiry would be dropped.
+func insertToken(ctx context.Context, tx *sql.Tx, t *propusk.PersonalAccessToken, p patTable) error {
 	abilities, err := json.Marshal(t.Abilities)
 	if err != nil {
 		return err
 	}
+	// An id of 0 is NULL, which AUTOINCREMENT replaces; an import gives its own.
+	if p.noExpiry {
+		if !t.ExpiresAt.IsZero() {
+			return errNoExpiry
+		}
+		return tx.QueryRowContext(ctx, `INSERT INTO personal_access_tokens
+			(id, tokenable_type, tokenable_id, name, token, abilities, last_used_at, created_at, updated_at)
+			VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			t.ID, t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
+			laravelTime(t.LastUsedAt, p.loc), laravelTime(t.CreatedAt, p.loc), laravelTime(t.UpdatedAt, p.loc),
+		).Scan(&t.ID)
+	}
 	return tx.QueryRowContext(ctx, `INSERT INTO personal_access_tokens
-		(tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
-		laravelTime(t.LastUsedAt), laravelTime(t.ExpiresAt), laravelTime(t.CreatedAt), laravelTime(t.UpdatedAt),
+		(id, tokenable_type, tokenable_id, name, token, abilities, last_used_at, expires_at, created_at, updated_at)
+		VALUES (NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		t.ID, t.TokenableType, t.TokenableID, t.Name, t.Hash, string(abilities),
+		laravelTime(t.LastUsedAt, p.loc), laravelTime(t.ExpiresAt, p.loc), laravelTime(t.CreatedAt, p.loc), laravelTime(t.UpdatedAt, p.loc),
 	).Scan(&t.ID)
 }
 
+// errNoExpiry refuses a token with an expiry on a Sanctum 2 table, which
+// has no column to keep it.
+var errNoExpiry = propusk.Errorf(propusk.EINVALID, "this personal_access_tokens table has no expires_at column (Laravel Sanctum 2): a token cannot expire")
+
 // Token returns the token with this id, or ENOTFOUND.
 func (s *Store) Token(ctx context.Context, id int64) (*propusk.PersonalAccessToken, error) {
-	t, err := scanToken(s.ro.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM personal_access_tokens WHERE id = ?`, id))
+	p := s.pat()
+	t, err := scanToken(s.ro.QueryRowContext(ctx, `SELECT `+p.columns()+` FROM personal_access_tokens WHERE id = ?`, id), p)
 	if err != nil {
 		return nil, wrap("token", err)
 	}
@@ -49,7 +86,8 @@ func (s *Store) Token(ctx context.Context, id int64) (*propusk.PersonalAccessTok
 
 // TokenByHash returns the token with this hex SHA-256, or ENOTFOUND.
 func (s *Store) TokenByHash(ctx context.Context, hash string) (*propusk.PersonalAccessToken, error) {
-	t, err := scanToken(s.ro.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM personal_access_tokens WHERE token = ?`, hash))
+	p := s.pat()
+	t, err := scanToken(s.ro.QueryRowContext(ctx, `SELECT `+p.columns()+` FROM personal_access_tokens WHERE token = ?`, hash), p)
 	if err != nil {
 		return nil, wrap("token by hash", err)
 	}
@@ -59,7 +97,8 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (*propusk.Personal
 // UserTokens returns the tokens of the user (tokenable_type typ), in the
 // order they were created.
 func (s *Store) UserTokens(ctx context.Context, typ string, userID int64) ([]*propusk.PersonalAccessToken, error) {
-	rows, err := s.ro.QueryContext(ctx, `SELECT `+tokenColumns+` FROM personal_access_tokens
+	p := s.pat()
+	rows, err := s.ro.QueryContext(ctx, `SELECT `+p.columns()+` FROM personal_access_tokens
 		WHERE tokenable_type = ? AND tokenable_id = ? ORDER BY id`, typ, userID)
 	if err != nil {
 		return nil, wrap("user tokens", err)
@@ -67,7 +106,7 @@ func (s *Store) UserTokens(ctx context.Context, typ string, userID int64) ([]*pr
 	defer rows.Close()
 	var list []*propusk.PersonalAccessToken
 	for rows.Next() {
-		t, err := scanToken(rows)
+		t, err := scanToken(rows, p)
 		if err != nil {
 			return nil, wrap("user tokens", err)
 		}
@@ -107,12 +146,7 @@ func (s *Store) ReplaceNamedToken(ctx context.Context, t *propusk.PersonalAccess
 	var deleted []int64
 	err := s.write(ctx, "replace named token", func(tx *sql.Tx) error {
 		deleted = nil
-		res, err := tx.ExecContext(ctx, `UPDATE users SET api_token = ?, updated_at = ? WHERE id = ?`,
-			nullString(sealed), millis(t.CreatedAt), t.TokenableID)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
+		if n, err := s.setAPIToken(ctx, tx, t.TokenableID, sealed, t.CreatedAt); err != nil {
 			return err
 		} else if n == 0 {
 			return notFound("replace named token")
@@ -141,7 +175,7 @@ func (s *Store) ReplaceNamedToken(ctx context.Context, t *propusk.PersonalAccess
 				return err
 			}
 		}
-		return insertToken(ctx, tx, t)
+		return insertToken(ctx, tx, t, s.pat())
 	})
 	if err != nil {
 		return nil, err
@@ -168,7 +202,7 @@ func (s *Store) TouchTokens(ctx context.Context, used map[int64]time.Time) error
 		}
 		defer stmt.Close()
 		for _, id := range ids {
-			if _, err := stmt.ExecContext(ctx, laravelTime(used[id]), id); err != nil {
+			if _, err := stmt.ExecContext(ctx, laravelTime(used[id], s.loc), id); err != nil {
 				return err
 			}
 		}
@@ -176,11 +210,13 @@ func (s *Store) TouchTokens(ctx context.Context, used map[int64]time.Time) error
 	})
 }
 
-func scanToken(row scanner) (*propusk.PersonalAccessToken, error) {
+// scanToken reads a row of p's columns: every read of
+// personal_access_tokens goes through it.
+func scanToken(row scanner, p patTable) (*propusk.PersonalAccessToken, error) {
 	var (
 		t                                   propusk.PersonalAccessToken
 		abilities                           sql.NullString
-		lastUsed, expires, created, updated laravelTimeScanner
+		lastUsed, expires, created, updated = laravelTimeScanner{loc: p.loc}, laravelTimeScanner{loc: p.loc}, laravelTimeScanner{loc: p.loc}, laravelTimeScanner{loc: p.loc}
 	)
 	if err := row.Scan(&t.ID, &t.TokenableType, &t.TokenableID, &t.Name, &t.Hash, &abilities,
 		&lastUsed, &expires, &created, &updated); err != nil {
@@ -202,21 +238,28 @@ func scanToken(row scanner) (*propusk.PersonalAccessToken, error) {
 	return &t, nil
 }
 
-// laravelLayout is how Laravel's SQLite grammar writes a timestamp, in UTC.
+// laravelLayout is how Laravel's SQLite grammar writes a timestamp: the
+// wall clock of the app's time zone (UTC outside Laravel mode).
 const laravelLayout = "2006-01-02 15:04:05"
 
-// laravelTime is t as Laravel writes it, or NULL for the zero time.
-func laravelTime(t time.Time) any {
+// laravelTime is t as Laravel writes it in loc, or NULL for the zero time.
+func laravelTime(t time.Time, loc *time.Location) any {
 	if t.IsZero() {
 		return nil
 	}
-	return t.UTC().Format(laravelLayout)
+	return t.In(loc).Format(laravelLayout)
 }
 
-// laravelTimeScanner reads a timestamp of personal_access_tokens as Laravel
-// or another writer may have left it: TEXT in Laravel's layout or in
-// RFC 3339, a time the driver already parsed, or NULL.
-type laravelTimeScanner struct{ t time.Time }
+// laravelTimeScanner reads a timestamp as Laravel or another writer may
+// have left it: TEXT in Laravel's layout, the wall clock in loc, or in
+// RFC 3339; a time the driver already parsed from such TEXT; an integer,
+// unix seconds, or milliseconds when ms is set (users.created_at of
+// propusk's own schema); or NULL, the zero time.
+type laravelTimeScanner struct {
+	t   time.Time
+	loc *time.Location
+	ms  bool
+}
 
 // Scan implements sql.Scanner.
 func (l *laravelTimeScanner) Scan(v any) error {
@@ -224,13 +267,19 @@ func (l *laravelTimeScanner) Scan(v any) error {
 	case nil:
 		l.t = time.Time{}
 	case time.Time:
-		l.t = v.UTC()
+		// The driver reads Laravel's zoneless TEXT as UTC: its wall clock
+		// is the app's.
+		l.t = wallClock(v, l.loc)
 	case string:
 		return l.parse(v)
 	case []byte:
 		return l.parse(string(v))
 	case int64:
-		l.t = time.Unix(v, 0).UTC()
+		if l.ms {
+			l.t = fromMillis(v)
+		} else {
+			l.t = time.Unix(v, 0).UTC()
+		}
 	default:
 		return fmt.Errorf("timestamp: unsupported type %T", v)
 	}
@@ -239,10 +288,26 @@ func (l *laravelTimeScanner) Scan(v any) error {
 
 func (l *laravelTimeScanner) parse(s string) error {
 	for _, layout := range []string{laravelLayout, "2006-01-02 15:04:05.999999999", time.RFC3339Nano, "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.UTC); err == nil {
+		if t, err := time.ParseInLocation(layout, s, l.zone()); err == nil {
 			l.t = t.UTC()
 			return nil
 		}
 	}
 	return fmt.Errorf("timestamp: cannot parse %q", s)
+}
+
+func (l *laravelTimeScanner) zone() *time.Location {
+	if l.loc == nil {
+		return time.UTC
+	}
+	return l.loc
+}
+
+// wallClock is the instant whose wall clock in loc reads as t's in UTC.
+func wallClock(t time.Time, loc *time.Location) time.Time {
+	t = t.UTC()
+	if loc == nil || loc == time.UTC {
+		return t
+	}
+	return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), loc).UTC()
 }

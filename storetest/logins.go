@@ -8,7 +8,7 @@ import (
 
 // testLogins checks that a store keys users by the canonical form of their
 // login: look-alikes find the user and cannot register again.
-func testLogins(t *testing.T, open OpenFunc) {
+func testLogins(t *testing.T, open OpenFunc, o Options) {
 	cases := []struct {
 		name     string
 		login    string   // registered, and kept as typed
@@ -38,6 +38,13 @@ func testLogins(t *testing.T, open OpenFunc) {
 			for _, l := range c.distinct {
 				_, err := s.UserByLogin(ctxOf(t), l)
 				wantCode(t, "by other login "+l, err, propusk.ENOTFOUND)
+				if o.CollatedLogins {
+					err := s.CreateUser(ctxOf(t), &propusk.User{Login: l, PasswordHash: "x", CreatedAt: t0})
+					if err != nil {
+						wantCode(t, "create "+l+" that the collation may hold equal", err, propusk.ECONFLICT)
+					}
+					continue
+				}
 				newUser(t, s, l)
 			}
 		})

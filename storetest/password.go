@@ -9,7 +9,7 @@ import (
 
 // testPasswords: SetPasswordHash replaces a hash only while it is the one
 // the caller read.
-func testPasswords(t *testing.T, open OpenFunc) {
+func testPasswords(t *testing.T, open OpenFunc, o Options) {
 	s := open(t)
 	u := &propusk.User{Login: "laravel-user", PasswordHash: "$2y$10$old", CreatedAt: t0}
 	must(t, "create", s.CreateUser(ctxOf(t), u))
@@ -39,7 +39,7 @@ func testPasswords(t *testing.T, open OpenFunc) {
 			t.Fatalf("%s: hash %q, want %q", c.name, got.PasswordHash, c.want)
 		}
 		if c.code == "" {
-			sameTime(t, c.name+": UpdatedAt", got.UpdatedAt, later)
+			sameTime(t, c.name+": UpdatedAt", got.UpdatedAt, o.userTime(later))
 		}
 	}
 }

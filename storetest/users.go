@@ -8,7 +8,7 @@ import (
 	"github.com/propusk/propusk"
 )
 
-func testUsers(t *testing.T, open OpenFunc) {
+func testUsers(t *testing.T, open OpenFunc, o Options) {
 	t.Run("ok/create", func(t *testing.T) {
 		t.Parallel()
 		s := open(t)
@@ -17,8 +17,8 @@ func testUsers(t *testing.T, open OpenFunc) {
 		if u.ID == 0 {
 			t.Fatal("CreateUser left ID 0")
 		}
-		sameTime(t, "CreatedAt", u.CreatedAt, t0)
-		sameTime(t, "UpdatedAt", u.UpdatedAt, t0)
+		sameTime(t, "CreatedAt", u.CreatedAt, o.userTime(t0))
+		sameTime(t, "UpdatedAt", u.UpdatedAt, o.userTime(t0))
 		got, err := s.UserByID(ctxOf(t), u.ID)
 		must(t, "by id", err)
 		checkUser(t, got, u)

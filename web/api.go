@@ -230,7 +230,7 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p, err := s.svc.Register(r.Context(), in.str("login"), in.str("password"), s.clientOf(r))
+	p, err := s.svc.RegisterNamed(r.Context(), in.str("login"), in.str("password"), in.str("name"), s.clientOf(r))
 	if err != nil {
 		return err
 	}

@@ -128,7 +128,7 @@ var ops = map[string]op{
 		answers: map[string]any{"200": map[string]any{"description": "allowed; identity in X-Propusk-* headers"}, "400": badInput, "401": tokenFail, "403": errAnswer("forbidden or csrf_mismatch"), "503": unavail}},
 	"POST /api/v1/user.register": {path: "/api/v1/user.register", methods: []string{"post"}, tag: "users", security: "none",
 		summary: "Create a user and sign in", params: []any{xrw, redirectQ},
-		body:    fields([]string{"login", "password"}, map[string]any{"login": str("1 to 64 characters of one script"), "password": str("8 characters to 1024 bytes"), "redirect": str("where to send a browser")}),
+		body:    fields([]string{"login", "password"}, map[string]any{"login": str("1 to 64 characters of one script"), "password": str("8 characters to 1024 bytes"), "name": str("Laravel mode: users.name, 1 to 255 characters (default: the login); ignored otherwise"), "redirect": str("where to send a browser")}),
 		answers: map[string]any{"201": jsonAnswer("the user's first pair and api-token", ref("Pair")), "302": browserRed, "400": badInput, "409": errAnswer("login_taken"), "419": csrfFail, "429": tooMany, "503": unavail}},
 	"POST /api/v1/user.login": {path: "/api/v1/user.login", methods: []string{"post"}, tag: "users", security: "none",
 		summary: "Sign in", params: []any{xrw, redirectQ},

@@ -54,6 +54,8 @@ type Main struct {
 	admin                                                                     userAdmin // the user administration commands
 	auditRetention                                                            time.Duration
 	audit                                                                     auditFlags // the audit command's
+	laravel                                                                   laravelFlags
+	transfer                                                                  transferFlags // import laravel's
 
 	metrics         *metrics.Metrics // nil without --metrics-addr
 	metricsListener net.Listener
@@ -85,14 +87,18 @@ const usage = `usage:
   propusk keys rotate --db DSN          add new signing keys; old ones keep verifying
   propusk audit --db DSN [--user ID] [--kind K] [--since T] [--until T] [--limit N] [--cursor ID]
                                         print audit log entries, newest first, as JSON lines
+  propusk import laravel --from DSN --db DSN [--dry-run] [--laravel-* flags]
+                                        copy a Laravel app's users and tokens into propusk's database
   propusk version                       print the version and the VCS revision
+Every command that opens --db takes --laravel (with the --laravel-* flags)
+to work on a Laravel app's database beside the app, in Laravel mode.
 "propusk COMMAND --help" lists a command's flags. Every flag can also be set
 as PROPUSK_<NAME> (for example PROPUSK_DB, PROPUSK_ACCESS_TTL).
 `
 
 // commands are the commands ParseFlags knows; the two-word ones are
 // "user add" and "keys rotate".
-var commands = append([]string{"serve", "migrate", "user add", "keys rotate", "audit"}, adminCommands...)
+var commands = append([]string{"serve", "migrate", "user add", "keys rotate", "audit", "import laravel"}, adminCommands...)
 
 // otherVariables are the PROPUSK_* variables read that are not flags: the
 // master key, and those of the tests.
@@ -114,7 +120,7 @@ func (m *Main) ParseFlags(args []string) error {
 	case "version", "--version", "-version":
 		m.cmd = "version"
 		return nil
-	case "user", "keys":
+	case "user", "keys", "import":
 		if len(args) == 0 {
 			return fmt.Errorf("%s: no subcommand\n%s", m.cmd, usage)
 		}
@@ -180,6 +186,7 @@ func (m *Main) flagSet(cmd string) *flag.FlagSet {
 	fs.StringVar(&m.db, "db", "sqlite:propusk.db", "database: sqlite:PATH, postgres://… or mysql://user:pass@host:3306/dbname")
 	fs.StringVar(&m.masterKeyFile, "master-key-file", "", "file of the master key (default: beside an SQLite database, else propusk.master.key); PROPUSK_MASTER_KEY overrides it")
 	fs.StringVar(&m.logFormat, "log-format", "text", "text or json")
+	m.laravel.declare(fs, cmd != "import laravel")
 	switch cmd {
 	case "serve":
 		fs.StringVar(&m.addr, "addr", "127.0.0.1:8080", "address to listen on")
@@ -206,6 +213,8 @@ func (m *Main) flagSet(cmd string) *flag.FlagSet {
 	case "audit":
 		m.audit.declare(fs)
 	case "migrate", "keys rotate":
+	case "import laravel":
+		m.transfer.declare(fs)
 	case "user add":
 		fs.StringVar(&m.login, "login", "", "login of the new user")
 		fs.IntVar(&m.level, "level", propusk.LevelUser, "level: 10 user, 30 administrator")
@@ -226,6 +235,9 @@ func (m *Main) validate() error {
 	case "text", "json":
 	default:
 		return fmt.Errorf("--log-format must be text or json, not %q", m.logFormat)
+	}
+	if err := m.laravel.parse(m.cmd == "import laravel"); err != nil {
+		return err
 	}
 	switch m.cmd {
 	case "serve":
@@ -253,6 +265,8 @@ func (m *Main) validate() error {
 		if err := m.audit.parse(); err != nil {
 			return err
 		}
+	case "import laravel":
+		return m.transfer.validate()
 	case "user add":
 		if m.level < propusk.LevelAnonymous+1 || m.level > propusk.LevelAdmin {
 			return fmt.Errorf("--level must be from %d to %d, e.g. %d (user) or %d (administrator), not %d",
@@ -357,7 +371,10 @@ func (m *Main) Run(ctx context.Context) (err error) {
 			return err
 		}
 	}
-	if m.store, err = openStore(ctx, m.db); err != nil {
+	if m.cmd == "import laravel" {
+		return m.importLaravel(ctx)
+	}
+	if m.store, err = openStoreMode(ctx, m.db, m.laravel.settings); err != nil {
 		return err
 	}
 	if err := migrate(ctx, m.store); err != nil {
@@ -394,6 +411,7 @@ func (m *Main) Run(ctx context.Context) (err error) {
 		RegisterLimit:  auth.RegisterLimitConfig{PerIP: m.registerLimit},
 		MinFailedLogin: m.minFailedLogin,
 		AuditRetention: m.auditRetention,
+		Laravel:        m.laravel.settings,
 	}
 	if _, ok := m.store.(*mysql.Store); ok {
 		cfg.PollInterval = mysql.PollInterval // no push: poll the feed well within the promised second
@@ -564,14 +582,25 @@ func migrate(ctx context.Context, s propusk.Store) error {
 	return nil
 }
 
-// openStore opens the database a DSN names: sqlite:PATH (or a bare path)
-// postgres://… or mysql://….
+// openStore opens the database a DSN names in propusk's own schema.
 func openStore(ctx context.Context, dsn string) (propusk.Store, error) {
+	return openStoreMode(ctx, dsn, nil)
+}
+
+// openStoreMode opens the database a DSN names: sqlite:PATH (or a bare
+// path) postgres://… or mysql://…, in Laravel mode when l is not nil.
+func openStoreMode(ctx context.Context, dsn string, l *propusk.Laravel) (propusk.Store, error) {
 	// Each case checks its own error: returning a nil *Store inside the
 	// interface would make the caller's nil check pass and Close panic.
 	switch path, isSQLite := strings.CutPrefix(dsn, "sqlite:"); {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
-		s, err := postgres.Open(ctx, dsn)
+		var s *postgres.Store
+		var err error
+		if l != nil {
+			s, err = postgres.OpenLaravel(ctx, dsn, *l)
+		} else {
+			s, err = postgres.Open(ctx, dsn)
+		}
 		if propusk.ErrorCode(err) == propusk.EUNAVAILABLE {
 			return nil, fmt.Errorf("cannot reach the PostgreSQL server of --db %s: is it running, and are the host and port right? (%w)", redactDSN(dsn), err)
 		}
@@ -580,7 +609,13 @@ func openStore(ctx context.Context, dsn string) (propusk.Store, error) {
 		}
 		return s, nil
 	case strings.HasPrefix(dsn, "mysql://"):
-		s, err := mysql.Open(ctx, dsn)
+		var s *mysql.Store
+		var err error
+		if l != nil {
+			s, err = mysql.OpenLaravel(ctx, dsn, *l)
+		} else {
+			s, err = mysql.Open(ctx, dsn)
+		}
 		if propusk.ErrorCode(err) == propusk.EUNAVAILABLE {
 			return nil, fmt.Errorf("cannot reach the MySQL/MariaDB server of --db %s: is it running, and are the host and port right? (%w)", redactDSN(dsn), err)
 		}
@@ -589,7 +624,13 @@ func openStore(ctx context.Context, dsn string) (propusk.Store, error) {
 		}
 		return s, nil
 	case isSQLite && path != "", !isSQLite && dsn != "" && !strings.Contains(dsn, "://"):
-		s, err := sqlite.Open(ctx, path)
+		var s *sqlite.Store
+		var err error
+		if l != nil {
+			s, err = sqlite.OpenLaravel(ctx, path, *l)
+		} else {
+			s, err = sqlite.Open(ctx, path)
+		}
 		switch dir := filepath.Dir(path); {
 		case errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("the directory %s does not exist: create it (mkdir -p %s) or choose another with --db sqlite:PATH (%w)", dir, dir, err)

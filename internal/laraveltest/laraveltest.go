@@ -55,11 +55,16 @@ func dir() string {
 	return filepath.Dir(file)
 }
 
-// FixtureDir returns ../shared/fixtures/laravel relative to the module
-// root, where CI clones shared/ beside the repository, or skips t.
+// FixtureDir returns $PROPUSK_LARAVEL_FIXTURES, or else
+// ../shared/fixtures/laravel relative to the module root, where CI clones
+// shared/ beside the repository (a git worktree elsewhere sets the
+// variable), or skips t.
 func FixtureDir(t testing.TB) string {
 	t.Helper()
-	d := filepath.Join(dir(), "..", "..", "..", "shared", "fixtures", "laravel")
+	d := os.Getenv("PROPUSK_LARAVEL_FIXTURES")
+	if d == "" {
+		d = filepath.Join(dir(), "..", "..", "..", "shared", "fixtures", "laravel")
+	}
 	if _, err := os.Stat(filepath.Join(d, "manifest.json")); err != nil {
 		missing.Skip(t, "the Laravel fixtures are not at "+d+" (clone shared/ beside the repository)")
 	}
@@ -92,6 +97,8 @@ type User struct {
 	HashKind string `json:"hash_kind"`
 	Name     string `json:"name"`
 	Note     string `json:"note"`
+	// CreatedAtLocal is users.created_at as stored: the app's wall clock.
+	CreatedAtLocal *string `json:"created_at_local"`
 }
 
 // Token is a token Sanctum created, with its plaintext and state.
@@ -104,6 +111,8 @@ type Token struct {
 	State       string   `json:"state"` // valid, expired, deleted or replaced
 	SHA256      string   `json:"sha256"`
 	ExpiresAt   *string  `json:"expires_at_utc"`
+	// LastUsedAtLocal is last_used_at as stored: the app's wall clock.
+	LastUsedAtLocal *string `json:"last_used_at_local"`
 }
 
 // Load reads the manifest, or skips t when the fixtures are missing.

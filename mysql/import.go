@@ -1,0 +1,160 @@
+package mysql
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"strconv"
+
+	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/logins"
+)
+
+var (
+	_ propusk.ImportStore = (*Store)(nil)
+	_ propusk.TokenLister = (*Store)(nil)
+)
+
+// UsersForImport implements propusk.ImportStore.
+func (s *Store) UsersForImport(ctx context.Context, ids []int64, keys []string) ([]*propusk.User, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	args := append(idArgs(ids), anys(keys)...)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+userColumns+` FROM users u
+		WHERE u.id IN (`+inList(len(ids))+`) OR u.login_key IN (`+inList(len(keys))+`)`, args...)
+	if err != nil {
+		return nil, wrap("users for import", err)
+	}
+	defer rows.Close()
+	var us []*propusk.User
+	for rows.Next() {
+		u, err := scanUser(rows, s.loc)
+		if err != nil {
+			return nil, wrap("users for import", err)
+		}
+		us = append(us, u)
+	}
+	return us, wrap("users for import", rows.Err())
+}
+
+// TokensForImport implements propusk.ImportStore.
+func (s *Store) TokensForImport(ctx context.Context, ids []int64, hashes []string) ([]*propusk.PersonalAccessToken, error) {
+	return s.tokens(ctx, "tokens for import", `SELECT `+s.pat().columns()+` FROM personal_access_tokens
+		WHERE id IN (`+inList(len(ids))+`) OR token IN (`+inList(len(hashes))+`)`, append(idArgs(ids), anys(hashes)...)...)
+}
+
+// TokensAfter implements propusk.TokenLister.
+func (s *Store) TokensAfter(ctx context.Context, after int64, limit int) ([]*propusk.PersonalAccessToken, error) {
+	return s.tokens(ctx, "tokens after", `SELECT `+s.pat().columns()+` FROM personal_access_tokens
+		WHERE id > ? ORDER BY id LIMIT ?`, after, limit)
+}
+
+func (s *Store) tokens(ctx context.Context, op, query string, args ...any) ([]*propusk.PersonalAccessToken, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, wrap(op, err)
+	}
+	defer rows.Close()
+	var ts []*propusk.PersonalAccessToken
+	for rows.Next() {
+		t, err := scanToken(rows, s.pat())
+		if err != nil {
+			return nil, wrap(op, err)
+		}
+		ts = append(ts, t)
+	}
+	return ts, wrap(op, rows.Err())
+}
+
+// ImportUsers implements propusk.ImportStore. InnoDB moves the
+// AUTO_INCREMENT counter past every id inserted, so later users never
+// collide.
+func (s *Store) ImportUsers(ctx context.Context, batch []propusk.UserImport) error {
+	now := s.now()
+	return s.write(ctx, "import users", func(ctx context.Context, tx *sql.Tx) error {
+		var updated []string
+		for _, w := range batch {
+			if w.Old == nil {
+				if err := insertUser(ctx, tx, w.New); err != nil {
+					return err
+				}
+				continue
+			}
+			key, err := logins.Canonical(w.New.Login)
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE users SET login = ?, login_key = ?, password_hash = ?, created_at = ?, updated_at = ?
+				WHERE id = ? AND login = ? AND password_hash = ? AND updated_at = ?`,
+				w.New.Login, key, w.New.PasswordHash, ms(w.New.CreatedAt), ms(w.New.UpdatedAt),
+				w.Old.ID, w.Old.Login, w.Old.PasswordHash, ms(w.Old.UpdatedAt))
+			if err := changedOne(res, err, "user", w.Old.ID); err != nil {
+				return err
+			}
+			updated = append(updated, strconv.FormatInt(w.Old.ID, 10))
+		}
+		return appendEvents(ctx, tx, propusk.EventUser, updated, now)
+	})
+}
+
+// ImportTokens implements propusk.ImportStore.
+func (s *Store) ImportTokens(ctx context.Context, batch []propusk.TokenImport) error {
+	now := s.now()
+	return s.write(ctx, "import tokens", func(ctx context.Context, tx *sql.Tx) error {
+		var updated []string
+		for _, w := range batch {
+			if w.Old == nil {
+				if err := insertToken(ctx, tx, w.New, s.pat()); err != nil {
+					return err
+				}
+				continue
+			}
+			abilities, err := json.Marshal(w.New.Abilities)
+			if err != nil {
+				return err
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE personal_access_tokens SET name = ?, abilities = ?, last_used_at = ?, expires_at = ?, created_at = ?, updated_at = ?
+				WHERE id = ? AND token = ? AND tokenable_id = ? AND updated_at <=> ?`,
+				w.New.Name, string(abilities), laravelTime(w.New.LastUsedAt, s.loc), laravelTime(w.New.ExpiresAt, s.loc), laravelTime(w.New.CreatedAt, s.loc), laravelTime(w.New.UpdatedAt, s.loc),
+				w.Old.ID, w.Old.Hash, w.Old.TokenableID, laravelTime(w.Old.UpdatedAt, s.loc))
+			if err := changedOne(res, err, "token", w.Old.ID); err != nil {
+				return err
+			}
+			updated = append(updated, strconv.FormatInt(w.Old.ID, 10))
+		}
+		return appendEvents(ctx, tx, propusk.EventPAT, updated, now)
+	})
+}
+
+// changedOne checks that an import's update found its row as it was read.
+// MySQL counts only rows it changed, but an import updates a row only
+// when something differs.
+func changedOne(res sql.Result, err error, what string, id int64) error {
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return propusk.Errorf(propusk.ECONFLICT, "%s %d changed in the destination during the import: nothing of this batch was written; run the import again", what, id)
+	}
+	return nil
+}
+
+// inList is the placeholders of an IN list of n values; NULL, which
+// matches nothing, for none.
+func inList(n int) string {
+	if n == 0 {
+		return "NULL"
+	}
+	return placeholders(n)
+}
+
+// idArgs are ids as query arguments.
+func idArgs(ids []int64) []any {
+	a := make([]any, len(ids))
+	for i, id := range ids {
+		a[i] = id
+	}
+	return a
+}
