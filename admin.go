@@ -28,6 +28,9 @@ type UserQuery struct {
 // is one transaction, and ends access on every process through the feed:
 // an EventSession for each session it revokes and an EventPAT for each
 // personal access token it deletes or whose cached row it makes stale.
+// UpdateUser, DeleteUser and SetPassword also append one EventUser for the
+// user, so processes drop what they cached of the row; EndUserSessions
+// changes no user row and appends none.
 //
 // The last administrator rule is kept by the store, inside the
 // transaction, so that two administrators demoting each other at once

@@ -96,6 +96,7 @@ func (s *Service) UpdateUser(ctx context.Context, actor *propusk.Principal, id i
 	if err != nil {
 		return nil, fmt.Errorf("auth: update user: %w", err)
 	}
+	s.forgetUser(id)
 	s.catchUp(ctx)
 	return u, nil
 }
@@ -116,6 +117,7 @@ func (s *Service) DeleteUser(ctx context.Context, actor *propusk.Principal, id i
 	if err != nil {
 		return fmt.Errorf("auth: delete user: %w", err)
 	}
+	s.forgetUser(id)
 	s.catchUp(ctx)
 	return nil
 }
@@ -235,6 +237,7 @@ func (s *Service) setPassword(ctx context.Context, id int64, password, keep stri
 	if err != nil {
 		return fmt.Errorf("auth: set password: %w", err)
 	}
+	s.forgetUser(id)
 	s.catchUp(ctx)
 	return nil
 }

@@ -34,6 +34,10 @@ const (
 	DefaultMaxSessionsPerUser = 1000
 )
 
+// DefaultUserCacheSize is how many users Caller keeps in memory by
+// default: a few megabytes, and every user active at once on most sites.
+const DefaultUserCacheSize = 10000
+
 // NoGrace, as Config.RenewGrace, turns the grace period off: 0 there
 // means the default, as every zero in Config does.
 const NoGrace time.Duration = -1
@@ -104,6 +108,14 @@ type Config struct {
 	SafetyPoll    time.Duration // how often to read it anyway when it can; default 5s
 	TouchInterval time.Duration // how often last_used_at is flushed; default 10s
 	PATCacheTTL   time.Duration // how long a verified token row is trusted between feed events; default 1m
+	// UserCacheSize bounds the users kept in memory for Caller (login,
+	// level, boards, disabled; never a password hash), so that user.me
+	// and the like read no database for a repeated caller; default
+	// DefaultUserCacheSize. The least recently used leave first
+	// (approximately: CLOCK). Every change to a user drops its entry on
+	// every process through the revocation feed, so an entry is never
+	// older than a revocation would be; a crash loses nothing but the cache.
+	UserCacheSize int
 
 	Observer Observer // told of token checks, renewals, logins, registrations, hashing; default NopObserver
 
@@ -182,6 +194,9 @@ func (c *Config) fill() error {
 	}
 	if c.PATCacheTTL <= 0 {
 		c.PATCacheTTL = time.Minute
+	}
+	if c.UserCacheSize <= 0 {
+		c.UserCacheSize = DefaultUserCacheSize
 	}
 	if c.Observer == nil {
 		c.Observer = NopObserver{}

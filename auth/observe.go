@@ -57,13 +57,14 @@ func (NopObserver) HashWaited(pool string, wait time.Duration) {}
 
 // Stats is the Service's state at one moment, for gauges.
 type Stats struct {
-	HashingBusy     int       // login password hashes running
-	HashingWaiting  int       // password hashes (logins and registrations) waiting for a slot
-	RegisterBusy    int       // registration password hashes running
-	RevokedSessions int       // sessions in the in-memory revoked set
-	PATCacheEntries int       // personal access tokens cached
-	FeedApplied     int64     // the last revocation feed entry applied
-	FeedSyncedAt    time.Time // when the feed was last read to its end
+	HashingBusy      int       // login password hashes running
+	HashingWaiting   int       // password hashes (logins and registrations) waiting for a slot
+	RegisterBusy     int       // registration password hashes running
+	RevokedSessions  int       // sessions in the in-memory revoked set
+	PATCacheEntries  int       // personal access tokens cached
+	UserCacheEntries int       // users cached for Caller (at most Config.UserCacheSize)
+	FeedApplied      int64     // the last revocation feed entry applied
+	FeedSyncedAt     time.Time // when the feed was last read to its end
 }
 
 // obsState is what the Service keeps for Stats.
@@ -87,6 +88,7 @@ func (s *Service) Stats() Stats {
 		HashingBusy: len(s.hashing), RegisterBusy: len(s.registering),
 		HashingWaiting:  int(s.hashWaiting.Load()),
 		RevokedSessions: revoked, PATCacheEntries: cached, FeedApplied: applied,
+		UserCacheEntries: s.users.len(),
 	}
 	if ns := s.feedSyncedAt.Load(); ns != 0 {
 		st.FeedSyncedAt = time.Unix(0, ns)

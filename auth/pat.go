@@ -105,8 +105,6 @@ func (s *Service) authenticatePAT(ctx context.Context, tok string) (*propusk.Pri
 	return e.principal, nil
 }
 
-var errPATUserDisabled = propusk.Errorf(propusk.ETOKENINVALID, "the token's user is disabled")
-
 func (s *Service) fetchPAT(ctx context.Context, id int64, hash string, now time.Time) (int64, *patEntry, error) {
 	epoch := s.pats.epoch()
 	var t *propusk.PersonalAccessToken
@@ -125,7 +123,10 @@ func (s *Service) fetchPAT(ctx context.Context, id int64, hash string, now time.
 	if t.TokenableType != s.cfg.TokenableType {
 		return 0, nil, errPATUnknown
 	}
-	u, err := s.store.UserByID(ctx, t.TokenableID)
+	// Read afresh, not from the user cache: the feed may have applied this
+	// token's eviction and not yet its user's drop. The read refills the
+	// user cache, so the caller's first user.me reads nothing more.
+	u, _, err := s.readUser(ctx, t.TokenableID)
 	if propusk.ErrorCode(err) == propusk.ENOTFOUND {
 		return 0, nil, errPATUnknown
 	}
@@ -133,7 +134,7 @@ func (s *Service) fetchPAT(ctx context.Context, id int64, hash string, now time.
 		return 0, nil, fmt.Errorf("auth: read token's user: %w", err)
 	}
 	if u.Disabled() {
-		return 0, nil, errPATUserDisabled
+		return 0, nil, errUserDisabled
 	}
 	e := &patEntry{tokenID: strconv.FormatInt(t.ID, 10), userID: u.ID, level: u.Level, boards: u.Boards, abilities: t.Abilities, expiresAt: t.ExpiresAt, fetched: now}
 	if _, err := hex.Decode(e.hash[:], []byte(t.Hash)); err != nil || len(t.Hash) != 64 {

@@ -7,10 +7,11 @@
 // Verifying a caller reads no database. An access token is checked by
 // signature (cached after the first time) and against an in-memory set of
 // revoked sessions. A personal access token is checked against an in-memory
-// cache of its row, filled by one lookup by id on a miss. Both are kept
-// current by the store's revocation feed, which Run follows: a logoff on any
-// process reaches every other within the feed's latency (LISTEN/NOTIFY on
-// PostgreSQL, a short poll on SQLite).
+// cache of its row, filled by one lookup by id on a miss. What handlers
+// show of the caller's user (Caller) comes from a bounded cache of users.
+// All are kept current by the store's revocation feed, which Run follows:
+// a logoff or a change to a user on any process reaches every other within
+// the feed's latency (LISTEN/NOTIFY on PostgreSQL, a short poll on SQLite).
 //
 // # Time and randomness
 //
@@ -44,6 +45,7 @@ type Service struct {
 	coarse  *coarseClock // nil when Config.Now was given
 	revoked *revokedSet
 	pats    *patCache
+	users   *userCache
 	patMiss *patMisses
 	touched *touchLog
 	limiter *limiter
@@ -92,6 +94,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 		coarse:      coarse,
 		revoked:     newRevokedSet(),
 		pats:        newPATCache(1 << 16),
+		users:       newUserCache(cfg.UserCacheSize),
 		patMiss:     newPATMisses(1 << 16),
 		touched:     newTouchLog(),
 		limiter:     newLimiter(cfg.LoginLimit, cfg.RegisterLimit, cfg.Store),
@@ -309,6 +312,8 @@ func (s *Service) SyncFeed(ctx context.Context) error {
 				s.revoked.add(e.Ref, e.At)
 			case propusk.EventPAT:
 				s.pats.evictRef(e.Ref)
+			case propusk.EventUser:
+				s.users.dropRef(e.Ref)
 			case propusk.EventKeys:
 				s.keysStale = true
 			}
@@ -357,6 +362,7 @@ func (s *Service) checkFeedRegression(ctx context.Context) error {
 	}
 	s.keysStale = false
 	s.pats.clear()
+	s.users.clear()
 	s.lastSeq = last
 	s.hub.restart(last)
 	return nil

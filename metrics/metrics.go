@@ -52,6 +52,11 @@ type Metrics struct {
 
 	mu  sync.Mutex
 	svc *auth.Service // for the gauges; nil until Watch
+
+	requestChildren requestCache
+	// checks are tokenChecks' children of the kinds and outcomes auth
+	// reports, made in New and only read after.
+	checks map[[2]string]prometheus.Counter
 }
 
 // Outcomes that are initialised at zero, so that rates and alerts over them
@@ -111,9 +116,10 @@ func New() *Metrics {
 	m.reg.MustRegister(m.requests, m.requestSeconds, m.tokenChecks, m.renewals, m.logins, m.registrations,
 		m.hashWaitSeconds, m.storeSeconds, m.storeErrors, (*gauges)(m),
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.checks = map[[2]string]prometheus.Counter{}
 	for _, k := range checkKinds {
 		for _, o := range checkOutcomes {
-			m.tokenChecks.WithLabelValues(k, o)
+			m.checks[[2]string{k, o}] = m.tokenChecks.WithLabelValues(k, o)
 		}
 	}
 	for _, o := range renewOutcomes {
@@ -152,6 +158,10 @@ func (m *Metrics) Watch(svc *auth.Service) {
 
 // TokenChecked implements auth.Observer.
 func (m *Metrics) TokenChecked(kind, outcome string) {
+	if c, ok := m.checks[[2]string{kind, outcome}]; ok {
+		c.Inc()
+		return
+	}
 	m.tokenChecks.WithLabelValues(kind, outcome).Inc()
 }
 
@@ -179,15 +189,17 @@ func (m *Metrics) Requests(h http.Handler) http.Handler {
 		start := time.Now()
 		sw := &status.Writer{ResponseWriter: w}
 		h.ServeHTTP(sw, r)
-		route := status.Route(r)
-		method := methodLabel(r.Method)
 		if sw.Code == 0 {
 			sw.Code = http.StatusOK
 		}
-		m.requests.WithLabelValues(route, method, strconv.Itoa(sw.Code)).Inc()
-		m.requestSeconds.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+		ch := m.requestChildren.children(m, requestKey{status.Route(r), methodLabel(r.Method), sw.Code})
+		ch.count.Inc()
+		ch.seconds.Observe(time.Since(start).Seconds())
 	})
 }
+
+// statusLabel is the status label of code.
+func statusLabel(code int) string { return strconv.Itoa(code) }
 
 // methodLabel bounds the method label: a client may send any word.
 func methodLabel(method string) string {
@@ -211,6 +223,8 @@ var (
 		"Sessions in the in-memory revoked set (revoked within the access token lifetime).", nil, nil)
 	descPATCache = prometheus.NewDesc("propusk_api_token_cache_entries",
 		"Personal access tokens in the cache.", nil, nil)
+	descUserCache = prometheus.NewDesc("propusk_user_cache_entries",
+		"Users cached for the handlers that show the caller's user (user.me).", nil, nil)
 	descFeedApplied = prometheus.NewDesc("propusk_feed_applied_sequence",
 		"The last revocation feed entry this process applied.", nil, nil)
 	descFeedLag = prometheus.NewDesc("propusk_feed_lag_events",
@@ -222,7 +236,7 @@ var (
 )
 
 func (g *gauges) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descHashRunning, descHashWaiting, descRevoked, descPATCache, descFeedApplied, descFeedLag, descFeedAge, descUp} {
+	for _, d := range []*prometheus.Desc{descHashRunning, descHashWaiting, descRevoked, descPATCache, descUserCache, descFeedApplied, descFeedLag, descFeedAge, descUp} {
 		ch <- d
 	}
 }
@@ -240,6 +254,7 @@ func (g *gauges) Collect(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(descHashWaiting, prometheus.GaugeValue, float64(st.HashingWaiting))
 	ch <- prometheus.MustNewConstMetric(descRevoked, prometheus.GaugeValue, float64(st.RevokedSessions))
 	ch <- prometheus.MustNewConstMetric(descPATCache, prometheus.GaugeValue, float64(st.PATCacheEntries))
+	ch <- prometheus.MustNewConstMetric(descUserCache, prometheus.GaugeValue, float64(st.UserCacheEntries))
 	ch <- prometheus.MustNewConstMetric(descFeedApplied, prometheus.GaugeValue, float64(st.FeedApplied))
 	age := 0.0
 	if !st.FeedSyncedAt.IsZero() {

@@ -234,6 +234,9 @@ func everyOutcome(t *testing.T, store propusk.Store) {
 	if got[`propusk_api_token_cache_entries`] < 1 {
 		t.Errorf("api-token cache is empty in the metrics")
 	}
+	if got[`propusk_user_cache_entries`] < 1 {
+		t.Errorf("user cache is empty in the metrics")
+	}
 	for name := range got {
 		if strings.Contains(name, "secret") || strings.Contains(name, "alice") || strings.Contains(name, "/no/such") {
 			t.Errorf("a label carries a request's value: %s", name)

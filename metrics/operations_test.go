@@ -57,7 +57,7 @@ func TestEveryMetricDocumented(t *testing.T) {
 }
 
 // ungathered are the families a fresh Metrics has no series of.
-const ungathered = "propusk_http_requests_total propusk_http_request_duration_seconds propusk_store_errors_total propusk_password_hash_queue_length propusk_password_hash_running propusk_store_up propusk_feed_applied_sequence propusk_feed_lag_events propusk_feed_sync_age_seconds propusk_revoked_sessions propusk_api_token_cache_entries"
+const ungathered = "propusk_http_requests_total propusk_http_request_duration_seconds propusk_store_errors_total propusk_password_hash_queue_length propusk_password_hash_running propusk_store_up propusk_feed_applied_sequence propusk_feed_lag_events propusk_feed_sync_age_seconds propusk_revoked_sessions propusk_api_token_cache_entries propusk_user_cache_entries"
 
 // TestAlertRules runs promtool check rules on the rules of
 // docs/OPERATIONS.md.

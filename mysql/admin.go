@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/propusk/propusk"
@@ -108,7 +109,10 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 		if err := appendEvents(ctx, tx, propusk.EventSession, sessions, now); err != nil {
 			return err
 		}
-		return appendEvents(ctx, tx, propusk.EventPAT, tokens, now)
+		if err := appendEvents(ctx, tx, propusk.EventPAT, tokens, now); err != nil {
+			return err
+		}
+		return appendEvents(ctx, tx, propusk.EventUser, []string{strconv.FormatInt(id, 10)}, now)
 	})
 	if err != nil {
 		return nil, err
@@ -159,7 +163,10 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.T
 		if err := appendEvents(ctx, tx, propusk.EventSession, sessions, now); err != nil {
 			return err
 		}
-		return appendEvents(ctx, tx, propusk.EventPAT, tokens, now)
+		if err := appendEvents(ctx, tx, propusk.EventPAT, tokens, now); err != nil {
+			return err
+		}
+		return appendEvents(ctx, tx, propusk.EventUser, []string{strconv.FormatInt(id, 10)}, now)
 	})
 }
 
@@ -177,7 +184,10 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash, keep string, no
 		if err != nil {
 			return err
 		}
-		return appendEvents(ctx, tx, propusk.EventSession, sessions, now)
+		if err := appendEvents(ctx, tx, propusk.EventSession, sessions, now); err != nil {
+			return err
+		}
+		return appendEvents(ctx, tx, propusk.EventUser, []string{strconv.FormatInt(id, 10)}, now)
 	})
 }
 

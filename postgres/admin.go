@@ -87,7 +87,10 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 		if err := appendEvents(ctx, tx, propusk.EventSession, sessions, now); err != nil {
 			return err
 		}
-		return appendEvents(ctx, tx, propusk.EventPAT, tokens, now)
+		if err := appendEvents(ctx, tx, propusk.EventPAT, tokens, now); err != nil {
+			return err
+		}
+		return appendEvents(ctx, tx, propusk.EventUser, []string{strconv.FormatInt(id, 10)}, now)
 	})
 	if err != nil {
 		return nil, err
@@ -129,7 +132,10 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.T
 		if err := appendEvents(ctx, tx, propusk.EventSession, sessions, now); err != nil {
 			return err
 		}
-		return appendEvents(ctx, tx, propusk.EventPAT, tokens, now)
+		if err := appendEvents(ctx, tx, propusk.EventPAT, tokens, now); err != nil {
+			return err
+		}
+		return appendEvents(ctx, tx, propusk.EventUser, []string{strconv.FormatInt(id, 10)}, now)
 	})
 }
 
@@ -146,7 +152,10 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash, keep string, no
 		if err != nil {
 			return err
 		}
-		return appendEvents(ctx, tx, propusk.EventSession, sessions, now)
+		if err := appendEvents(ctx, tx, propusk.EventSession, sessions, now); err != nil {
+			return err
+		}
+		return appendEvents(ctx, tx, propusk.EventUser, []string{strconv.FormatInt(id, 10)}, now)
 	})
 }
 

@@ -74,6 +74,9 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 				return err
 			}
 		}
+		if err := appendEvent(ctx, tx, propusk.EventUser, strconv.FormatInt(id, 10), now); err != nil {
+			return err
+		}
 		if disabling || ch.Level != nil || ch.Boards != nil {
 			return staleTokens(ctx, tx, typ, id, now)
 		}
@@ -107,7 +110,10 @@ func (s *Store) DeleteUser(ctx context.Context, id int64, typ string, now time.T
 		if _, err := tx.ExecContext(ctx, `DELETE FROM personal_access_tokens WHERE tokenable_type = ? AND tokenable_id = ?`, typ, id); err != nil {
 			return err
 		}
-		return s.deleteUserRow(ctx, tx, id)
+		if err := s.deleteUserRow(ctx, tx, id); err != nil {
+			return err
+		}
+		return appendEvent(ctx, tx, propusk.EventUser, strconv.FormatInt(id, 10), now)
 	})
 }
 
@@ -120,8 +126,10 @@ func (s *Store) SetPassword(ctx context.Context, id int64, hash, keep string, no
 		} else if n == 0 {
 			return notFound("set password")
 		}
-		_, err := revokeUserSessions(ctx, tx, id, keep, now)
-		return err
+		if _, err := revokeUserSessions(ctx, tx, id, keep, now); err != nil {
+			return err
+		}
+		return appendEvent(ctx, tx, propusk.EventUser, strconv.FormatInt(id, 10), now)
 	})
 }
 

@@ -83,7 +83,7 @@ func testUserAdmin(t *testing.T, open OpenFunc) {
 		if !got.Disabled() || got.Level != propusk.LevelUser {
 			t.Fatalf("returned %+v", got)
 		}
-		want := []string{fmt.Sprintf("pat:%d", tok.ID), "session:s1"}
+		want := []string{fmt.Sprintf("pat:%d", tok.ID), "session:s1", fmt.Sprintf("user:%d", u.ID)}
 		if f := feedSince(t, s, seq); !slices.Equal(f, want) {
 			t.Fatalf("feed %v, want %v", f, want)
 		}
@@ -115,7 +115,7 @@ func testUserAdmin(t *testing.T, open OpenFunc) {
 		tok := newToken(t, s, u.ID, "t", hash64(1), s0)
 		seq := lastSeq(t, s)
 		must(t, "DeleteUser", s.DeleteUser(ctx, u.ID, userType, later))
-		want := []string{fmt.Sprintf("pat:%d", tok.ID), "session:s1"}
+		want := []string{fmt.Sprintf("pat:%d", tok.ID), "session:s1", fmt.Sprintf("user:%d", u.ID)}
 		if f := feedSince(t, s, seq); !slices.Equal(f, want) {
 			t.Fatalf("feed %v, want %v", f, want)
 		}
@@ -139,7 +139,7 @@ func testUserAdmin(t *testing.T, open OpenFunc) {
 		}
 		seq := lastSeq(t, s)
 		must(t, "SetPassword", s.SetPassword(ctx, u.ID, "new-hash", "a", later))
-		if f := feedSince(t, s, seq); !slices.Equal(f, []string{"session:b", "session:c"}) {
+		if f := feedSince(t, s, seq); !slices.Equal(f, []string{"session:b", "session:c", fmt.Sprintf("user:%d", u.ID)}) {
 			t.Fatalf("feed %v", f)
 		}
 		stored, err := s.UserByID(ctx, u.ID)

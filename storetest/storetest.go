@@ -87,6 +87,7 @@ func RunWith(t *testing.T, open OpenFunc, o Options) {
 		{"prune", testPrune},
 		{"meta", testMeta},
 		{"user-admin", testUserAdmin},
+		{"user-events", testUserEvents},
 		{"notifier", testNotifier},
 		{"audit", testAudit},
 	}

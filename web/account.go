@@ -108,7 +108,7 @@ func (s *Server) renderAccount(w http.ResponseWriter, r *http.Request, status in
 
 func (s *Server) fillAccount(r *http.Request, p *propusk.Principal, pg *accountPage) error {
 	ctx := r.Context()
-	u, err := s.svc.User(ctx, p.UserID)
+	u, err := s.svc.Caller(ctx, p)
 	if err != nil {
 		return err
 	}

@@ -305,17 +305,13 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 	p := propusk.FromContext(r.Context())
 	out := meBody{Level: p.Level, Boards: p.Boards, Via: p.Via}
 	if !p.Anonymous() {
-		u, err := s.svc.User(r.Context(), p.UserID)
+		u, err := s.svc.Caller(r.Context(), p)
 		if err != nil {
-			if propusk.ErrorCode(err) == propusk.ENOTFOUND {
-				return propusk.Errorf(propusk.ETOKENINVALID, "the token's user no longer exists")
-			}
 			return err
 		}
-		id := u.ID
-		out.ID, out.Login = &id, u.Login
+		out.ID, out.Login = &u.ID, u.Login
 	}
-	writeJSON(w, http.StatusOK, out)
+	writeMe(w, &out)
 	return nil
 }
 

@@ -7,6 +7,9 @@ import (
 	"time"
 )
 
+// errNoPort says that an address is not spelt with a port.
+var errNoPort = errors.New("no port")
+
 // ParseClientAddr reads a client address as a proxy header or a peer
 // address spells it: "a.b.c.d", an IPv6 address, either with a port
 // ("a.b.c.d:port", "[v6]:port"), or a bracketed IPv6 address, with
@@ -16,13 +19,20 @@ import (
 // and one budget of attempts.
 func ParseClientAddr(s string) (netip.Addr, bool) {
 	s = strings.TrimSpace(s)
-	a, err := netip.ParseAddr(s)
+	// The parse of an address with a port first when the spelling has one
+	// (one colon, or "]:"), as every RemoteAddr does: no string is both an
+	// address and an address with a port, so the order changes no answer,
+	// and the other order would make, and drop, an error per request.
+	var a netip.Addr
+	var err error = errNoPort
+	if strings.Contains(s, "]:") || strings.Count(s, ":") == 1 {
+		var ap netip.AddrPort
+		if ap, err = netip.ParseAddrPort(s); err == nil {
+			a = ap.Addr()
+		}
+	}
 	if err != nil {
-		ap, perr := netip.ParseAddrPort(s)
-		switch {
-		case perr == nil:
-			a, err = ap.Addr(), nil
-		case len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']':
+		if a, err = netip.ParseAddr(s); err != nil && len(s) > 2 && s[0] == '[' && s[len(s)-1] == ']' {
 			if a, err = netip.ParseAddr(s[1 : len(s)-1]); err == nil && !a.Is6() {
 				err = errors.New("brackets around an IPv4 address")
 			}

@@ -58,12 +58,23 @@ func (w *hardened) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *hardened) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// Header values set on every answer, shared rather than allocated per
+// answer: a Header's slices are only read, replaced, or appended to, and
+// appending to a slice of capacity 1 copies it.
+var (
+	nosniffValue     = []string{"nosniff"}[:1:1]
+	noStoreValue     = []string{"no-store"}[:1:1]
+	jsonContentValue = []string{"application/json; charset=utf-8"}[:1:1]
+)
+
+// hardenHeaders sets the hardening headers on h. The keys are written in
+// canonical form, so h is indexed directly.
 func hardenHeaders(h http.Header) {
-	h.Set("X-Content-Type-Options", "nosniff")
-	if setsTokenCookie(h) || h.Get("Cache-Control") == "" {
-		h.Set("Cache-Control", "no-store")
+	h["X-Content-Type-Options"] = nosniffValue
+	if setsTokenCookie(h) || len(h["Cache-Control"]) == 0 || h["Cache-Control"][0] == "" {
+		h["Cache-Control"] = noStoreValue
 	}
-	if strings.HasPrefix(h.Get("Content-Type"), "text/html") {
+	if ct := h["Content-Type"]; len(ct) > 0 && strings.HasPrefix(ct[0], "text/html") {
 		h.Set("Content-Security-Policy", pageCSP)
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Referrer-Policy", "same-origin")
@@ -73,7 +84,7 @@ func hardenHeaders(h http.Header) {
 // setsTokenCookie reports whether an answer sets or clears one of propusk's
 // cookies, under either naming (see Config.HostCookies).
 func setsTokenCookie(h http.Header) bool {
-	for _, c := range h.Values("Set-Cookie") {
+	for _, c := range h["Set-Cookie"] {
 		name, _, _ := strings.Cut(c, "=")
 		switch strings.TrimPrefix(name, hostPrefix) {
 		case CookieAccess, CookieRefresh, CookieXSRF:

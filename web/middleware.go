@@ -126,22 +126,28 @@ func (m *Middleware) Identify(r *http.Request) (*propusk.Principal, error) {
 // docs/API.md's table says.
 func (m *Middleware) Protect(h http.Handler, guards ...Guard) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := m.Identify(r)
-		if err == nil && p.Via == propusk.ViaCookie && !safeMethod(r.Method) && m.CSRF != nil {
-			err = m.CSRF(r)
-		}
-		for _, g := range guards {
-			if err != nil {
-				break
-			}
-			err = g(r, p)
-		}
+		p, err := m.admit(r, guards)
 		if err != nil {
 			m.deny(w, r, err)
 			return
 		}
 		h.ServeHTTP(w, r.WithContext(propusk.NewContext(r.Context(), p)))
 	})
+}
+
+// admit is Protect's decision: the caller, or why r is refused.
+func (m *Middleware) admit(r *http.Request, guards []Guard) (*propusk.Principal, error) {
+	p, err := m.Identify(r)
+	if err == nil && p.Via == propusk.ViaCookie && !safeMethod(r.Method) && m.CSRF != nil {
+		err = m.CSRF(r)
+	}
+	for _, g := range guards {
+		if err != nil {
+			break
+		}
+		err = g(r, p)
+	}
+	return p, err
 }
 
 // deny answers a refused request, by OnError or else as DenyDefault does,

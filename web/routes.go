@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/propusk/propusk"
@@ -147,11 +148,8 @@ func (s *Server) handle(rt endpoint) {
 	if rt.access.who == "" {
 		panic("web: route " + rt.pattern + " states no access: say public(), caller(), signedIn() or admin()")
 	}
-	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	serve := func(w http.ResponseWriter, r *http.Request) {
 		hw := harden(w)
-		// The client goes with the request for the audit log's entries. A
-		// copy of r, made here: the mux set Pattern on r for the request log.
-		r = r.WithContext(propusk.WithClient(r.Context(), s.clientOf(r)))
 		if err := rt.h(hw, r); err != nil {
 			if hw.wrote {
 				s.lateError(r, err)
@@ -159,12 +157,32 @@ func (s *Server) handle(rt endpoint) {
 			}
 			s.fail(hw, r, err)
 		}
-	})
-	if rt.behind != nil {
-		h = rt.behind(h)
 	}
-	if rt.access.guards != nil {
-		h = s.mw.Protect(h, rt.access.guards...)
+	// The client goes with the request for the audit log's entries. A
+	// copy of r, made here: the mux set Pattern on r for the request log.
+	withClient := func(ctx context.Context, r *http.Request) *http.Request {
+		return r.WithContext(propusk.WithClient(ctx, s.clientOf(r)))
+	}
+	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		serve(w, withClient(r.Context(), r))
+	})
+	switch {
+	case rt.access.guards != nil && rt.behind == nil:
+		// Protect, with the caller and the client put in one copy of the
+		// request rather than one each: every copy allocates a whole
+		// Request, on every protected request.
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			p, err := s.mw.admit(r, rt.access.guards)
+			if err != nil {
+				s.mw.deny(w, r, err)
+				return
+			}
+			serve(w, withClient(propusk.NewContext(r.Context(), p), r))
+		})
+	case rt.access.guards != nil:
+		h = s.mw.Protect(rt.behind(h), rt.access.guards...)
+	case rt.behind != nil:
+		h = rt.behind(h)
 	}
 	s.mux.Handle(rt.pattern, h)
 }

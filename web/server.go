@@ -158,8 +158,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, pattern := s.mux.Handler(r); pattern == "" {
+	h, pattern := s.mux.Handler(r)
+	if pattern == "" {
 		s.notFound(w, r)
+		return
+	}
+	if !strings.Contains(pattern, "{") {
+		// No wildcard, so no path values to fill: serve as the mux would,
+		// without routing the request a second time.
+		r.Pattern = pattern
+		h.ServeHTTP(w, r)
 		return
 	}
 	s.mux.ServeHTTP(w, r)

@@ -1,12 +1,10 @@
 package web
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -251,9 +249,8 @@ func (o original) path() string {
 	return p
 }
 
-// authVerify returns the forward-auth handler, with its cache of logins.
+// authVerify returns the forward-auth handler.
 func (s *Server) authVerify() handlerFunc {
-	logins := newLoginCache(loginCacheSize)
 	return func(w http.ResponseWriter, r *http.Request) error {
 		query, suffix, err := envoyForm(r)
 		if err != nil {
@@ -280,6 +277,15 @@ func (s *Server) authVerify() handlerFunc {
 			return propusk.Errorf(propusk.EINVALID, "auth.verify: board_from needs the original URI: have the proxy send X-Original-URI or X-Forwarded-Uri")
 		}
 		p, err := s.mw.Identify(r)
+		login := ""
+		if err == nil && !p.Anonymous() {
+			// From the user cache: a deleted or disabled user is refused
+			// here as a credential failure (401), like a revoked token.
+			var u *propusk.User
+			if u, err = s.svc.Caller(r.Context(), p); err == nil {
+				login = u.Login
+			}
+		}
 		if err == nil && p.Via == propusk.ViaCookie && !safeMethod(o.method) && s.mw.CSRF != nil {
 			// A cookie-authenticated state change is checked as Protect
 			// checks it, on the original method and host. The proxy sends
@@ -302,12 +308,6 @@ func (s *Server) authVerify() handlerFunc {
 		// Every identity header is sent, empty when it has no value:
 		// Caddy 2.6's copy_headers would otherwise hand the app the text of
 		// its placeholder, and a client's own header must never survive.
-		login := ""
-		if !p.Anonymous() {
-			if login, err = logins.get(r.Context(), p.UserID, s.userLogin); err != nil {
-				return err
-			}
-		}
 		h[HeaderLogin] = []string{headerEscape(login)}
 		h[HeaderLevel] = []string{strconv.Itoa(p.Level)}
 		h[HeaderBoards] = []string{headerList(p.Boards)}
@@ -407,17 +407,6 @@ func (s *Server) assertion(p *propusk.Principal, audience string) (string, error
 	return a, nil
 }
 
-func (s *Server) userLogin(ctx context.Context, id int64) (string, error) {
-	u, err := s.svc.User(ctx, id)
-	if err != nil {
-		if propusk.ErrorCode(err) == propusk.ENOTFOUND {
-			return "", propusk.Errorf(propusk.ETOKENINVALID, "the token's user no longer exists")
-		}
-		return "", err
-	}
-	return u.Login, nil
-}
-
 // headerEscape percent-encodes s for a header value: logins and boards may
 // hold spaces, commas and any script's letters. Printable ASCII stays as it
 // is but for space, '%' and ',', so "posts:write" and "*" read as they are,
@@ -446,43 +435,4 @@ func headerList(l []string) string {
 		out[i] = headerEscape(v)
 	}
 	return strings.Join(out, ",")
-}
-
-// loginCacheSize bounds the logins kept for the login header.
-const loginCacheSize = 16384
-
-// loginCache keeps users' logins by id, so a gated request whose token is
-// cached reads nothing from the database. Logins never change once
-// registered, so an entry never goes stale; when the cache is full an
-// arbitrary entry makes room (Go's map order), which bounds memory without
-// the bookkeeping of an LRU.
-type loginCache struct {
-	mu  sync.RWMutex
-	max int
-	m   map[int64]string
-}
-
-func newLoginCache(max int) *loginCache { return &loginCache{max: max, m: map[int64]string{}} }
-
-func (c *loginCache) get(ctx context.Context, id int64, load func(context.Context, int64) (string, error)) (string, error) {
-	c.mu.RLock()
-	l, ok := c.m[id]
-	c.mu.RUnlock()
-	if ok {
-		return l, nil
-	}
-	l, err := load(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	c.mu.Lock()
-	if len(c.m) >= c.max {
-		for k := range c.m {
-			delete(c.m, k)
-			break
-		}
-	}
-	c.m[id] = l
-	c.mu.Unlock()
-	return l, nil
 }
