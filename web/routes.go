@@ -61,7 +61,7 @@ func (s *Server) routeTable() []endpoint {
 	tokensManage := RequireAbility(propusk.AbilityTokensManage)
 	sessionsManage := RequireAbility(propusk.AbilitySessionsManage)
 	usersManage := RequireAbility(propusk.AbilityUsersManage)
-	verify := s.authVerify() // one handler, one cache of logins, for both forms
+	verify := s.authVerify() // one handler for both forms
 	return []endpoint{
 		at("GET /api/v1/token.obtain", public(), s.obtain),
 		at("GET /api/v1/token.renew", public(), s.renew),

@@ -39,7 +39,8 @@ func testDatabaseOutage(t *testing.T, dsn string) {
 	b := startServer(t, t.TempDir(), env, "--db", dsn)     // straight to the database
 
 	reg := registerUser(t, a, "vera")
-	other := loginUser(t, b, "vera") // revoked on B during the outage
+	other := loginUser(t, b, "vera")        // revoked on B during the outage
+	stranger := registerUser(t, b, "wanda") // never seen by A
 	var anon tokenPair
 	if s := a.call("GET", "/api/v1/token.obtain", nil, "", &anon); s != 200 {
 		t.Fatalf("obtain: %d", s)
@@ -75,7 +76,7 @@ func testDatabaseOutage(t *testing.T, dsn string) {
 	// What needs the database fails fast.
 	timed("login", "POST", "/api/v1/user.login", nil, loginBody, 503, "store_unavailable")
 	timed("user renew", "POST", "/api/v1/token.renew", nil, renewBody(reg.RefreshToken), 503, "store_unavailable")
-	timed("user.me of a user (reads the user row)", "GET", "/api/v1/user.me", accessHeader(reg.AccessToken), "", 503, "store_unavailable")
+	timed("user.me of a user A has not seen (reads the user row)", "GET", "/api/v1/user.me", accessHeader(stranger.AccessToken), "", 503, "store_unavailable")
 	// What needs none works.
 	r := timed("token.check of a user's access token", "GET", "/api/v1/token.check", accessHeader(reg.AccessToken), "", 200, "")
 	var check struct{ IsActive bool }
@@ -86,6 +87,7 @@ func testDatabaseOutage(t *testing.T, dsn string) {
 	timed("anonymous token.obtain", "GET", "/api/v1/token.obtain", nil, "", 200, "")
 	timed("anonymous renew", "POST", "/api/v1/token.renew", nil, renewBody(anon.RefreshToken), 200, "")
 	timed("user.me of an anonymous client (protected, no database)", "GET", "/api/v1/user.me", accessHeader(anon.AccessToken), "", 200, "")
+	timed("user.me of a user A has seen (from its user cache)", "GET", "/api/v1/user.me", accessHeader(reg.AccessToken), "", 200, "")
 	timed("JWKS", "GET", "/.well-known/jwks.json", nil, "", 200, "")
 
 	// Meanwhile another process, which still reaches the database, ends a
