@@ -22,6 +22,7 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
+	"github.com/propusk/propusk/internal/logbuf"
 	"github.com/propusk/propusk/metrics"
 	"github.com/propusk/propusk/mysql"
 	"github.com/propusk/propusk/postgres"
@@ -60,6 +61,8 @@ type Main struct {
 	metricsServer   *http.Server
 
 	log      *slog.Logger
+	logs     *logbuf.Writer // stderr; log writes through its Direct
+	reqLog   *slog.Logger   // the request log, buffered in logs
 	store    propusk.Store
 	svc      *auth.Service
 	server   *http.Server
@@ -161,11 +164,15 @@ func (m *Main) ParseFlags(args []string) error {
 	if err := m.validate(); err != nil {
 		return err
 	}
-	var h slog.Handler = slog.NewTextHandler(m.stderr, nil)
+	// The request log's lines wait in a buffer for up to 100 ms and go out
+	// together; every other line goes out at once, after them.
+	m.logs = logbuf.New(m.stderr, 0, 0)
+	handler := func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewTextHandler(w, o) }
 	if m.logFormat == "json" {
-		h = slog.NewJSONHandler(m.stderr, nil)
+		handler = func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewJSONHandler(w, o) }
 	}
-	m.log = slog.New(web.LogHandler(h))
+	m.log = slog.New(web.LogHandler(handler(m.logs.Direct(), nil)))
+	m.reqLog = slog.New(web.LogHandler(handler(m.logs, nil)))
 	for _, v := range unknownVariables(os.Environ()) {
 		m.log.Warn("unknown variable ignored: no flag has this name (propusk help lists them)", "variable", v)
 	}
@@ -498,7 +505,7 @@ func (m *Main) serve() error {
 		m.serveMetrics()
 	}
 	m.server = &http.Server{
-		Handler:           web.RequestIDs(web.LogRequestsAs(m.log, accessLog, h)),
+		Handler:           web.RequestIDs(web.LogRequestsAs(m.reqLog, accessLog, h)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -546,6 +553,9 @@ func (m *Main) Close() error {
 		if m.server != nil {
 			m.log.Info("stopped: requests drained, database closed")
 		}
+	}
+	if m.logs != nil {
+		m.logs.Close() // the request log's last lines; a write error has no one left to tell
 	}
 	return errors.Join(errs...)
 }
