@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/propusk/propusk/internal/jsonstr"
 )
 
 // Tokens are signed here without golang-jwt, and the tokens propusk issued
@@ -22,9 +24,8 @@ import (
 //     exactly as golang-jwt would (json.Marshal of the same map), and kept
 //     base64url-encoded.
 //   - The claims are appended field by field in their struct's order, each
-//     value spelled as encoding/json spells it (a string that needs any
-//     escaping goes through encoding/json itself), so the bytes are those
-//     of json.Marshal; TestSignMatchesJWT holds the result to golang-jwt's
+//     value spelled as encoding/json spells it (package jsonstr), so the
+//     bytes are those of json.Marshal; TestSignMatchesJWT holds the result to golang-jwt's
 //     token, byte for byte. Ed25519 and HMAC-SHA256 are deterministic, so
 //     the tokens are the same as before.
 //   - A token whose header segment is byte for byte one of those headers
@@ -136,10 +137,10 @@ func checkHS256(secret []byte, input string, sig []byte) bool {
 // appendAccessClaims appends c as json.Marshal spells it.
 func appendAccessClaims(b []byte, c *AccessClaims) []byte {
 	b = append(b, `{"iss":`...)
-	b = appendString(b, c.Issuer)
+	b = jsonstr.Append(b, c.Issuer)
 	if c.Subject != "" {
 		b = append(b, `,"sub":`...)
-		b = appendString(b, c.Subject)
+		b = jsonstr.Append(b, c.Subject)
 	}
 	b = append(b, `,"exp":`...)
 	b = appendDate(b, c.ExpiresAt)
@@ -150,9 +151,9 @@ func appendAccessClaims(b []byte, c *AccessClaims) []byte {
 		b = appendDate(b, c.NotBefore)
 	}
 	b = append(b, `,"jti":`...)
-	b = appendString(b, c.ID)
+	b = jsonstr.Append(b, c.ID)
 	b = append(b, `,"sid":`...)
-	b = appendString(b, c.SessionID)
+	b = jsonstr.Append(b, c.SessionID)
 	if c.UserID != 0 {
 		b = append(b, `,"_id":`...)
 		b = strconv.AppendInt(b, c.UserID, 10)
@@ -160,7 +161,7 @@ func appendAccessClaims(b []byte, c *AccessClaims) []byte {
 	b = append(b, `,"level":`...)
 	b = strconv.AppendInt(b, int64(c.Level), 10)
 	b = append(b, `,"boards":`...)
-	b = appendStrings(b, c.Boards)
+	b = jsonstr.AppendList(b, c.Boards)
 	return append(b, '}')
 }
 
@@ -177,18 +178,18 @@ func appendRefreshClaims(b []byte, c *RefreshClaims) []byte {
 		b = appendDate(b, c.NotBefore)
 	}
 	b = append(b, `,"jti":`...)
-	b = appendString(b, c.ID)
+	b = jsonstr.Append(b, c.ID)
 	b = append(b, `,"sid":`...)
-	b = appendString(b, c.SessionID)
+	b = jsonstr.Append(b, c.SessionID)
 	b = append(b, `,"typ":`...)
-	b = appendString(b, c.Type)
+	b = jsonstr.Append(b, c.Type)
 	if c.UserID != 0 {
 		b = append(b, `,"_id":`...)
 		b = strconv.AppendInt(b, c.UserID, 10)
 	}
 	if c.Fork != "" {
 		b = append(b, `,"fork":`...)
-		b = appendString(b, c.Fork)
+		b = jsonstr.Append(b, c.Fork)
 	}
 	if c.Generation != 0 {
 		b = append(b, `,"gen":`...)
@@ -204,36 +205,4 @@ func appendDate(b []byte, d *NumericDate) []byte {
 		return append(b, "null"...)
 	}
 	return strconv.AppendInt(b, d.Truncate(time.Second).Unix(), 10)
-}
-
-// appendStrings appends l as a JSON array, or null.
-func appendStrings(b []byte, l []string) []byte {
-	if l == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, s := range l {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, s)
-	}
-	return append(b, ']')
-}
-
-// appendString appends s as a JSON string, as encoding/json spells it. The
-// strings of a token (ids, the issuer, board names) are nearly always
-// printable ASCII that needs no escaping; any other goes through
-// encoding/json, whose rules (HTML characters, invalid UTF-8, U+2028) are
-// then followed exactly.
-func appendString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string: cannot fail
-			return append(b, q...)
-		}
-	}
-	b = append(b, '"')
-	b = append(b, s...)
-	return append(b, '"')
 }

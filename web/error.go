@@ -136,10 +136,13 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 	}
 }
 
+// jsonType is the Content-Type of every JSON answer.
+const jsonType = "application/json; charset=utf-8"
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	// No Cache-Control: the hardened writer makes every answer no-store
 	// unless its handler chose caching.
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Content-Type", jsonType)
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(v) // the client went away; nothing to do
 }

@@ -58,10 +58,19 @@ func (w *hardened) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the underlying writer.
 func (w *hardened) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
+// The values hardenHeaders sets, allocated once: every answer carries
+// them. Each slice has length and capacity 1, so a later Add to the same
+// header copies it rather than writing into it.
+var (
+	nosniff = []string{"nosniff"}
+	noStore = []string{"no-store"}
+)
+
 func hardenHeaders(h http.Header) {
-	h.Set("X-Content-Type-Options", "nosniff")
-	if setsTokenCookie(h) || h.Get("Cache-Control") == "" {
-		h.Set("Cache-Control", "no-store")
+	// The keys are canonical already: assigning skips canonicalising them.
+	h["X-Content-Type-Options"] = nosniff
+	if cc := h["Cache-Control"]; len(cc) == 0 || cc[0] == "" || setsTokenCookie(h) {
+		h["Cache-Control"] = noStore
 	}
 	if strings.HasPrefix(h.Get("Content-Type"), "text/html") {
 		h.Set("Content-Security-Policy", pageCSP)

@@ -158,11 +158,19 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	if _, pattern := s.mux.Handler(r); pattern == "" {
+	h, pattern := s.mux.Handler(r)
+	switch {
+	case pattern == "":
 		s.notFound(w, r)
-		return
+	case strings.IndexByte(pattern, '{') >= 0:
+		s.mux.ServeHTTP(w, r) // it finds the route again, and sets its path values
+	default:
+		// A route without wildcards is served by the handler just found,
+		// rather than looked up a second time: r.Pattern is all that the
+		// mux would have set on r.
+		r.Pattern = pattern
+		h.ServeHTTP(w, r)
 	}
-	s.mux.ServeHTTP(w, r)
 }
 
 // cors lets the pages of the first-party origins (StatefulOrigins) call
