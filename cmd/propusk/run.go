@@ -22,6 +22,7 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
+	"github.com/propusk/propusk/internal/gctune"
 	"github.com/propusk/propusk/internal/logbuf"
 	"github.com/propusk/propusk/metrics"
 	"github.com/propusk/propusk/mysql"
@@ -512,6 +513,9 @@ func (m *Main) serve() error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+	}
+	if p := gctune.For(m.svc.HashingMemory()); gctune.Apply(p, os.Getenv) {
+		m.log.Info("garbage collector set for a server (GOGC or GOMEMLIMIT in the environment choose otherwise)", "gc", p.String())
 	}
 	m.server.RegisterOnShutdown(srv.CloseStreams)
 	bg, cancel := context.WithCancel(context.Background())

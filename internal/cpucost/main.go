@@ -26,6 +26,8 @@
 // ratios. With -before, a second propusk binary (say, one built from an
 // older commit) is measured in the same rounds, for a before and after.
 //
+// Both servers run with the garbage collector "propusk serve" sets
+// (package gctune) unless GOGC or GOMEMLIMIT is in the environment.
 // The client's own CPU is never counted: it runs in this process.
 // Only 127.0.0.1 is ever targeted: the database must be local.
 package main
@@ -60,6 +62,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/crypto/argon2"
+
+	"github.com/propusk/propusk/internal/gctune"
 )
 
 const defaultDSN = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
@@ -151,6 +155,7 @@ func run(dsn, bin, before string, scenarios []string, rounds int, d time.Duratio
 		if err := s.prepare(workers); err != nil {
 			return err
 		}
+		fmt.Printf("%s: pid %d, %s\n", s.name, s.pid(), s.url)
 		servers = append(servers, s)
 	}
 
@@ -161,11 +166,11 @@ func run(dsn, bin, before string, scenarios []string, rounds int, d time.Duratio
 		&target{name: "sign", proc: limits, req: get(limits.url + "/sign")},
 	)
 	if slices.Contains(scenarios, "login") {
-		targets = append(targets, &target{name: "hash", proc: limits, req: post(limits.url+"/hash", `{"password":"`+password+`"}`)})
+		targets = append(targets, &target{name: "hash", proc: limits, req: post(limits.url+"/hash", `{"password":"`+password+`"}`), warm: d / 2})
 	}
 	for _, s := range servers {
 		for _, sc := range scenarios {
-			targets = append(targets, s.target(sc))
+			targets = append(targets, s.target(sc, d/2))
 		}
 	}
 	results := map[string][]sample{}
@@ -271,6 +276,7 @@ type target struct {
 	req  func(worker int) (*http.Request, error)
 	// after sees each answer's status and body; an error stops the worker.
 	after func(worker, status int, body []byte) error
+	warm  time.Duration // the warm-up before each round, if longer than the default
 }
 
 func get(u string) func(int) (*http.Request, error) {
@@ -296,8 +302,15 @@ func post(u, body string) func(int) (*http.Request, error) {
 
 // measure drives t with workers for d and returns its cost.
 func measure(ctx context.Context, admin *pgx.Conn, client *http.Client, t *target, workers int, d time.Duration) (sample, error) {
-	// A short warm-up, so connections are open and caches filled.
-	if _, err := drive(client, t, workers, 200*time.Millisecond); err != nil {
+	// A warm-up, so connections are open and caches filled, and for the
+	// password hashes (which allocate 19 MiB each) a longer one, so the
+	// heap has grown to its steady size and the round measures what a
+	// steady stream of logins costs, not the first few after a pause.
+	warm := 200 * time.Millisecond
+	if t.warm > warm {
+		warm = t.warm
+	}
+	if _, err := drive(client, t, workers, warm); err != nil {
 		return sample{}, err
 	}
 	dbPIDs, err := backends(ctx, admin, t.proc.appDB)
@@ -499,7 +512,7 @@ func (s *server) prepare(workers int) error {
 }
 
 // target is the scenario sc on s.
-func (s *server) target(sc string) *target {
+func (s *server) target(sc string, warm time.Duration) *target {
 	t := &target{name: s.name + " " + sc, proc: &s.proc}
 	switch sc {
 	case "obtain":
@@ -522,6 +535,7 @@ func (s *server) target(sc string) *target {
 		t.req = func(w int) (*http.Request, error) {
 			return post(s.url+"/api/v1/user.login", fmt.Sprintf(`{"login":"load%d","password":%q}`, w, password))(w)
 		}
+		t.warm = warm
 	case "verify":
 		t.req = func(w int) (*http.Request, error) {
 			r, err := get(s.url + "/api/v1/auth.verify?level=10")(w)
@@ -566,6 +580,12 @@ var signInput = bytes.Repeat([]byte("x"), 340)
 // serveLimits serves the limits on a free port of 127.0.0.1 and prints
 // its address.
 func serveLimits() {
+	// The garbage collector as "propusk serve" sets it with its default
+	// hashing slots (2×GOMAXPROCS for logins, a quarter of that, at least
+	// one, for registrations), so the limits and propusk compare like for
+	// like.
+	procs := runtime.GOMAXPROCS(0)
+	gctune.Apply(gctune.For(int64(2*procs+max(1, procs/2))*19<<20), os.Getenv)
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	type answer struct {
 		OK  bool   `json:"ok"`
