@@ -4,6 +4,10 @@
 //
 //	go run ./internal/cpucost [-rounds 5] [-d 3s] [-c 4] [-db postgres://…] [-bin PATH] [-before PATH] [-only obtain,renew,login,verify]
 //
+// -db may name PostgreSQL's Unix socket instead of 127.0.0.1
+// (postgres://postgres@/test?host=/var/run/postgresql), to see what a
+// database on the same host costs through it.
+//
 // It builds cmd/propusk (or takes -bin), runs it as "propusk serve" in a
 // process of its own on PostgreSQL, in a schema of its own that is dropped
 // at exit, with its log written to a file as a deployment writes it. A
@@ -112,8 +116,8 @@ func run(dsn, bin, before string, scenarios []string, rounds int, d time.Duratio
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return errors.New("-db: want a postgres:// URL")
 	}
-	if h := u.Hostname(); h != "localhost" && !net.ParseIP(h).IsLoopback() {
-		return fmt.Errorf("-db: %s is not on this machine; cpucost only targets 127.0.0.1", h)
+	if h := u.Hostname(); h != "localhost" && !net.ParseIP(h).IsLoopback() && !strings.HasPrefix(u.Query().Get("host"), "/") {
+		return fmt.Errorf("-db: %s is not on this machine; cpucost only targets 127.0.0.1 or a Unix socket (?host=/var/run/postgresql)", h)
 	}
 	ctx := context.Background()
 	tmp, err := os.MkdirTemp("", "cpucost-")
@@ -222,7 +226,13 @@ func run(dsn, bin, before string, scenarios []string, rounds int, d time.Duratio
 	}
 	if len(servers) == 2 {
 		for _, sc := range scenarios {
-			fmt.Printf("after/before %-14s server CPU %.2f\n", sc, ratio("propusk "+sc, "before "+sc, server))
+			fmt.Printf("after/before %-14s server CPU %.2f", sc, ratio("propusk "+sc, "before "+sc, server))
+			if sc == "renew" || sc == "login" {
+				fmt.Printf(", database CPU %.2f, server + database %.2f",
+					ratio("propusk "+sc, "before "+sc, func(s sample) float64 { return s.db }),
+					ratio("propusk "+sc, "before "+sc, func(s sample) float64 { return s.server + s.db }))
+			}
+			fmt.Println()
 		}
 	}
 	return nil
@@ -257,15 +267,26 @@ func median(ss []sample, f func(sample) float64) float64 {
 // proc is a serving process.
 type proc struct {
 	cmd   *exec.Cmd
+	done  chan struct{} // closed when it has exited
 	url   string
 	appDB string // application_name of its database connections, if any
+}
+
+// start starts cmd as a proc.
+func start(cmd *exec.Cmd) (*proc, error) {
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	p := &proc{cmd: cmd, done: make(chan struct{})}
+	go func() { cmd.Wait(); close(p.done) }()
+	return p, nil
 }
 
 func (p *proc) pid() int { return p.cmd.Process.Pid }
 
 func (p *proc) stop() {
 	p.cmd.Process.Kill()
-	p.cmd.Wait()
+	<-p.done
 }
 
 // target is one thing driven: a process, and the request each worker
@@ -445,7 +466,6 @@ func startPropusk(ctx context.Context, admin *pgx.Conn, base *url.URL, tmp, name
 		return nil, err
 	}
 	s := &server{name: name, schema: schema, logPath: filepath.Join(tmp, schema+".log")}
-	s.appDB = schema
 	u := *base
 	q := u.Query()
 	q.Set("sslmode", "disable")
@@ -459,18 +479,27 @@ func startPropusk(ctx context.Context, admin *pgx.Conn, base *url.URL, tmp, name
 		return nil, err
 	}
 	defer logf.Close()
-	s.cmd = exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", u.String(),
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--db", u.String(),
 		"--max-sessions-per-user", "0", "--max-tokens-per-user", "0", "--register-limit", "1000000")
-	s.cmd.Env = append(os.Environ(), "PROPUSK_MASTER_KEY="+base64.StdEncoding.EncodeToString(key))
-	s.cmd.Stderr = logf
-	if err := s.cmd.Start(); err != nil {
+	cmd.Env = append(os.Environ(), "PROPUSK_MASTER_KEY="+base64.StdEncoding.EncodeToString(key))
+	cmd.Stderr = logf
+	p, err := start(cmd)
+	if err != nil {
 		return nil, err
 	}
+	s.proc = *p
+	s.appDB = schema
 	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		b, _ := os.ReadFile(s.logPath)
 		if m := listening.FindSubmatch(b); m != nil {
 			s.url = "http://" + string(m[1])
 			return s, nil
+		}
+		select {
+		case <-s.done:
+			s.stop(ctx, admin)
+			return nil, fmt.Errorf("%s exited:\n%s", bin, b)
+		default:
 		}
 	}
 	b, _ = os.ReadFile(s.logPath)
@@ -562,16 +591,18 @@ func startLimits(tmp string) (*proc, error) {
 		return nil, err
 	}
 	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
+	p, err := start(cmd)
+	if err != nil {
 		return nil, err
 	}
 	line, err := bufio.NewReader(out).ReadString('\n')
 	if err != nil {
-		cmd.Process.Kill()
+		p.stop()
 		return nil, fmt.Errorf("limits server: %w", err)
 	}
 	go io.Copy(io.Discard, out)
-	return &proc{cmd: cmd, url: "http://" + strings.TrimSpace(line)}, nil
+	p.url = "http://" + strings.TrimSpace(line)
+	return p, nil
 }
 
 // signInput is a message the size of an access token's signing input.
