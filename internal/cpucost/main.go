@@ -140,11 +140,12 @@ func run(dsn, bin, before string, scenarios []string, rounds int, d time.Duratio
 	fmt.Printf("cpucost: %s, %d CPUs (%s), GOMAXPROCS %d, %d workers, %d rounds of %v per target, PostgreSQL at %s\n",
 		runtime.Version(), runtime.NumCPU(), cpuModel(), runtime.GOMAXPROCS(0), workers, rounds, d, u.Host)
 
-	limits, err := startLimits(tmp)
+	limits, err := startLimits()
 	if err != nil {
 		return err
 	}
 	defer limits.stop()
+	fmt.Printf("limits: pid %d, %s\n", limits.pid(), limits.url)
 	bins := []struct{ name, path string }{{"propusk", bin}}
 	if before != "" {
 		bins = append(bins, struct{ name, path string }{"before", before})
@@ -579,7 +580,7 @@ func (s *server) target(sc string, warm time.Duration) *target {
 }
 
 // startLimits runs this command again as the limits server.
-func startLimits(tmp string) (*proc, error) {
+func startLimits() (*proc, error) {
 	self, err := os.Executable()
 	if err != nil {
 		return nil, err
