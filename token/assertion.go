@@ -1,6 +1,7 @@
 package token
 
 import (
+	"encoding/json"
 	"strconv"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -69,8 +70,9 @@ func (t *Tokens) SignAssertion(c *AssertionClaims) (string, error) {
 	if c.Boards == nil {
 		c.Boards = []string{}
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
-	tok.Header["kid"] = ks.signer.ID
-	tok.Header["typ"] = AssertionType
-	return tok.SignedString(ks.signer.Private)
+	claims, err := json.Marshal(c)
+	if err != nil {
+		return "", err
+	}
+	return signEdDSA(ks.assertionHead, claims, ks.signer.Private), nil
 }

@@ -36,14 +36,23 @@ type Keyset struct {
 	refresh    map[string][]byte
 	refreshKey RefreshKey
 	jwks       []byte
+
+	// The header segments of tokens signed with these keys, built once
+	// (see sign.go): of the signing keys, and of every key for the fast
+	// path of verification.
+	accessHead, refreshHead, assertionHead string
+	accessHeads                            map[string]ed25519.PublicKey
+	refreshHeads                           map[string][]byte
 }
 
 // NewKeyset builds a Keyset. The newest access key with a private half and
 // the newest refresh key sign; every key verifies. It needs at least one of each.
 func NewKeyset(access []AccessKey, refresh []RefreshKey) (*Keyset, error) {
 	ks := &Keyset{
-		access:  make(map[string]ed25519.PublicKey, len(access)),
-		refresh: make(map[string][]byte, len(refresh)),
+		access:       make(map[string]ed25519.PublicKey, len(access)),
+		refresh:      make(map[string][]byte, len(refresh)),
+		accessHeads:  make(map[string]ed25519.PublicKey, len(access)),
+		refreshHeads: make(map[string][]byte, len(refresh)),
 	}
 	sort.SliceStable(access, func(i, j int) bool { return access[i].CreatedAt.Before(access[j].CreatedAt) })
 	sort.SliceStable(refresh, func(i, j int) bool { return refresh[i].CreatedAt.Before(refresh[j].CreatedAt) })
@@ -52,6 +61,7 @@ func NewKeyset(access []AccessKey, refresh []RefreshKey) (*Keyset, error) {
 			return nil, fmt.Errorf("token: access key %q: bad public key", k.ID)
 		}
 		ks.access[k.ID] = k.Public
+		ks.accessHeads[headerSegment("EdDSA", k.ID, AccessType)] = k.Public
 		if len(k.Private) == ed25519.PrivateKeySize {
 			ks.signer = k
 		}
@@ -61,12 +71,16 @@ func NewKeyset(access []AccessKey, refresh []RefreshKey) (*Keyset, error) {
 			return nil, fmt.Errorf("token: refresh key %q: secret under 32 bytes", k.ID)
 		}
 		ks.refresh[k.ID] = k.Secret
+		ks.refreshHeads[headerSegment("HS256", k.ID, "JWT")] = k.Secret
 		ks.refreshKey = k
 	}
 	if ks.signer.Private == nil || ks.refreshKey.Secret == nil {
 		return nil, fmt.Errorf("token: a keyset needs an access signing key and a refresh key")
 	}
 	ks.jwks = buildJWKS(access)
+	ks.accessHead = headerSegment("EdDSA", ks.signer.ID, AccessType)
+	ks.assertionHead = headerSegment("EdDSA", ks.signer.ID, AssertionType)
+	ks.refreshHead = headerSegment("HS256", ks.refreshKey.ID, "JWT")
 	return ks, nil
 }
 

@@ -191,10 +191,7 @@ func (t *Tokens) SignAccess(c *AccessClaims) (string, error) {
 	if c.UserID != 0 {
 		c.Subject = strconv.FormatInt(c.UserID, 10)
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodEdDSA, c)
-	tok.Header["kid"] = ks.signer.ID
-	tok.Header["typ"] = AccessType
-	return tok.SignedString(ks.signer.Private)
+	return signEdDSA(ks.accessHead, appendAccessClaims(make([]byte, 0, 320), c), ks.signer.Private), nil
 }
 
 // SignRefresh fills in typ and jti and returns the signed refresh token.
@@ -211,9 +208,7 @@ func (t *Tokens) SignRefresh(c *RefreshClaims) (string, error) {
 		}
 		c.ID = id
 	}
-	tok := jwt.NewWithClaims(jwt.SigningMethodHS256, c)
-	tok.Header["kid"] = ks.refreshKey.ID
-	return tok.SignedString(ks.refreshKey.Secret)
+	return signHS256(ks.refreshHead, appendRefreshClaims(make([]byte, 0, 192), c), ks.refreshKey.Secret), nil
 }
 
 var (
@@ -242,7 +237,14 @@ func (t *Tokens) VerifyAccess(s string) (*AccessClaims, error) {
 		return nil, errMalformed
 	}
 	c := new(AccessClaims)
-	_, err := t.access.ParseWithClaims(s, c, t.accessKey)
+	var err error
+	switch verifyOwn(s, t.keys.Load().accessHeads, c, checkEdDSA) {
+	case forged:
+		return nil, errSignature
+	case undecided:
+		c = new(AccessClaims) // the fast path may have filled some fields
+		_, err = t.access.ParseWithClaims(s, c, t.accessKey)
+	}
 	if errors.Is(err, errUnknownKey) {
 		if err = t.reload(s, accessKnown); err == nil {
 			c = new(AccessClaims)
@@ -270,7 +272,14 @@ func (t *Tokens) VerifyRefresh(s string) (*RefreshClaims, error) {
 		return nil, errMalformed
 	}
 	c := new(RefreshClaims)
-	_, err := t.refresh.ParseWithClaims(s, c, t.refreshKey)
+	var err error
+	switch verifyOwn(s, t.keys.Load().refreshHeads, c, checkHS256) {
+	case forged:
+		return nil, errSignature
+	case undecided:
+		c = new(RefreshClaims) // the fast path may have filled some fields
+		_, err = t.refresh.ParseWithClaims(s, c, t.refreshKey)
+	}
 	if errors.Is(err, errUnknownKey) {
 		if err = t.reload(s, refreshKnown); err == nil {
 			c = new(RefreshClaims)

@@ -3,10 +3,12 @@ package web
 import (
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
+	"github.com/propusk/propusk/internal/jsonstr"
 )
 
 var errNoRefresh = propusk.Errorf(propusk.ETOKENINVALID, "no refresh token: send refreshToken in the query, the body or the cookie")
@@ -34,12 +36,29 @@ func (s *Server) answerPair(w http.ResponseWriter, r *http.Request, a answer, in
 	return nil
 }
 
-// writePair writes the JSON of a pair, with no cookies.
+// writePair writes the JSON of a pair, with no cookies. It is the answer
+// of every token.obtain and token.renew, so it is appended by hand rather
+// than by encoding/json's reflection, in pairBody's spelling.
 func writePair(w http.ResponseWriter, status int, p *auth.Pair) {
-	writeJSON(w, status, pairBody{
-		AccessToken: p.AccessToken, RefreshToken: p.RefreshToken,
-		Expires: p.AccessExpiresAt.Unix(), APIToken: p.APIToken,
-	})
+	w.Header().Set("Content-Type", jsonType)
+	w.WriteHeader(status)
+	_, _ = w.Write(appendPair(make([]byte, 0, 96+len(p.AccessToken)+len(p.RefreshToken)+len(p.APIToken)), p)) // the client went away; nothing to do
+}
+
+// appendPair appends the JSON of p, as writeJSON would write its pairBody
+// (a line ending in a newline).
+func appendPair(b []byte, p *auth.Pair) []byte {
+	b = append(b, `{"accessToken":`...)
+	b = jsonstr.Append(b, p.AccessToken)
+	b = append(b, `,"refreshToken":`...)
+	b = jsonstr.Append(b, p.RefreshToken)
+	b = append(b, `,"expires":`...)
+	b = strconv.AppendInt(b, p.AccessExpiresAt.Unix(), 10)
+	if p.APIToken != "" {
+		b = append(b, `,"apiToken":`...)
+		b = jsonstr.Append(b, p.APIToken)
+	}
+	return append(b, "}\n"...)
 }
 
 // redirectParam returns the redirect the client asked for, from the query

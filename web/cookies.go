@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/propusk/propusk/auth"
@@ -61,11 +62,44 @@ func (s *Server) setPairCookies(w http.ResponseWriter, r *http.Request, p *auth.
 
 // setCookieAt is setCookie with Max-Age computed on the service's clock.
 func (s *Server) setCookieAt(w http.ResponseWriter, r *http.Request, name, value string, expires, now time.Time, httpOnly bool) {
-	http.SetCookie(w, &http.Cookie{
+	c := http.Cookie{
 		Name: s.name(name), Value: value, Path: "/",
 		Expires: expires, MaxAge: max(1, int(expires.Sub(now).Seconds())),
 		HttpOnly: httpOnly, Secure: s.secure(r), SameSite: http.SameSiteLaxMode,
-	})
+	}
+	w.Header().Add("Set-Cookie", cookieLine(&c))
+}
+
+// cookieLine is c.String() for the cookies setCookieAt makes, written
+// without net/http's general checks when the value needs none: every
+// browser's token.obtain and token.renew sets three. A value that would
+// need quoting or sanitising (never one of propusk's tokens) goes through
+// c.String().
+func cookieLine(c *http.Cookie) string {
+	for i := 0; i < len(c.Value); i++ {
+		if b := c.Value[i]; b <= ' ' || b >= 0x7f || b == '"' || b == ';' || b == '\\' || b == ',' {
+			return c.String()
+		}
+	}
+	if c.Path != "/" || c.Domain != "" || c.Partitioned || c.Quoted || c.SameSite != http.SameSiteLaxMode || c.MaxAge <= 0 || c.Expires.Year() < 1601 {
+		return c.String()
+	}
+	b := make([]byte, 0, len(c.Name)+len(c.Value)+110)
+	b = append(b, c.Name...)
+	b = append(b, '=')
+	b = append(b, c.Value...)
+	b = append(b, "; Path=/; Expires="...)
+	b = c.Expires.UTC().AppendFormat(b, http.TimeFormat)
+	b = append(b, "; Max-Age="...)
+	b = strconv.AppendInt(b, int64(c.MaxAge), 10)
+	if c.HttpOnly {
+		b = append(b, "; HttpOnly"...)
+	}
+	if c.Secure {
+		b = append(b, "; Secure"...)
+	}
+	b = append(b, "; SameSite=Lax"...)
+	return string(b)
 }
 
 // clearCookies drops the client's tokens, and its CSRF token too: that one

@@ -136,6 +136,9 @@ func setRetryAfter(w http.ResponseWriter, err error) {
 	}
 }
 
+// jsonType is the Content-Type of every JSON answer.
+const jsonType = "application/json; charset=utf-8"
+
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	// No Cache-Control: the hardened writer makes every answer no-store
 	// unless its handler chose caching.

@@ -60,7 +60,10 @@ func readInput(w http.ResponseWriter, r *http.Request, max int64) (input, error)
 	if !utf8.Valid(body) {
 		return in, errBadUTF8
 	}
-	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	mt := r.Header.Get("Content-Type")
+	if mt != "application/json" { // the common case needs no parsing
+		mt, _, _ = mime.ParseMediaType(mt)
+	}
 	switch mt {
 	case "application/json":
 		return fromJSON(in, body)

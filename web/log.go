@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/propusk/propusk/internal/status"
@@ -19,6 +21,63 @@ func RedactQuery(raw string) string {
 	if raw == "" {
 		return ""
 	}
+	if out, ok := redactPlain(raw); ok {
+		return out
+	}
+	return redactParsed(raw)
+}
+
+// redactPlain is RedactQuery without url.Values, for the common query whose
+// names are all plain and whose values are well escaped (every request is
+// logged): ok is false for any other, which redactParsed then reads. It
+// spells the answer as url.Values.Encode does: names sorted, one
+// name=REDACTED per value.
+func redactPlain(raw string) (string, bool) {
+	var keys [8]string
+	names := keys[:0]
+	for part := range strings.SplitSeq(raw, "&") {
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		if !plain(32, k) || !wellEscaped(v) {
+			return "", false
+		}
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var b strings.Builder
+	b.Grow(len(names) * (len("=REDACTED&") + 8))
+	for i, k := range names {
+		if i > 0 {
+			b.WriteByte('&')
+		}
+		b.WriteString(k)
+		b.WriteString("=REDACTED")
+	}
+	return b.String(), true
+}
+
+// wellEscaped reports whether url.ParseQuery takes v as a value: no ';'
+// and every '%' followed by two hexadecimal digits.
+func wellEscaped(v string) bool {
+	for i := 0; i < len(v); i++ {
+		switch v[i] {
+		case ';':
+			return false
+		case '%':
+			if i+2 >= len(v) || !isHex(v[i+1]) || !isHex(v[i+2]) {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+// redactParsed is RedactQuery through url.ParseQuery, for any query.
+func redactParsed(raw string) string {
 	q, err := url.ParseQuery(raw)
 	if err != nil {
 		return "(unparsable query)"

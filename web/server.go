@@ -159,18 +159,18 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h, pattern := s.mux.Handler(r)
-	if pattern == "" {
+	switch {
+	case pattern == "":
 		s.notFound(w, r)
-		return
-	}
-	if !strings.Contains(pattern, "{") {
-		// No wildcard, so no path values to fill: serve as the mux would,
-		// without routing the request a second time.
+	case strings.IndexByte(pattern, '{') >= 0:
+		s.mux.ServeHTTP(w, r) // it finds the route again, and sets its path values
+	default:
+		// A route without wildcards is served by the handler just found,
+		// rather than looked up a second time: r.Pattern is all that the
+		// mux would have set on r.
 		r.Pattern = pattern
 		h.ServeHTTP(w, r)
-		return
 	}
-	s.mux.ServeHTTP(w, r)
 }
 
 // cors lets the pages of the first-party origins (StatefulOrigins) call

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -216,31 +217,82 @@ func forwarded(r *http.Request, a, b string) (string, error) {
 // original path and query to it.
 const envoyPrefix = "/api/v1/auth.verify/"
 
-// envoyForm returns the requirements and, for Envoy's form of the auth URL
-// (/api/v1/auth.verify/<original path and query>), the original URI. In
-// that form the query is the original request's, so the requirements come
-// in the X-Propusk-Require header, which Envoy's headers_to_add sets (and a
-// client's cannot reach propusk unless allowed_headers lets it).
-func envoyForm(r *http.Request) (url.Values, string, error) {
-	uri := r.URL.RequestURI()
-	if !strings.HasPrefix(uri, envoyPrefix) {
+// envoyForm returns the requirements, as the query string that states
+// them, and for Envoy's form of the auth URL
+// (/api/v1/auth.verify/<original path and query>) the original URI and
+// envoy true. In that form the query is the original request's, so the
+// requirements come in the X-Propusk-Require header, which Envoy's
+// headers_to_add sets (and a client's cannot reach propusk unless
+// allowed_headers lets it).
+func envoyForm(r *http.Request) (query, uri string, envoy bool, err error) {
+	requestURI := r.URL.RequestURI()
+	if !strings.HasPrefix(requestURI, envoyPrefix) {
 		if _, ok := r.Header["X-Propusk-Require"]; ok {
-			return nil, "", propusk.Errorf(propusk.EINVALID, "auth.verify: X-Propusk-Require is for Envoy's form, /api/v1/auth.verify/<original path>; state requirements in the query")
+			return "", "", false, propusk.Errorf(propusk.EINVALID, "auth.verify: X-Propusk-Require is for Envoy's form, /api/v1/auth.verify/<original path>; state requirements in the query")
 		}
-		return r.URL.Query(), "", nil
+		return r.URL.RawQuery, "", false, nil
 	}
 	vs := r.Header.Values("X-Propusk-Require")
 	if len(vs) > 1 {
-		return nil, "", propusk.Errorf(propusk.EINVALID, "auth.verify: X-Propusk-Require is repeated")
+		return "", "", false, propusk.Errorf(propusk.EINVALID, "auth.verify: X-Propusk-Require is repeated")
 	}
-	q := url.Values{}
 	if len(vs) == 1 {
-		var err error
-		if q, err = url.ParseQuery(vs[0]); err != nil {
-			return nil, "", propusk.Errorf(propusk.EINVALID, "auth.verify: X-Propusk-Require must be a query string, such as level=10&ability=posts:write")
-		}
+		query = vs[0]
 	}
-	return q, uri[len(envoyPrefix)-1:], nil
+	return query, requestURI[len(envoyPrefix)-1:], true, nil
+}
+
+// requirementsOf parses the requirements a query string states: the auth
+// URL's query, where parts that do not parse are dropped as
+// url.URL.Query drops them, or Envoy's X-Propusk-Require, which must parse.
+func requirementsOf(query string, envoy bool) (requirements, error) {
+	q, err := url.ParseQuery(query)
+	if err != nil && envoy {
+		return requirements{}, propusk.Errorf(propusk.EINVALID, "auth.verify: X-Propusk-Require must be a query string, such as level=10&ability=posts:write")
+	}
+	return parseRequirements(q)
+}
+
+// requirementsCacheSize bounds the requirements kept parsed: a proxy's
+// configuration states a few sets, one per gated location.
+const requirementsCacheSize = 256
+
+// requirementsCache keeps the requirements of the query strings seen, so
+// a gated request does not parse its location's query again. Only what
+// parses is kept, and once the cache is full nothing more is added: a
+// caller that sends made-up queries costs itself the parsing and nobody
+// else anything.
+type requirementsCache struct {
+	mu sync.RWMutex
+	m  map[requirementsKey]requirements
+}
+
+type requirementsKey struct {
+	query string
+	envoy bool
+}
+
+func (c *requirementsCache) get(query string, envoy bool) (requirements, error) {
+	k := requirementsKey{query, envoy}
+	c.mu.RLock()
+	rq, ok := c.m[k]
+	c.mu.RUnlock()
+	if ok {
+		return rq, nil
+	}
+	rq, err := requirementsOf(query, envoy)
+	if err != nil {
+		return rq, err
+	}
+	c.mu.Lock()
+	if c.m == nil {
+		c.m = map[requirementsKey]requirements{}
+	}
+	if len(c.m) < requirementsCacheSize {
+		c.m[k] = rq
+	}
+	c.mu.Unlock()
+	return rq, nil
 }
 
 // path is the original URI without its query.
@@ -251,12 +303,13 @@ func (o original) path() string {
 
 // authVerify returns the forward-auth handler.
 func (s *Server) authVerify() handlerFunc {
+	var requirements requirementsCache
 	return func(w http.ResponseWriter, r *http.Request) error {
-		query, suffix, err := envoyForm(r)
+		query, suffix, envoy, err := envoyForm(r)
 		if err != nil {
 			return err
 		}
-		rq, err := parseRequirements(query)
+		rq, err := requirements.get(query, envoy)
 		if err != nil {
 			return err
 		}

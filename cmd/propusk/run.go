@@ -22,6 +22,8 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
+	"github.com/propusk/propusk/internal/gctune"
+	"github.com/propusk/propusk/internal/logbuf"
 	"github.com/propusk/propusk/metrics"
 	"github.com/propusk/propusk/mysql"
 	"github.com/propusk/propusk/postgres"
@@ -62,6 +64,8 @@ type Main struct {
 	metricsServer   *http.Server
 
 	log      *slog.Logger
+	logs     *logbuf.Writer // stderr; log writes through its Direct
+	reqLog   *slog.Logger   // the request log, buffered in logs
 	store    propusk.Store
 	svc      *auth.Service
 	server   *http.Server
@@ -167,11 +171,15 @@ func (m *Main) ParseFlags(args []string) error {
 	if err := m.validate(); err != nil {
 		return err
 	}
-	var h slog.Handler = slog.NewTextHandler(m.stderr, nil)
+	// The request log's lines wait in a buffer for up to 100 ms and go out
+	// together; every other line goes out at once, after them.
+	m.logs = logbuf.New(m.stderr, 0, 0)
+	handler := func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewTextHandler(w, o) }
 	if m.logFormat == "json" {
-		h = slog.NewJSONHandler(m.stderr, nil)
+		handler = func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewJSONHandler(w, o) }
 	}
-	m.log = slog.New(web.LogHandler(h))
+	m.log = slog.New(web.LogHandler(handler(m.logs.Direct(), nil)))
+	m.reqLog = slog.New(web.LogHandler(handler(m.logs, nil)))
 	for _, v := range unknownVariables(os.Environ()) {
 		m.log.Warn("unknown variable ignored: no flag has this name (propusk help lists them)", "variable", v)
 	}
@@ -513,13 +521,16 @@ func (m *Main) serve() error {
 		m.serveMetrics()
 	}
 	m.server = &http.Server{
-		Handler:           web.RequestIDs(web.LogRequestsAs(m.log, accessLog, h)),
+		Handler:           web.RequestIDs(web.LogRequestsAs(m.reqLog, accessLog, h)),
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.log.Handler(), slog.LevelWarn),
+	}
+	if p := gctune.For(m.svc.HashingMemory()); gctune.Apply(p, os.Getenv) {
+		m.log.Info("garbage collector set for a server (GOGC or GOMEMLIMIT in the environment choose otherwise)", "gc", p.String())
 	}
 	m.server.RegisterOnShutdown(srv.CloseStreams)
 	bg, cancel := context.WithCancel(context.Background())
@@ -561,6 +572,9 @@ func (m *Main) Close() error {
 		if m.server != nil {
 			m.log.Info("stopped: requests drained, database closed")
 		}
+	}
+	if m.logs != nil {
+		m.logs.Close() // the request log's last lines; a write error has no one left to tell
 	}
 	return errors.Join(errs...)
 }
