@@ -91,3 +91,25 @@ func plainIdentifier(s string) bool {
 	}
 	return true
 }
+
+// ErrLaravelLoginTaken is every Laravel-mode store's refusal of a new user
+// whose login a user of the app has in any letter case or canonical form.
+var ErrLaravelLoginTaken = Errorf(ECONFLICT, "already exists")
+
+// LaravelMissingTable is every Laravel-mode store's refusal of a database
+// without one of the app's tables (users, personal_access_tokens).
+func LaravelMissingTable(table string) error {
+	return Errorf(EUNAVAILABLE,
+		"the Laravel app's table %s does not exist: run the app's migrations first (php artisan migrate)", table)
+}
+
+// PrepareLaravel readies u for a row of the app's users table: Laravel
+// keeps times to the second, and users.name, which the app requires, is
+// the login unless u has one.
+func (u *User) PrepareLaravel() {
+	u.CreatedAt = TruncSeconds(u.CreatedAt)
+	u.UpdatedAt = u.CreatedAt
+	if u.Name == "" {
+		u.Name = u.Login
+	}
+}

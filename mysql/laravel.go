@@ -139,16 +139,9 @@ func columns(ctx context.Context, db *sql.DB, table string) (map[string]bool, er
 		return nil, wrap("open", err)
 	}
 	if len(cols) == 0 {
-		return nil, fmt.Errorf("mysql: open: %w", missingTable(table))
+		return nil, fmt.Errorf("mysql: open: %w", propusk.LaravelMissingTable(table))
 	}
 	return cols, nil
-}
-
-// missingTable is the refusal of a database without one of the app's
-// tables.
-func missingTable(table string) error {
-	return propusk.Errorf(propusk.EUNAVAILABLE,
-		"the Laravel app's table %s does not exist: run the app's migrations first (php artisan migrate)", table)
 }
 
 // renamer is the rewrite of the store's SQL in Laravel mode.
@@ -232,10 +225,6 @@ func (s *Store) laravelUserByLogin(ctx context.Context, q querier, login string)
 	return nil, sql.ErrNoRows
 }
 
-// errLoginTaken is CreateUser's refusal of a login that a user has in any
-// letter case or canonical form.
-var errLoginTaken = propusk.Errorf(propusk.ECONFLICT, "already exists")
-
 // laravelInsertUser inserts the prepared u as the app would: a row of
 // users with the login, the hash, name (u.Name, or the login) and the
 // times as the app's wall clock, to the second; and propusk_users' row of
@@ -250,13 +239,9 @@ func (s *Store) laravelInsertUser(ctx context.Context, tx *sql.Tx, u *propusk.Us
 	if ms, err := s.laravelLogins(ctx, tx, u.Login); err != nil {
 		return err
 	} else if len(ms) > 0 {
-		return errLoginTaken
+		return propusk.ErrLaravelLoginTaken
 	}
-	u.CreatedAt = propusk.TruncSeconds(u.CreatedAt)
-	u.UpdatedAt = u.CreatedAt
-	if u.Name == "" {
-		u.Name = u.Login
-	}
+	u.PrepareLaravel()
 	cols := []string{"`" + s.lv.LoginColumn + "`", `password`}
 	args := []any{u.Login, u.PasswordHash}
 	if s.lv.name {
@@ -351,7 +336,7 @@ func (s *Store) migrateLaravel(ctx context.Context) error {
 			return wrap("migrate", err)
 		}
 		if n == 0 {
-			return fmt.Errorf("mysql: migrate: %w", missingTable(t))
+			return fmt.Errorf("mysql: migrate: %w", propusk.LaravelMissingTable(t))
 		}
 	}
 	if _, err := conn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS propusk_migrations (

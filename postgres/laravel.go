@@ -116,20 +116,13 @@ func columns(ctx context.Context, q querier, table string) (map[string]bool, err
 		return nil, wrap("open", err)
 	}
 	if len(cols) == 0 {
-		return nil, fmt.Errorf("postgres: open: %w", missingTable(table))
+		return nil, fmt.Errorf("postgres: open: %w", propusk.LaravelMissingTable(table))
 	}
 	out := map[string]bool{}
 	for _, c := range cols {
 		out[c] = true
 	}
 	return out, nil
-}
-
-// missingTable is the refusal of a database without one of the app's
-// tables.
-func missingTable(table string) error {
-	return propusk.Errorf(propusk.EUNAVAILABLE,
-		"the Laravel app's table %s does not exist: run the app's migrations first (php artisan migrate)", table)
 }
 
 // renamer is the rewrite of the store's SQL in Laravel mode.
@@ -212,10 +205,6 @@ func (s *Store) laravelUserByLogin(ctx context.Context, q rowsQuerier, login str
 	return nil, pgx.ErrNoRows
 }
 
-// errLoginTaken is CreateUser's refusal of a login that a user has in any
-// letter case or canonical form.
-var errLoginTaken = propusk.Errorf(propusk.ECONFLICT, "already exists")
-
 // laravelInsertUser inserts the prepared u as the app would: a row of
 // users with the login, the hash, name (u.Name, or the login) and the
 // times as the app's wall clock, to the second; and propusk_users' row of
@@ -231,13 +220,9 @@ func (s *Store) laravelInsertUser(ctx context.Context, tx pgx.Tx, u *propusk.Use
 	if ms, err := s.laravelLogins(ctx, tx, u.Login); err != nil {
 		return err
 	} else if len(ms) > 0 {
-		return errLoginTaken
+		return propusk.ErrLaravelLoginTaken
 	}
-	u.CreatedAt = propusk.TruncSeconds(u.CreatedAt)
-	u.UpdatedAt = u.CreatedAt
-	if u.Name == "" {
-		u.Name = u.Login
-	}
+	u.PrepareLaravel()
 	cols := []string{`"` + s.lv.LoginColumn + `"`, `password`}
 	args := []any{u.Login, u.PasswordHash}
 	if s.lv.name {
@@ -338,7 +323,7 @@ func (s *Store) applyLaravel(ctx context.Context, name, body string, after func(
 				return err
 			}
 			if !ok {
-				return missingTable(t)
+				return propusk.LaravelMissingTable(t)
 			}
 		}
 		if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS propusk_migrations (
