@@ -228,12 +228,17 @@ func (s *Store) RevokeSession(ctx context.Context, id string, userID int64, now 
 }
 
 // RevokedSince returns the ids of sessions revoked at or after t, with
-// those of the feed whose rows are gone (their user was deleted).
+// those of the feed whose rows are gone (their user was deleted). NOT
+// EXISTS, not NOT IN: PostgreSQL cannot turn NOT IN into an anti-join, and
+// once the sessions' ids outgrow work_mem it compares each event with
+// every session: the likely cause of a process, starting beside a million
+// sessions on a busy machine, running past its timeout here.
 func (s *Store) RevokedSince(ctx context.Context, t time.Time) ([]string, error) {
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	rows, err := s.pool.Query(ctx, `SELECT id FROM sessions WHERE revoked_at >= $1
-		UNION SELECT ref FROM events WHERE kind = $2 AND at >= $1 AND ref NOT IN (SELECT id FROM sessions)`, t, propusk.EventSession)
+		UNION SELECT e.ref FROM events e WHERE e.kind = $2 AND e.at >= $1
+			AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = e.ref)`, t, propusk.EventSession)
 	if err != nil {
 		return nil, wrap("revoked since", err)
 	}

@@ -213,7 +213,8 @@ func (s *Store) RevokeSession(ctx context.Context, id string, userID int64, now 
 // those of the feed whose rows are gone (their user was deleted).
 func (s *Store) RevokedSince(ctx context.Context, t time.Time) ([]string, error) {
 	rows, err := s.ro.QueryContext(ctx, `SELECT id FROM sessions WHERE revoked_at >= ?
-		UNION SELECT ref FROM events WHERE kind = ? AND at >= ? AND ref NOT IN (SELECT id FROM sessions)`,
+		UNION SELECT e.ref FROM events e WHERE e.kind = ? AND e.at >= ?
+			AND NOT EXISTS (SELECT 1 FROM sessions s WHERE s.id = e.ref)`,
 		millis(t), propusk.EventSession, millis(t))
 	if err != nil {
 		return nil, wrap("revoked since", err)
