@@ -17,6 +17,41 @@ type UserChange struct {
 	Disabled *bool
 }
 
+// ChangeEffect is what applying a UserChange did that a store must act on
+// in the same transaction.
+type ChangeEffect struct {
+	// Disabled: the user was enabled and is now disabled; end their sessions.
+	Disabled bool
+	// LeftAdmins: the user was an enabled administrator and no longer is;
+	// check the last administrator rule.
+	LeftAdmins bool
+	// StaleTokens: what a cached token of the user shows may have changed;
+	// drop the user's tokens from every cache.
+	StaleTokens bool
+}
+
+// Apply applies ch to u at now and says what the store must do about it:
+// the one place that decides what an administrator's change means.
+func (ch UserChange) Apply(u *User, now time.Time) ChangeEffect {
+	wasAdmin := u.Level >= LevelAdmin && !u.Disabled()
+	if ch.Level != nil {
+		u.Level = *ch.Level
+	}
+	if ch.Boards != nil {
+		u.Boards = ch.Boards
+	}
+	var e ChangeEffect
+	switch {
+	case ch.Disabled != nil && *ch.Disabled && !u.Disabled():
+		u.DisabledAt, e.Disabled = now, true
+	case ch.Disabled != nil && !*ch.Disabled:
+		u.DisabledAt = time.Time{}
+	}
+	e.LeftAdmins = wasAdmin && (u.Level < LevelAdmin || u.Disabled())
+	e.StaleTokens = e.Disabled || ch.Level != nil || ch.Boards != nil
+	return e
+}
+
 // UserQuery selects users for a list, in id order.
 type UserQuery struct {
 	Login string // a part of the login, case-insensitively; "" for every user

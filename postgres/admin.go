@@ -51,21 +51,8 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 		if u, err = s.lockUser(ctx, tx, id); err != nil {
 			return err
 		}
-		wasAdmin := u.Level >= propusk.LevelAdmin && !u.Disabled()
-		if ch.Level != nil {
-			u.Level = *ch.Level
-		}
-		if ch.Boards != nil {
-			u.Boards = ch.Boards
-		}
-		disabling := ch.Disabled != nil && *ch.Disabled && !u.Disabled()
-		switch {
-		case disabling:
-			u.DisabledAt = now
-		case ch.Disabled != nil && !*ch.Disabled:
-			u.DisabledAt = time.Time{}
-		}
-		if wasAdmin && (u.Level < propusk.LevelAdmin || u.Disabled()) {
+		effect := ch.Apply(u, now)
+		if effect.LeftAdmins {
 			if err := s.lastAdmin(ctx, tx, id); err != nil {
 				return err
 			}
@@ -74,12 +61,12 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 			return err
 		}
 		var sessions, tokens []string
-		if disabling {
+		if effect.Disabled {
 			if sessions, err = revokeUserSessions(ctx, tx, id, "", now); err != nil {
 				return err
 			}
 		}
-		if disabling || ch.Level != nil || ch.Boards != nil {
+		if effect.StaleTokens {
 			if tokens, err = userTokenIDs(ctx, tx, typ, id); err != nil {
 				return err
 			}

@@ -47,21 +47,8 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 		if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, id), s.loc); err != nil {
 			return err
 		}
-		wasAdmin := u.Level >= propusk.LevelAdmin && !u.Disabled()
-		if ch.Level != nil {
-			u.Level = *ch.Level
-		}
-		if ch.Boards != nil {
-			u.Boards = ch.Boards
-		}
-		disabling := ch.Disabled != nil && *ch.Disabled && !u.Disabled()
-		switch {
-		case disabling:
-			u.DisabledAt = now
-		case ch.Disabled != nil && !*ch.Disabled:
-			u.DisabledAt = time.Time{}
-		}
-		if wasAdmin && (u.Level < propusk.LevelAdmin || u.Disabled()) {
+		effect := ch.Apply(u, now)
+		if effect.LeftAdmins {
 			if err := s.lastAdmin(ctx, tx, id); err != nil {
 				return err
 			}
@@ -69,7 +56,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 		if err := s.setAdminFields(ctx, tx, u, now); err != nil {
 			return err
 		}
-		if disabling {
+		if effect.Disabled {
 			if _, err := revokeUserSessions(ctx, tx, id, "", now); err != nil {
 				return err
 			}
@@ -77,7 +64,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, ch propusk.UserChange,
 		if err := appendEvent(ctx, tx, propusk.EventUser, strconv.FormatInt(id, 10), now); err != nil {
 			return err
 		}
-		if disabling || ch.Level != nil || ch.Boards != nil {
+		if effect.StaleTokens {
 			return staleTokens(ctx, tx, typ, id, now)
 		}
 		return nil
