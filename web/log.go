@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/propusk/propusk/internal/status"
 )
@@ -117,16 +116,4 @@ func route(r *http.Request) string { return status.Route(r) }
 // the path, query values, headers or cookies, where tokens live.
 func LogRequests(log *slog.Logger, h http.Handler) http.Handler {
 	return LogRequestsAs(log, AccessLog{}, h) // the zero policy logs every request
-}
-
-// logRequest writes the request log's line of r.
-func logRequest(log *slog.Logger, r *http.Request, status int, d time.Duration) {
-	log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-		slog.String("method", r.Method),
-		slog.String("route", route(r)),
-		slog.String("query", RedactQuery(r.URL.RawQuery)),
-		slog.Int("status", status),
-		slog.Duration("duration", d),
-		slog.String("remote", r.RemoteAddr),
-	)
 }

@@ -179,7 +179,7 @@ func (m *Main) ParseFlags(args []string) error {
 		handler = func(w io.Writer, o *slog.HandlerOptions) slog.Handler { return slog.NewJSONHandler(w, o) }
 	}
 	m.log = slog.New(web.LogHandler(handler(m.logs.Direct(), nil)))
-	m.reqLog = slog.New(web.LogHandler(handler(m.logs, nil)))
+	m.reqLog = slog.New(web.RequestLogHandler(m.logs, m.logFormat == "json"))
 	for _, v := range unknownVariables(os.Environ()) {
 		m.log.Warn("unknown variable ignored: no flag has this name (propusk help lists them)", "variable", v)
 	}
