@@ -29,8 +29,9 @@ import (
 //
 //	go test ./web -run '^$' -bench Serve -count 5 -cpuprofile cpu.out
 //
-// Server CPU over HTTP, in processes of their own, is what
-// internal/cpucost measures.
+// Server CPU over HTTP, propusk and its limits each served by a process
+// of its own, is what the load harness (go run ./internal/loadtest)
+// measures.
 func BenchmarkServe(b *testing.B) {
 	ctx := context.Background()
 	store, _ := testenv.Postgres(b)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -50,6 +51,7 @@ func TestShort(t *testing.T) {
 			if sc.Median.Requests == 0 || sc.BareMedian.Requests == 0 {
 				t.Errorf("%s %s: no request answered (%+v beside bare %+v): %s", s.Store, sc.Name, sc.Median, sc.BareMedian, sc.FirstError)
 			}
+			checkLimit(t, s.Store, sc, p.rounds)
 		}
 		if want := len(p.levels) * len(concurrencyScenarios); len(s.Concurrency) != want {
 			t.Errorf("%s: %d concurrency points, want %d", s.Store, len(s.Concurrency), want)
@@ -62,6 +64,7 @@ func TestShort(t *testing.T) {
 			t.Errorf("%s: revocation: %d trials enforced, %d not, want %d enforced", s.Store, len(rv.Trials), rv.Failed, p.trials)
 		}
 	}
+	checkLimitGoals(t, res, stores)
 	if res.Primitives.Ed25519Sign <= 0 || res.Primitives.Argon2id <= 0 || res.Primitives.BareServerCPU <= 0 {
 		t.Errorf("primitives not measured: %+v", res.Primitives)
 	}
@@ -70,7 +73,7 @@ func TestShort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range append([]string{"## Goals", "## Primitives", "-short", res.Machine.CPU}, names(res)...) {
+	for _, want := range append([]string{"## Goals", "## Limits", "## Primitives", "-short", res.Machine.CPU}, names(res)...) {
 		if !strings.Contains(string(page), want) {
 			t.Errorf("the page does not mention %q", want)
 		}
@@ -104,6 +107,115 @@ func TestShort(t *testing.T) {
 	}
 	if string(again) != string(page) {
 		t.Error("-render wrote a different page from the same results")
+	}
+}
+
+// wantLimits are the limits token.obtain, user.login and user.register
+// are measured beside, and no other scenario.
+var wantLimits = map[string]string{"token.obtain": "sign", "user.login": "hash", "user.register": "hash"}
+
+// checkLimit checks that sc was measured beside its limit in every round,
+// and that the limit's server answered and was measured.
+func checkLimit(t *testing.T, store string, sc ScenarioResult, rounds int) {
+	t.Helper()
+	want := wantLimits[sc.Name]
+	if sc.Limit != want {
+		t.Errorf("%s %s: measured beside limit %q, want %q", store, sc.Name, sc.Limit, want)
+		return
+	}
+	if want == "" {
+		if len(sc.LimitRounds) != 0 || sc.LimitCPURatio != 0 {
+			t.Errorf("%s %s: limit figures without a limit: %d rounds, ratio %v", store, sc.Name, len(sc.LimitRounds), sc.LimitCPURatio)
+		}
+		return
+	}
+	if len(sc.LimitRounds) != rounds {
+		t.Errorf("%s %s: %d rounds of %s, want %d", store, sc.Name, len(sc.LimitRounds), want, rounds)
+	}
+	m := sc.LimitMedian
+	if m.Requests == 0 || m.Errors != 0 || m.Throughput <= 0 || m.ServerCPU <= 0 || sc.LimitCPURatio <= 0 || sc.LimitThroughputRatio <= 0 {
+		t.Errorf("%s %s: %s not measured: %+v, ratios %v (CPU) and %v (throughput)",
+			store, sc.Name, want, m, sc.LimitCPURatio, sc.LimitThroughputRatio)
+	}
+}
+
+// checkLimitGoals checks that token.obtain and user.login are judged, on
+// every store, by their limits' server CPU measured beside them.
+func checkLimitGoals(t *testing.T, res *Results, stores []string) {
+	t.Helper()
+	judged := map[string]int{}
+	for _, g := range goals(res) {
+		name, _, _ := strings.Cut(g.Goal, " ")
+		limit, ok := map[string]string{"token.obtain": "sign", "user.login": "hash"}[name]
+		if !ok {
+			continue
+		}
+		judged[name]++
+		var sc *ScenarioResult
+		for _, s := range res.Stores {
+			for i := range s.Scenarios {
+				if s.Title == g.Store && s.Scenarios[i].Name == name {
+					sc = &s.Scenarios[i]
+				}
+			}
+		}
+		if sc == nil {
+			t.Errorf("goal %q on %s: no such scenario measured", g.Goal, g.Store)
+			continue
+		}
+		if g.Unmeasured {
+			t.Errorf("goal %q on %s: not measured", g.Goal, g.Store)
+		}
+		for _, want := range []string{limit + "'s", micro(sc.LimitMedian.ServerCPU) + " µs", fmt.Sprintf("%.2f×", sc.LimitCPURatio)} {
+			if !strings.Contains(g.Figure, want) {
+				t.Errorf("goal %q on %s reads %q, which does not give %q", g.Goal, g.Store, g.Figure, want)
+			}
+		}
+		if g.Met != (sc.LimitCPURatio <= limitFactor) {
+			t.Errorf("goal %q on %s: met %v with %.2f× the limit", g.Goal, g.Store, g.Met, sc.LimitCPURatio)
+		}
+	}
+	for _, name := range []string{"token.obtain", "user.login"} {
+		if judged[name] != len(stores) {
+			t.Errorf("%s judged on %d stores, want %d", name, judged[name], len(stores))
+		}
+	}
+}
+
+// TestGoalsWithoutLimits: results written before the limits were measured
+// as servers still render, their limit goals shown as not measured rather
+// than judged by anything else.
+func TestGoalsWithoutLimits(t *testing.T) {
+	m := Measure{Requests: 100, Throughput: 1000, ServerCPU: 100}
+	res := &Results{
+		Primitives: Primitives{Ed25519Sign: 30, Argon2id: 30000, BareServerCPU: 50},
+		Plan:       PlanSummary{Rounds: 1, Levels: []int{1}, Sizes: []int{100}},
+		Stores: []StoreResult{{Store: "sqlite", Title: "SQLite", Scenarios: []ScenarioResult{
+			{Name: "token.obtain", Median: m, BareMedian: m},
+			{Name: "user.login", Median: m, BareMedian: m},
+		}}},
+	}
+	gs := goals(res)
+	if len(gs) != 2 {
+		t.Fatalf("%d goals, want 2: %+v", len(gs), gs)
+	}
+	for _, g := range gs {
+		if !g.Unmeasured || g.Met {
+			t.Errorf("goal %q judged without its limit: %+v", g.Goal, g)
+		}
+	}
+	path := filepath.Join(t.TempDir(), "PERFORMANCE.md")
+	if err := writePage(path, res, map[string]Plot{}); err != nil {
+		t.Fatal(err)
+	}
+	page, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, g := range gs {
+		if row := "| " + g.Goal + " | SQLite | — |"; !strings.Contains(string(page), row) || !strings.Contains(string(page), row+" "+g.Limit+" | not measured |") {
+			t.Errorf("the page does not show %q as not measured", g.Goal)
+		}
 	}
 }
 

@@ -7,26 +7,30 @@
 //	go run ./internal/loadtest -render         # the page and plots again from docs/performance/results.json
 //
 // It builds cmd/propusk and a bare JSON handler (internal/loadtest/bare),
-// runs each as a process of its own on 127.0.0.1, and drives both with the
-// same HTTP client from this process. For each store it runs propusk on a
-// fresh database (a file; a schema or database of its own on the local
-// server, dropped at exit), seeds users and sessions in bulk SQL, and
-// measures:
+// which also serves the limits propusk is held to (bare + one Ed25519
+// signature; one argon2id hash with propusk's parameters), runs each as a
+// process of its own on 127.0.0.1, and drives both with the same HTTP
+// client from this process. For each store it runs propusk on a fresh
+// database (a file; a schema or database of its own on the local server,
+// dropped at exit), seeds users and sessions in bulk SQL, and measures:
 //
 //   - each scenario (token.obtain, token.renew, user.me by JWT and by
 //     PAT, auth.verify, user.login, user.register) in rounds, each after
-//     a round of the bare handler with the same clients: throughput,
-//     latency p50 and p99 and its distribution, and CPU time per request
-//     of the server (utime+stime of its process, from /proc) and of the
-//     database (its processes serving propusk, from /proc);
+//     a round of the bare handler with the same clients and, for
+//     token.obtain, user.login and user.register, before a round of its
+//     limit: throughput, latency p50 and p99 and its distribution, and
+//     CPU time per request of the server (utime+stime of its process,
+//     from /proc) and of the database (its processes serving propusk,
+//     from /proc); token.obtain's and user.login's goals are judged
+//     against their limits' server CPU in those rounds;
 //   - how that cost grows with concurrency and with the number of users
 //     and sessions;
 //   - how long a logoff on one process takes to be enforced by a second
 //     process on the same database.
 //
-// It also measures, in the same run, the primitives that set the limits:
-// one Ed25519 signature, one argon2id hash with propusk's parameters, and
-// the bare handler's CPU per request.
+// For context it also times, in this process, the primitives under the
+// limits (one Ed25519 signature, one argon2id hash), and reports the bare
+// handler's CPU per request over all its rounds.
 //
 // The run says its expected length before it starts, every step lasts a
 // fixed time, and the whole stops by itself. It only ever targets

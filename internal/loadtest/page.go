@@ -69,14 +69,30 @@ type pageData struct {
 	Plots     map[string]Plot
 	Scenarios []scenario
 	Bare      scenario
+	Limits    []scenario
+	LimitRows []limitRow // the scenarios measured beside a limit, of every store
 	Date      string
+}
+
+// limitRow is a scenario measured beside its limit, on one store.
+type limitRow struct {
+	Store string
+	ScenarioResult
 }
 
 // writePage writes the page to path.
 func writePage(path string, res *Results, plots map[string]Plot) error {
+	var rows []limitRow
+	for _, s := range res.Stores {
+		for _, sc := range s.Scenarios {
+			if sc.Limit != "" {
+				rows = append(rows, limitRow{s.Title, sc})
+			}
+		}
+	}
 	var b strings.Builder
 	err := page.Execute(&b, pageData{Results: res, Goals: goals(res), Plots: plots, Scenarios: scenarios,
-		Bare: bareScenario, Date: res.Started.Format("2006-01-02 15:04 UTC")})
+		Bare: bareScenario, Limits: limits, LimitRows: rows, Date: res.Started.Format("2006-01-02 15:04 UTC")})
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ type plan struct {
 	workers  int           // concurrent clients of the main table
 	round    time.Duration // length of one measured round
 	warm     time.Duration // unmeasured requests before each step
-	rounds   int           // rounds of each scenario (and as many of the bare handler)
+	rounds   int           // rounds of each scenario (and as many of the bare handler, and of its limit)
 	levels   []int         // concurrency levels of the growth step
 	sizes    []int         // users (and sessions) of the data-size step, ascending
 	trials   int           // revocation trials per store
@@ -176,7 +176,13 @@ func (p *plan) expected() time.Duration {
 	step := func(n int) time.Duration {
 		return time.Duration(n) * (p.round + p.warm/time.Duration(max(p.rounds, 1)))
 	}
-	perStore := step(len(scenarios) * p.rounds * 2)                             // each scenario beside the bare handler
+	rounds := 2 * len(scenarios) // each scenario beside the bare handler
+	for _, sc := range scenarios {
+		if sc.limit != nil {
+			rounds++ // and its limit
+		}
+	}
+	perStore := step(rounds * p.rounds)
 	perStore += step(len(p.levels) * len(concurrencyScenarios) * p.rounds)      // growth with concurrency
 	perStore += step(len(p.sizes) * len(sizeScenarios) * p.rounds)              // growth with data size
 	perStore += time.Duration(p.sizes[len(p.sizes)-1]) * time.Second / seedRate // seeding
@@ -187,7 +193,7 @@ func (p *plan) expected() time.Duration {
 
 func (p *plan) describe(w io.Writer) {
 	fmt.Fprintf(w, "loadtest: %s\n", p.command)
-	fmt.Fprintf(w, "stores %s; %d clients; %d rounds of %v beside the bare handler; concurrency %v; sizes %v; %d revocation trials\n",
+	fmt.Fprintf(w, "stores %s; %d clients; %d rounds of %v beside the bare handler and the limits; concurrency %v; sizes %v; %d revocation trials\n",
 		strings.Join(p.stores, ","), p.workers, p.rounds, p.round, p.levels, p.sizes, p.trials)
 	fmt.Fprintf(w, "expected length: about %v (stops by itself after %v at most)\n", p.expected().Round(time.Second), p.maxTotal.Round(time.Second))
 }

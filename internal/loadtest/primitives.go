@@ -16,24 +16,46 @@ import (
 	"golang.org/x/crypto/argon2"
 )
 
-// measurePrimitives times, as CPU time of this process, one Ed25519
-// signature of a token-sized message and one argon2id hash with the
-// parameters of hash (a PHC string propusk wrote): the floors under
-// token.obtain and user.login. Each is the median of five rounds.
-func measurePrimitives(hash string) (Primitives, error) {
-	var p Primitives
-	var m, t, threads uint32
-	if _, err := fmt.Sscanf(strings.Split(hash, "$")[3], "m=%d,t=%d,p=%d", &m, &t, &threads); err != nil || !strings.HasPrefix(hash, "$argon2id$") {
-		return p, fmt.Errorf("propusk's password hash %.30q… is not argon2id: %v", hash, err)
+// argon2Params are an argon2id hash's cost parameters.
+type argon2Params struct {
+	memory, time uint32 // KiB, passes
+	threads      uint8
+}
+
+// parseArgon2 reads the parameters of hash, a PHC string propusk wrote
+// ($argon2id$v=19$m=…,t=…,p=…$salt$key).
+func parseArgon2(hash string) (argon2Params, error) {
+	var a argon2Params
+	parts := strings.Split(hash, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return a, fmt.Errorf("propusk's password hash %.30q… is not argon2id", hash)
 	}
-	p.Argon2Params = fmt.Sprintf("m=%d KiB, t=%d, p=%d", m, t, threads)
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &a.memory, &a.time, &a.threads); err != nil {
+		return a, fmt.Errorf("propusk's password hash %.30q…: %w", hash, err)
+	}
+	return a, nil
+}
+
+// String is the parameters as a PHC string writes them, the form the bare
+// process's -argon2 takes.
+func (a argon2Params) String() string {
+	return fmt.Sprintf("m=%d,t=%d,p=%d", a.memory, a.time, a.threads)
+}
+
+// measurePrimitives times, as CPU time of this process, one Ed25519
+// signature of a token-sized message and one argon2id hash with params:
+// the work under token.obtain and user.login, for the page. Each is the
+// median of five rounds.
+func measurePrimitives(params argon2Params) Primitives {
+	var p Primitives
+	p.Argon2Params = fmt.Sprintf("m=%d KiB, t=%d, p=%d", params.memory, params.time, params.threads)
 	_, priv, _ := ed25519.GenerateKey(rand.Reader)
 	msg := make([]byte, 300) // the header and claims of an access token
 	rand.Read(msg)
 	salt, pw := make([]byte, 16), []byte("a password of some length")
 	p.Ed25519Sign = perOp(2000, func() { ed25519.Sign(priv, msg) })
-	p.Argon2id = perOp(5, func() { argon2.IDKey(pw, salt, t, m, uint8(threads), 32) })
-	return p, nil
+	p.Argon2id = perOp(5, func() { argon2.IDKey(pw, salt, params.time, params.memory, params.threads, 32) })
+	return p
 }
 
 // perOp returns the median over five rounds of the CPU time of f per

@@ -40,9 +40,17 @@ type process struct {
 	URL  string // http://127.0.0.1:port
 	tail *tail
 	done chan struct{}
+	// gcEnv is the garbage collector "propusk serve" set for itself, as
+	// the variables that set it (GOGC=…, GOMEMLIMIT=…), read from its log
+	// before it listened; nil if it set none (GOGC or GOMEMLIMIT was in
+	// the environment it inherited) or is not propusk.
+	gcEnv []string
 }
 
-var listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
+var (
+	listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
+	gcPolicy  = regexp.MustCompile(`gc="(GOGC=\d+) (GOMEMLIMIT=\d+MiB)"`)
+)
 
 // start runs bin with args and env added, and waits until it writes its
 // listening line. Its standard error is read for that line and then
@@ -66,6 +74,9 @@ func start(ctx context.Context, name, bin string, env []string, args ...string) 
 		for {
 			line, err := r.ReadString('\n')
 			p.tail.add(line)
+			if m := gcPolicy.FindStringSubmatch(line); m != nil {
+				p.gcEnv = m[1:]
+			}
 			if m := listening.FindStringSubmatch(line); m != nil {
 				addr <- m[1]
 				break

@@ -51,8 +51,9 @@ type Machine struct {
 	Load [2]float64
 }
 
-// Primitives are the costs that set the limits, measured in the same run
-// as CPU time of the harness process.
+// Primitives are the costs under the limits, measured in the same run as
+// CPU time of the harness process: context for the page. The goals are
+// judged against the limits measured as servers (ScenarioResult.Limit).
 type Primitives struct {
 	Ed25519Sign   float64 // µs per signature of a token-sized message
 	Argon2id      float64 // µs per hash with propusk's parameters
@@ -95,6 +96,19 @@ type ScenarioResult struct {
 	// among them, -1 where the protocol does not tell.
 	Counted                bool
 	Statements, RoundTrips float64
+	// Limit names what the scenario is held to, measured in rounds of its
+	// own on the bare process, each right after the scenario's round with
+	// the same clients: "sign" (token.obtain) or "hash" (user.login,
+	// user.register); "" for none. Results written before the limits were
+	// measured in-server have none either.
+	Limit       string    `json:",omitempty"`
+	LimitRounds []Measure `json:",omitempty"`
+	LimitMedian Measure
+	// LimitCPURatio is the median over the rounds of the scenario's server
+	// CPU per request over its limit's (the opposite way round to CPURatio:
+	// a goal says "within 1.15× the limit"), and LimitThroughputRatio the
+	// same for throughput, the scenario's over the limit's.
+	LimitCPURatio, LimitThroughputRatio float64
 }
 
 // GrowthPoint is a scenario at one concurrency level or data size.

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -31,7 +32,8 @@ type harness struct {
 	plan    *plan
 	log     io.Writer
 	propusk string   // the binary
-	bare    *process // the baseline server, one for the whole run
+	bareBin string   // the bare process's binary
+	bare    *process // the baseline and the limits, one for the whole run; started with the first propusk
 	client  *http.Client
 	res     *Results
 	bareCPU []float64 // the bare handler's server CPU per request, every round
@@ -60,16 +62,17 @@ func run(ctx context.Context, p *plan, log io.Writer) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &harness{plan: p, log: log, propusk: bin, res: &Results{Command: p.command, Short: p.short, Started: began.UTC()}}
+	h := &harness{plan: p, log: log, propusk: bin, bareBin: bareBin, res: &Results{Command: p.command, Short: p.short, Started: began.UTC()}}
 	// Keep-alive connections for every worker of every step, to both
 	// servers: a step never pays for new connections.
 	n := 2 * p.maxWorkers()
 	h.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConns: 2 * n, MaxIdleConnsPerHost: n}}
 	defer h.client.CloseIdleConnections()
-	if h.bare, err = start(ctx, "bare", bareBin, nil); err != nil {
-		return nil, err
-	}
-	defer h.bare.stop()
+	defer func() {
+		if h.bare != nil {
+			h.bare.stop()
+		}
+	}()
 	h.res.Machine = readMachine()
 	h.res.Plan = PlanSummary{Workers: p.workers, Rounds: p.rounds, RoundSeconds: p.round.Seconds(),
 		Levels: p.levels, Sizes: p.sizes, Trials: p.trials, ConcurrencyAt: p.sizes[0], SizeWorkers: p.workers}
@@ -150,7 +153,7 @@ func (h *harness) store(ctx context.Context, name, dir string) (*StoreResult, er
 	}
 	defer a.stop()
 	sr.Version = db.Version(ctx)
-	t := &target{base: a.URL, bareURL: h.bare.URL, client: h.client, password: "loadtest password " + random(), regPrefix: "r" + random() + "-", first: 1}
+	t := &target{base: a.URL, client: h.client, password: "loadtest password " + random(), regPrefix: "r" + random() + "-", first: 1}
 	if err := h.probe(ctx, t, db); err != nil {
 		return nil, err
 	}
@@ -158,12 +161,12 @@ func (h *harness) store(ctx context.Context, name, dir string) (*StoreResult, er
 	if err != nil {
 		return nil, fmt.Errorf("read the probe's password hash: %w", err)
 	}
-	if h.res.Primitives.Argon2id == 0 {
-		fmt.Fprintln(h.log, "measuring the primitives: an Ed25519 signature, an argon2id hash")
-		if h.res.Primitives, err = measurePrimitives(hash); err != nil {
+	if h.bare == nil {
+		if err := h.startBare(ctx, a, hash); err != nil {
 			return nil, err
 		}
 	}
+	t.bareURL = h.bare.URL
 	seeded := 0
 	seed := func(size int) error {
 		t0 := time.Now()
@@ -207,6 +210,10 @@ func (h *harness) store(ctx context.Context, name, dir string) (*StoreResult, er
 			}
 			fmt.Fprintf(h.log, "%s: %-14s %8.0f req/s %5.2f× bare (server CPU %5.2f×)  p50 %7.0f µs  p99 %7.0f µs  CPU/req server %6.1f µs  db %6.1f µs\n",
 				sr.Title, sc.Name, r.Median.Throughput, r.ThroughputRatio, r.CPURatio, r.Median.P50, r.Median.P99, r.Median.ServerCPU, r.Median.DBCPU)
+			if r.Limit != "" {
+				fmt.Fprintf(h.log, "%s: %-14s server CPU %5.2f× %s's (%.1f µs/req at %.0f req/s)\n",
+					sr.Title, sc.Name, r.LimitCPURatio, r.Limit, r.LimitMedian.ServerCPU, r.LimitMedian.Throughput)
+			}
 			return nil
 		})
 	}
@@ -274,6 +281,25 @@ func (h *harness) store(ctx context.Context, name, dir string) (*StoreResult, er
 	return sr, nil
 }
 
+// startBare starts the bare process, once for the run, when the first
+// propusk (a) has written the probe's hash: its /hash takes that hash's
+// argon2 parameters, and the process the garbage collector a chose for
+// itself, so that a limit costs what the same work costs propusk. The
+// primitives are timed with the same parameters.
+func (h *harness) startBare(ctx context.Context, a *process, hash string) error {
+	params, err := parseArgon2(hash)
+	if err != nil {
+		return err
+	}
+	if h.bare, err = start(ctx, "bare", h.bareBin, a.gcEnv, "-argon2", params.String()); err != nil {
+		return err
+	}
+	fmt.Fprintf(h.log, "the bare process serves the limits with argon2id %s, %s\n", params, strings.Join(append([]string{"garbage collector"}, a.gcEnv...), " "))
+	fmt.Fprintln(h.log, "measuring the primitives: an Ed25519 signature, an argon2id hash")
+	h.res.Primitives = measurePrimitives(params)
+	return nil
+}
+
 // probe registers probeLogin through the API: the first write checks the
 // server works, and leaves a hash with propusk's own parameters.
 func (h *harness) probe(ctx context.Context, t *target, db database) error {
@@ -321,9 +347,10 @@ func (h *harness) oneRound(ctx context.Context, t *target, sc scenario, workers 
 	return measureRound(ctx, cpu, workers, h.plan.round, func(ctx context.Context, w int) (outcome, error) { return sc.do(ctx, t, w) })
 }
 
-// beside measures sc in rounds, each after a round of the bare handler
-// with the same clients, so that the load others put on the machine falls
-// on both alike; ratios are taken per pair.
+// beside measures sc in rounds, each right after a round of the bare
+// handler with the same clients, and, if sc has a limit, right before a
+// round of the limit, so that the load others put on the machine falls on
+// all of them alike; ratios are taken per round.
 func (h *harness) beside(ctx context.Context, t *target, sc scenario, cpu, bareCPU cpuReader) (*ScenarioResult, error) {
 	p := h.plan
 	if err := h.prepare(ctx, t, bareScenario, p.workers); err != nil {
@@ -333,15 +360,30 @@ func (h *harness) beside(ctx context.Context, t *target, sc scenario, cpu, bareC
 		return nil, err
 	}
 	r := &ScenarioResult{Name: sc.Name, Workers: p.workers}
-	var rounds, bares []round
-	var tput, cpuRatio []float64
-	for range p.rounds {
-		b, bad, err := h.oneRound(ctx, t, bareScenario, p.workers, bareCPU)
-		if err != nil {
-			return nil, fmt.Errorf("bare: %w", err)
+	if sc.limit != nil {
+		r.Limit = sc.limit.Name
+		if err := h.prepare(ctx, t, *sc.limit, p.workers); err != nil {
+			return nil, fmt.Errorf("%s: %w", r.Limit, err)
 		}
-		if bad != "" {
-			return nil, fmt.Errorf("bare: %s", bad)
+	}
+	// baseline runs one round of the bare process (the bare handler or a
+	// limit), where every request must succeed.
+	baseline := func(b scenario) (round, error) {
+		m, bad, err := h.oneRound(ctx, t, b, p.workers, bareCPU)
+		if err == nil && bad != "" {
+			err = errors.New(bad)
+		}
+		if err != nil {
+			return m, fmt.Errorf("%s: %w", b.Name, err)
+		}
+		return m, nil
+	}
+	var rounds, bares, limits []round
+	var tput, cpuRatio, limitTput, limitCPU []float64
+	for range p.rounds {
+		b, err := baseline(bareScenario)
+		if err != nil {
+			return nil, err
 		}
 		s, bad, err := h.oneRound(ctx, t, sc, p.workers, cpu)
 		if err != nil {
@@ -359,9 +401,27 @@ func (h *harness) beside(ctx context.Context, t *target, sc scenario, cpu, bareC
 		if s.ServerCPU > 0 {
 			cpuRatio = append(cpuRatio, b.ServerCPU/s.ServerCPU)
 		}
+		if sc.limit == nil {
+			continue
+		}
+		l, err := baseline(*sc.limit)
+		if err != nil {
+			return nil, err
+		}
+		limits, r.LimitRounds = append(limits, l), append(r.LimitRounds, l.Measure)
+		if l.Throughput > 0 {
+			limitTput = append(limitTput, s.Throughput/l.Throughput)
+		}
+		if l.ServerCPU > 0 {
+			limitCPU = append(limitCPU, s.ServerCPU/l.ServerCPU)
+		}
 	}
 	r.Median, r.BareMedian = medianOf(rounds), medianOf(bares)
 	r.ThroughputRatio, r.CPURatio = median(tput), median(cpuRatio)
+	if sc.limit != nil {
+		r.LimitMedian = medianOf(limits)
+		r.LimitThroughputRatio, r.LimitCPURatio = median(limitTput), median(limitCPU)
+	}
 	r.Distribution, r.BareDistribution = distribution(rounds), distribution(bares)
 	// Refusals are figures (the page shows them), unless nothing worked.
 	if r.Median.Requests == 0 {

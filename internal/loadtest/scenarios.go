@@ -19,22 +19,38 @@ type scenario struct {
 	// accounts: each worker signs in as a user of its own first, and
 	// sends that user's tokens.
 	accounts bool
-	do       func(ctx context.Context, t *target, w int) (outcome, error)
+	// limit, if any, is what the scenario's cost is held to, served by
+	// the bare process: its rounds alternate with the scenario's as the
+	// bare handler's do.
+	limit *scenario
+	do    func(ctx context.Context, t *target, w int) (outcome, error)
 }
 
 // scenarios are measured in this order, each beside the bare handler.
 var scenarios = []scenario{
-	{Name: "token.obtain", About: "`GET /api/v1/token.obtain` with no credentials: an anonymous pair, nothing written", do: obtain},
+	{Name: "token.obtain", About: "`GET /api/v1/token.obtain` with no credentials: an anonymous pair, nothing written", limit: &signScenario, do: obtain},
 	{Name: "token.renew", About: "`POST /api/v1/token.renew`, each worker renewing its own session's refresh token: one rotation, a new pair", accounts: true, do: renew},
 	{Name: "user.me (JWT)", About: "`GET /api/v1/user.me` with the worker's access token in `X-Access-Token`", accounts: true, do: meJWT},
 	{Name: "user.me (PAT)", About: "`GET /api/v1/user.me` with the worker's api-token (a personal access token) as `Authorization: Bearer`", accounts: true, do: mePAT},
 	{Name: "auth.verify", About: "`GET /api/v1/auth.verify?level=10` with the worker's access token and `X-Original-URI`, as nginx `auth_request` sends it", accounts: true, do: verify},
-	{Name: "user.login", About: "`POST /api/v1/user.login` as a random seeded user: one argon2id check, a new session and api-token", do: login},
-	{Name: "user.register", About: "`POST /api/v1/user.register` of a new login: one argon2id hash, a user, a session and an api-token", do: register},
+	{Name: "user.login", About: "`POST /api/v1/user.login` as a random seeded user: one argon2id check, a new session and api-token", limit: &hashScenario, do: login},
+	{Name: "user.register", About: "`POST /api/v1/user.register` of a new login: one argon2id hash, a user, a session and an api-token", limit: &hashScenario, do: register},
 }
 
 // bareScenario is the bare handler's request: the baseline of every round.
 var bareScenario = scenario{Name: "bare", About: "`GET /` on a bare `net/http` handler that encodes a small JSON object", do: bare}
+
+// signScenario and hashScenario are the limits, served by the bare
+// process beside its handler: nothing answers token.obtain with less work
+// than bare + one signature (its refresh token is an HMAC), nor a login or
+// a registration with less than one hash.
+var (
+	signScenario = scenario{Name: "sign", About: "`GET /sign` on the bare process: the bare answer plus one Ed25519 signature of a 300-byte message (an access token's header and claims)", do: signLimit}
+	hashScenario = scenario{Name: "hash", About: "`POST /hash` on the bare process with a password: the bare answer plus one argon2id hash with propusk's parameters, read from a hash it wrote", do: hashLimit}
+)
+
+// limits are the limit scenarios, in the order the page lists them.
+var limits = []scenario{signScenario, hashScenario}
 
 func scenarioNamed(name string) scenario {
 	for _, s := range scenarios {
@@ -48,7 +64,7 @@ func scenarioNamed(name string) scenario {
 // target is one propusk server under load and what its workers hold.
 type target struct {
 	base     string // http://127.0.0.1:port of propusk
-	bareURL  string // of the bare handler
+	bareURL  string // of the bare process: its handler and the limits
 	client   *http.Client
 	password string // of every seeded user
 
@@ -146,6 +162,16 @@ func expect(want, status int, body []byte) outcome {
 
 func bare(ctx context.Context, t *target, w int) (outcome, error) {
 	status, body, err := t.call(ctx, "GET", t.bareURL+"/", nil, nil)
+	return expect(http.StatusOK, status, body), err
+}
+
+func signLimit(ctx context.Context, t *target, w int) (outcome, error) {
+	status, body, err := t.call(ctx, "GET", t.bareURL+"/sign", nil, nil)
+	return expect(http.StatusOK, status, body), err
+}
+
+func hashLimit(ctx context.Context, t *target, w int) (outcome, error) {
+	status, body, err := t.call(ctx, "POST", t.bareURL+"/hash", jsonBody{"password": t.password}, nil)
 	return expect(http.StatusOK, status, body), err
 }
 
