@@ -3,6 +3,7 @@ package web
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/propusk/propusk/auth"
@@ -70,6 +71,15 @@ func (s *Server) setCookieAt(w http.ResponseWriter, r *http.Request, name, value
 	w.Header().Add("Set-Cookie", cookieLine(&c))
 }
 
+// cookieByte holds the bytes net/http writes in a cookie's value as they
+// are, unquoted: printable ASCII but for space, '"', ';', '\\' and ','.
+var cookieByte = func() (t [256]bool) {
+	for c := '!'; c <= '~'; c++ {
+		t[c] = !strings.ContainsRune(`";\,`, c)
+	}
+	return t
+}()
+
 // cookieLine is c.String() for the cookies setCookieAt makes, written
 // without net/http's general checks when the value needs none: every
 // browser's token.obtain and token.renew sets three. A value that would
@@ -77,7 +87,7 @@ func (s *Server) setCookieAt(w http.ResponseWriter, r *http.Request, name, value
 // c.String().
 func cookieLine(c *http.Cookie) string {
 	for i := 0; i < len(c.Value); i++ {
-		if b := c.Value[i]; b <= ' ' || b >= 0x7f || b == '"' || b == ';' || b == '\\' || b == ',' {
+		if !cookieByte[c.Value[i]] {
 			return c.String()
 		}
 	}

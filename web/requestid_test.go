@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -97,5 +98,22 @@ func TestAccessLog(t *testing.T) {
 		if _, err := web.ParseAccessLog(bad); err == nil {
 			t.Errorf("ParseAccessLog(%q) accepted", bad)
 		}
+	}
+}
+
+// TestNewRequestIDs: an id propusk makes is 26 characters of base32, as
+// crypto/rand.Text spells one, and no two of many are alike.
+func TestNewRequestIDs(t *testing.T) {
+	h := web.RequestIDs(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	spelling := regexp.MustCompile(`^[A-Z2-7]{26}$`)
+	seen := map[string]bool{}
+	for range 10000 {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest("GET", "/x", nil))
+		id := w.Header().Get("X-Request-Id")
+		if !spelling.MatchString(id) || seen[id] {
+			t.Fatalf("id %q: malformed or seen before (%d made)", id, len(seen))
+		}
+		seen[id] = true
 	}
 }

@@ -354,9 +354,9 @@ func (s *Server) authVerify() handlerFunc {
 		if err != nil {
 			return s.refuse(w, r, o, err)
 		}
-		// The keys are canonical already: assigning skips canonicalising them.
+		// The keys are canonical already: assigning skips canonicalising
+		// them. Cache-Control: no-store comes with the hardening headers.
 		h := w.Header()
-		h.Set("Cache-Control", "no-store")
 		h[HeaderUser] = []string{strconv.FormatInt(p.UserID, 10)}
 		// Every identity header is sent, empty when it has no value:
 		// Caddy 2.6's copy_headers would otherwise hand the app the text of
