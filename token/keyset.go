@@ -8,6 +8,8 @@ import (
 	"io"
 	"sort"
 	"time"
+
+	"github.com/propusk/propusk/internal/hmacpool"
 )
 
 // AccessKey is an Ed25519 key that signs access tokens. Private may be nil
@@ -42,7 +44,8 @@ type Keyset struct {
 	// path of verification.
 	accessHead, refreshHead, assertionHead string
 	accessHeads                            map[string]ed25519.PublicKey
-	refreshHeads                           map[string][]byte
+	refreshHeads                           map[string]*hmacpool.Key
+	refreshMAC                             *hmacpool.Key // of refreshKey
 }
 
 // NewKeyset builds a Keyset. The newest access key with a private half and
@@ -52,7 +55,7 @@ func NewKeyset(access []AccessKey, refresh []RefreshKey) (*Keyset, error) {
 		access:       make(map[string]ed25519.PublicKey, len(access)),
 		refresh:      make(map[string][]byte, len(refresh)),
 		accessHeads:  make(map[string]ed25519.PublicKey, len(access)),
-		refreshHeads: make(map[string][]byte, len(refresh)),
+		refreshHeads: make(map[string]*hmacpool.Key, len(refresh)),
 	}
 	sort.SliceStable(access, func(i, j int) bool { return access[i].CreatedAt.Before(access[j].CreatedAt) })
 	sort.SliceStable(refresh, func(i, j int) bool { return refresh[i].CreatedAt.Before(refresh[j].CreatedAt) })
@@ -71,7 +74,8 @@ func NewKeyset(access []AccessKey, refresh []RefreshKey) (*Keyset, error) {
 			return nil, fmt.Errorf("token: refresh key %q: secret under 32 bytes", k.ID)
 		}
 		ks.refresh[k.ID] = k.Secret
-		ks.refreshHeads[headerSegment("HS256", k.ID, "JWT")] = k.Secret
+		ks.refreshMAC = hmacpool.New(k.Secret)
+		ks.refreshHeads[headerSegment("HS256", k.ID, "JWT")] = ks.refreshMAC
 		ks.refreshKey = k
 	}
 	if ks.signer.Private == nil || ks.refreshKey.Secret == nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/propusk/propusk/internal/hmacpool"
 	"github.com/propusk/propusk/internal/jsonstr"
 )
 
@@ -58,11 +59,10 @@ func signEdDSA(head string, claims []byte, key ed25519.PrivateKey) string {
 
 // signHS256 returns the token of header segment head and claims, signed
 // with secret.
-func signHS256(head string, claims []byte, secret []byte) string {
+func signHS256(head string, claims []byte, key *hmacpool.Key) string {
 	b := signingInput(head, claims, sha256.Size)
-	m := hmac.New(sha256.New, secret)
-	m.Write(b)
-	return string(appendSignature(b, m.Sum(nil)))
+	var sum [sha256.Size]byte
+	return string(appendSignature(b, key.Sum(sum[:0], b)))
 }
 
 // signingInput returns head.claims (claims base64url-encoded), in a buffer
@@ -128,10 +128,9 @@ func checkEdDSA(key ed25519.PublicKey, input string, sig []byte) bool {
 	return ed25519.Verify(key, []byte(input), sig)
 }
 
-func checkHS256(secret []byte, input string, sig []byte) bool {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(input))
-	return hmac.Equal(sig, m.Sum(nil))
+func checkHS256(key *hmacpool.Key, input string, sig []byte) bool {
+	var sum [sha256.Size]byte
+	return hmac.Equal(sig, key.Sum(sum[:0], []byte(input)))
 }
 
 // appendAccessClaims appends c as json.Marshal spells it.

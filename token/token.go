@@ -208,7 +208,7 @@ func (t *Tokens) SignRefresh(c *RefreshClaims) (string, error) {
 		}
 		c.ID = id
 	}
-	return signHS256(ks.refreshHead, appendRefreshClaims(make([]byte, 0, 192), c), ks.refreshKey.Secret), nil
+	return signHS256(ks.refreshHead, appendRefreshClaims(make([]byte, 0, 192), c), ks.refreshMAC), nil
 }
 
 var (

@@ -57,4 +57,16 @@ func TestCookieLineMatchesNetHTTP(t *testing.T) {
 			t.Errorf("cookieLine(%+v)\n = %s\nwant %s", c, got, want)
 		}
 	}
+	// Expiries spelled from the cache of recent seconds, and past it:
+	// every second of a day and of the next month, each twice, with
+	// fractions, in a zone other than UTC.
+	c := cases[0]
+	for _, start := range []time.Time{exp, exp.AddDate(0, 1, 0).Add(-15 * time.Minute)} {
+		for i := range 2 * 86400 {
+			c.Expires = start.Add(time.Duration(i/2)*time.Second + time.Duration(i%2)*999*time.Millisecond)
+			if got, want := cookieLine(&c), c.String(); got != want {
+				t.Fatalf("cookieLine for Expires %v\n = %s\nwant %s", c.Expires, got, want)
+			}
+		}
+	}
 }

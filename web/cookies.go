@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/propusk/propusk/auth"
@@ -99,7 +100,7 @@ func cookieLine(c *http.Cookie) string {
 	b = append(b, '=')
 	b = append(b, c.Value...)
 	b = append(b, "; Path=/; Expires="...)
-	b = c.Expires.UTC().AppendFormat(b, http.TimeFormat)
+	b = appendHTTPDate(b, c.Expires)
 	b = append(b, "; Max-Age="...)
 	b = strconv.AppendInt(b, int64(c.MaxAge), 10)
 	if c.HttpOnly {
@@ -110,6 +111,30 @@ func cookieLine(c *http.Cookie) string {
 	}
 	b = append(b, "; SameSite=Lax"...)
 	return string(b)
+}
+
+// httpDate is the Expires spelling of one second.
+type httpDate struct {
+	unix int64
+	text string
+}
+
+// httpDates hold the spellings of recent Expires seconds: the cookies of
+// every pair issued in one second expire in the same two seconds, so they
+// are spelled once a second rather than three times a pair. A slot holds
+// one second; two seconds sharing a slot only spell themselves again.
+var httpDates [8]atomic.Pointer[httpDate]
+
+// appendHTTPDate appends t as http.TimeFormat spells it in UTC.
+func appendHTTPDate(b []byte, t time.Time) []byte {
+	u := t.Unix()
+	slot := &httpDates[uint64(u)*0x9e3779b97f4a7c15>>61] // Fibonacci hashing: seconds a month apart part
+	if d := slot.Load(); d != nil && d.unix == u {
+		return append(b, d.text...)
+	}
+	d := &httpDate{unix: u, text: t.UTC().Format(http.TimeFormat)}
+	slot.Store(d)
+	return append(b, d.text...)
 }
 
 // clearCookies drops the client's tokens, and its CSRF token too: that one

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/hmacpool"
 )
 
 // csrfTokens makes and checks CSRF tokens by OWASP's signed double-submit
@@ -19,7 +20,7 @@ import (
 // fails; a token made up by an attacker fails the HMAC. The key is derived
 // from the server's sealing key, so every process sharing a database agrees.
 type csrfTokens struct {
-	key  []byte
+	key  *hmacpool.Key
 	rand io.Reader
 }
 
@@ -36,7 +37,8 @@ func (c *csrfTokens) token(binding string) string {
 }
 
 func (c *csrfTokens) mac(binding string, nonce []byte) []byte {
-	m := hmac.New(sha256.New, c.key)
+	m := c.key.Get()
+	defer c.key.Put(m)
 	m.Write([]byte("propusk-csrf\x00"))
 	m.Write([]byte(binding))
 	m.Write([]byte{0})

@@ -35,6 +35,7 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/auth"
+	"github.com/propusk/propusk/internal/hmacpool"
 )
 
 // Config configures a Server. Zero values take the defaults in the comments.
@@ -110,7 +111,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("http: stateful origin: %w", err)
 	}
 	s.origins = o
-	s.tokens = &csrfTokens{key: cfg.Service.DeriveKey("propusk http csrf v1"), rand: cfg.Service.Rand()}
+	s.tokens = &csrfTokens{key: hmacpool.New(cfg.Service.DeriveKey("propusk http csrf v1")), rand: cfg.Service.Rand()}
 	s.csrf = &csrfGuard{tokens: s.tokens, origins: s.origins, session: s.cookieSession, maxBody: cfg.MaxBodyBytes, deny: s.fail}
 	login := *s.csrf
 	login.ifSession = true
