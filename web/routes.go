@@ -185,4 +185,5 @@ func (s *Server) handle(rt endpoint) {
 		h = rt.behind(h)
 	}
 	s.mux.Handle(rt.pattern, h)
+	s.addLiteral(rt.pattern, h)
 }

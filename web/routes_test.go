@@ -253,3 +253,45 @@ func TestDenyLogsInternal(t *testing.T) {
 		})
 	}
 }
+
+// TestLiteralRoutesAsMux: the map that routes paths without wildcards
+// chooses, for every route's path under every method and in spellings the
+// mux treats apart, the pattern the mux chooses, or leaves the request
+// to the mux.
+func TestLiteralRoutesAsMux(t *testing.T) {
+	s := newTestServer(t, slog.New(slog.DiscardHandler))
+	methods := []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "CONNECT", "TRACE", "get"}
+	hits := 0
+	for _, rt := range s.routeTable() {
+		_, path, ok := strings.Cut(rt.pattern, " ")
+		if !ok {
+			path = rt.pattern
+		}
+		path = strings.ReplaceAll(strings.ReplaceAll(path, "{id}", "7"), "{$}", "")
+		spellings := []string{path, path + "/", strings.Replace(path, "/", "//", 2), strings.Replace(path, "v1/", "v1%2F", 1),
+			strings.Replace(path, "o", "%6F", 1), strings.Replace(path, "/a", "/./a", 1), path + "?x=1"}
+		for _, m := range methods {
+			for _, target := range spellings {
+				r := httptest.NewRequest("GET", "/", nil)
+				r.Method = m
+				u, err := r.URL.Parse(target)
+				if err != nil {
+					continue
+				}
+				r.URL = u
+				_, want := s.mux.Handler(r)
+				h, got := s.literalRoute(r)
+				if h == nil {
+					continue // the mux decides
+				}
+				hits++
+				if got != want {
+					t.Errorf("%s %s: literal route %q, the mux's %q", m, target, got, want)
+				}
+			}
+		}
+	}
+	if hits < 50 {
+		t.Errorf("only %d requests routed by the literal map", hits)
+	}
+}
