@@ -66,16 +66,16 @@ type Config struct {
 
 // Server is propusk's HTTP handler.
 type Server struct {
-	cfg    Config
-	svc    *auth.Service
-	log    *slog.Logger
-	mux    *http.ServeMux
+	cfg Config
+	svc *auth.Service
+	log *slog.Logger
+	mux *http.ServeMux
 	// literal holds the routes without wildcards, by path, for
 	// Server.literalRoute.
 	literal map[string]*literalRoutes
 	mw      *Middleware
-	tokens *csrfTokens
-	csrf   *csrfGuard // for requests whose credential is their cookies
+	tokens  *csrfTokens
+	csrf    *csrfGuard // for requests whose credential is their cookies
 	// loginCSRF is csrf for logins and logoffs, whose credentials are in
 	// the body: a token is needed only when the cookies hold a session.
 	loginCSRF *csrfGuard
