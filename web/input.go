@@ -66,6 +66,9 @@ func readInput(w http.ResponseWriter, r *http.Request, max int64) (input, error)
 	}
 	switch mt {
 	case "application/json":
+		if in, ok := fromPlainJSON(in, body); ok {
+			return in, nil
+		}
 		return fromJSON(in, body)
 	case "application/x-www-form-urlencoded":
 		form, err := url.ParseQuery(string(body))
