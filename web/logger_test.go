@@ -1,11 +1,9 @@
 package web_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/propusk/propusk"
@@ -14,29 +12,11 @@ import (
 	"github.com/propusk/propusk/web"
 )
 
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestLoggerDefault: a Config.Logger left nil logs through slog.Default(),
 // so a library user who sets none still sees what goes wrong. It changes
 // the process's default logger, so it does not run in parallel.
 func TestLoggerDefault(t *testing.T) {
-	var buf syncBuffer
+	var buf testenv.LogBuffer
 	old := slog.Default()
 	slog.SetDefault(slog.New(slog.NewTextHandler(&buf, nil)))
 	t.Cleanup(func() { slog.SetDefault(old) })
