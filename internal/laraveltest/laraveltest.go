@@ -1,7 +1,8 @@
 // Package laraveltest gives tests real Laravel to work against: PHP with
 // Illuminate from Debian's php-laravel-framework, small PHP scripts under
 // its testdata, and the databases real Laravel and Sanctum wrote, in
-// ../shared/fixtures/laravel beside the repository.
+// ../shared/fixtures/laravel beside the repository; and, as Suite, the
+// tests every store passes in Laravel mode on them.
 package laraveltest
 
 import (
