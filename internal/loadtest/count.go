@@ -91,7 +91,7 @@ func (h *harness) countStatements(ctx context.Context, store string, db database
 	// revocation trials never use: signing in replaces a user's api-token.
 	const workers = 4
 	t := &target{base: proc.URL, bareURL: h.bare.URL, client: h.client, password: main.password, regPrefix: "c" + random() + "-",
-		first: main.loginLo, loginLo: main.loginLo + workers, loginHi: main.loginHi}
+		accountSet: &accountSet{first: main.loginLo}, loginLo: main.loginLo + workers, loginHi: main.loginHi}
 	d := 4 * h.plan.round / 3
 	out := map[string][2]float64{}
 	for _, sc := range scenarios {

@@ -78,6 +78,9 @@ func TestShort(t *testing.T) {
 			t.Errorf("the page does not mention %q", want)
 		}
 	}
+	if strings.Contains(string(page), "Before and after") {
+		t.Error("the page has a before-and-after section from a run without -before")
+	}
 	svgs := regexp.MustCompile(`\]\((performance/[^)]+\.svg)\)`).FindAllStringSubmatch(string(page), -1)
 	if want := 2 + 3*len(stores); len(svgs) != want {
 		t.Errorf("the page shows %d plots, want %d", len(svgs), want)
@@ -265,6 +268,8 @@ func TestFlags(t *testing.T) {
 		{"fail/sizes-too-small", []string{"-sizes", "10"}, "at least"},
 		{"fail/too-many-clients", []string{"-c", "5000"}, "-c"},
 		{"fail/round-too-long", []string{"-round", "2h"}, "-round"},
+		{"fail/before-missing", []string{"-before", "/nonexistent/propusk"}, "-before"},
+		{"fail/before-not-executable", []string{"-before", "loadtest_test.go"}, "not an executable"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := parseFlags(c.args, io.Discard)

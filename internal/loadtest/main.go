@@ -5,6 +5,7 @@
 //	go run ./internal/loadtest                # the full run, about 15 minutes
 //	go run ./internal/loadtest -short         # under a minute: every part, tiny sizes, into $TMPDIR
 //	go run ./internal/loadtest -render         # the page and plots again from docs/performance/results.json
+//	go run ./internal/loadtest -before PATH    # the main table on a second binary too: what a change saves per request
 //
 // It builds cmd/propusk and a bare JSON handler (internal/loadtest/bare),
 // which also serves the limits propusk is held to (bare + one Ed25519
@@ -27,6 +28,21 @@
 //     and sessions;
 //   - how long a logoff on one process takes to be enforced by a second
 //     process on the same database.
+//
+// With -before PATH, a second propusk binary (one built from an older
+// commit, for example: git worktree add /tmp/old COMMIT && (cd /tmp/old
+// && go build -buildvcs=true -o /tmp/propusk-old ./cmd/propusk)) serves
+// each store's database beside the built one, after that one migrated it,
+// with the same master key, and the workers' accounts are shared between
+// the two. Only the main table's scenarios are measured on it, each round
+// right after the built binary's (bare, current, before, then the limit),
+// and the page gains a "Before and after" table: both binaries'
+// throughput and server and database CPU per request, and the medians of
+// the rounds' ratios, current over before. The other steps and the goals
+// are the built binary's alone. A -before binary that cannot serve the
+// database (its migrations older or newer than the database's) fails
+// that store, saying so. The page names each binary's revision from its
+// build information, which -buildvcs=true makes sure it has.
 //
 // For context it also times, in this process, the primitives under the
 // limits (one Ed25519 signature, one argon2id hash), and reports the bare

@@ -65,13 +65,14 @@ func thousands(x float64) string {
 // pageData is what the template reads.
 type pageData struct {
 	*Results
-	Goals     []Goal
-	Plots     map[string]Plot
-	Scenarios []scenario
-	Bare      scenario
-	Limits    []scenario
-	LimitRows []limitRow // the scenarios measured beside a limit, of every store
-	Date      string
+	Goals      []Goal
+	Plots      map[string]Plot
+	Scenarios  []scenario
+	Bare       scenario
+	Limits     []scenario
+	LimitRows  []limitRow  // the scenarios measured beside a limit, of every store
+	BeforeRows []beforeRow // the scenarios measured on the -before binary too, of every store
+	Date       string
 }
 
 // limitRow is a scenario measured beside its limit, on one store.
@@ -92,7 +93,7 @@ func writePage(path string, res *Results, plots map[string]Plot) error {
 	}
 	var b strings.Builder
 	err := page.Execute(&b, pageData{Results: res, Goals: goals(res), Plots: plots, Scenarios: scenarios,
-		Bare: bareScenario, Limits: limits, LimitRows: rows, Date: res.Started.Format("2006-01-02 15:04 UTC")})
+		Bare: bareScenario, Limits: limits, LimitRows: rows, BeforeRows: beforeRows(res), Date: res.Started.Format("2006-01-02 15:04 UTC")})
 	if err != nil {
 		return err
 	}

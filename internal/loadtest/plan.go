@@ -28,6 +28,7 @@ type plan struct {
 	levels   []int         // concurrency levels of the growth step
 	sizes    []int         // users (and sessions) of the data-size step, ascending
 	trials   int           // revocation trials per store
+	before   string        // -before: a second propusk binary, as given; "" for none
 	short    bool
 	render   bool   // only render the page and plots from out/performance/results.json
 	command  string // the command line, as the page shows it
@@ -54,6 +55,7 @@ func parseFlags(args []string, stderr io.Writer) (*plan, error) {
 	levels := fs.String("concurrency", "", "concurrency levels of the growth step (default 1,4,16,64,256; -short 1,4)")
 	sizes := fs.String("sizes", "", "users and sessions of the data-size step (default 1000,10000,100000,1000000; -short 100,300)")
 	trials := fs.Int("trials", 0, "revocation trials per store (default 50; -short 3)")
+	fs.StringVar(&p.before, "before", "", "a second propusk binary (one built from an older commit) to measure beside the built one in the main table's rounds, on the same database")
 	fs.BoolVar(&p.render, "render", false, "measure nothing: write the page and plots again from "+resultsFile+" in -out's performance/")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -137,7 +139,13 @@ func (p *plan) check() error {
 		}
 	}
 	if p.render {
+		if p.before != "" {
+			return errors.New("-before: -render measures nothing")
+		}
 		return nil
+	}
+	if err := checkBefore(p.before); err != nil {
+		return err
 	}
 	switch {
 	case len(p.stores) == 0:
@@ -177,6 +185,9 @@ func (p *plan) expected() time.Duration {
 		return time.Duration(n) * (p.round + p.warm/time.Duration(max(p.rounds, 1)))
 	}
 	rounds := 2 * len(scenarios) // each scenario beside the bare handler
+	if p.before != "" {
+		rounds += len(scenarios) // and on the -before binary
+	}
 	for _, sc := range scenarios {
 		if sc.limit != nil {
 			rounds++ // and its limit
@@ -195,5 +206,8 @@ func (p *plan) describe(w io.Writer) {
 	fmt.Fprintf(w, "loadtest: %s\n", p.command)
 	fmt.Fprintf(w, "stores %s; %d clients; %d rounds of %v beside the bare handler and the limits; concurrency %v; sizes %v; %d revocation trials\n",
 		strings.Join(p.stores, ","), p.workers, p.rounds, p.round, p.levels, p.sizes, p.trials)
+	if p.before != "" {
+		fmt.Fprintf(w, "the main table's scenarios also on -before %s, in the same rounds\n", p.before)
+	}
 	fmt.Fprintf(w, "expected length: about %v (stops by itself after %v at most)\n", p.expected().Round(time.Second), p.maxTotal.Round(time.Second))
 }

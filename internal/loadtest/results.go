@@ -22,6 +22,8 @@ type Results struct {
 	Plan       PlanSummary
 	Stores     []StoreResult
 	Failed     []string `json:",omitempty"` // stores that could not be measured at all, and why
+	// Before names the -before binary, when the run measured one.
+	Before *BeforeBinary `json:",omitempty"`
 }
 
 // PlanSummary is what the run was asked to do, for the page.
@@ -109,6 +111,9 @@ type ScenarioResult struct {
 	// a goal says "within 1.15× the limit"), and LimitThroughputRatio the
 	// same for throughput, the scenario's over the limit's.
 	LimitCPURatio, LimitThroughputRatio float64
+	// Before is the scenario on the -before binary, in rounds paired
+	// with these; nil when the run had none.
+	Before *BeforeResult `json:",omitempty"`
 }
 
 // GrowthPoint is a scenario at one concurrency level or data size.

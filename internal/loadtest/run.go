@@ -29,14 +29,15 @@ const probeLogin = "loadtest-probe"
 
 // harness is one run in progress.
 type harness struct {
-	plan    *plan
-	log     io.Writer
-	propusk string   // the binary
-	bareBin string   // the bare process's binary
-	bare    *process // the baseline and the limits, one for the whole run; started with the first propusk
-	client  *http.Client
-	res     *Results
-	bareCPU []float64 // the bare handler's server CPU per request, every round
+	plan      *plan
+	log       io.Writer
+	propusk   string   // the binary
+	bareBin   string   // the bare process's binary
+	beforeBin string   // -before, resolved; "" for none
+	bare      *process // the baseline and the limits, one for the whole run; started with the first propusk
+	client    *http.Client
+	res       *Results
+	bareCPU   []float64 // the bare handler's server CPU per request, every round
 }
 
 // run measures everything the plan asks for and writes the page.
@@ -63,8 +64,13 @@ func run(ctx context.Context, p *plan, log io.Writer) (*Results, error) {
 		return nil, err
 	}
 	h := &harness{plan: p, log: log, propusk: bin, bareBin: bareBin, res: &Results{Command: p.command, Short: p.short, Started: began.UTC()}}
-	// Keep-alive connections for every worker of every step, to both
-	// servers: a step never pays for new connections.
+	if p.before != "" {
+		if h.beforeBin, h.res.Before, err = beforeBinary(p.before, bin); err != nil {
+			return nil, err
+		}
+	}
+	// Keep-alive connections for every worker of every step, to every
+	// server: a step never pays for new connections.
 	n := 2 * p.maxWorkers()
 	h.client = &http.Client{Timeout: time.Minute, Transport: &http.Transport{MaxIdleConns: 2 * n, MaxIdleConnsPerHost: n}}
 	defer h.client.CloseIdleConnections()
@@ -153,7 +159,7 @@ func (h *harness) store(ctx context.Context, name, dir string) (*StoreResult, er
 	}
 	defer a.stop()
 	sr.Version = db.Version(ctx)
-	t := &target{base: a.URL, client: h.client, password: "loadtest password " + random(), regPrefix: "r" + random() + "-", first: 1}
+	t := &target{base: a.URL, client: h.client, password: "loadtest password " + random(), regPrefix: "r" + random() + "-", accountSet: &accountSet{first: 1}}
 	if err := h.probe(ctx, t, db); err != nil {
 		return nil, err
 	}
@@ -188,6 +194,15 @@ func (h *harness) store(ctx context.Context, name, dir string) (*StoreResult, er
 		cpu.db = nil
 	}
 	bareCPU := cpuReader{server: h.bare.cpu}
+	var before *beforeProcess
+	if h.beforeBin != "" {
+		fmt.Fprintf(h.log, "%s: starting -before %s on the same database\n", sr.Title, p.before)
+		if before, err = h.startBefore(ctx, t, cpu, env, args); err != nil {
+			return nil, err
+		}
+		// Only the main table is measured on it; stopped after that.
+		defer before.proc.stop()
+	}
 
 	// A step that fails is recorded and the next one runs: one busy
 	// moment late in a long run must not lose what came before it.
@@ -200,7 +215,7 @@ func (h *harness) store(ctx context.Context, name, dir string) (*StoreResult, er
 	}
 	for _, sc := range scenarios {
 		step(sc.Name+" beside the bare handler", func() error {
-			r, err := h.beside(ctx, t, sc, cpu, bareCPU)
+			r, err := h.beside(ctx, t, sc, cpu, bareCPU, before)
 			if err != nil {
 				return err
 			}
@@ -214,8 +229,11 @@ func (h *harness) store(ctx context.Context, name, dir string) (*StoreResult, er
 				fmt.Fprintf(h.log, "%s: %-14s server CPU %5.2f× %s's (%.1f µs/req at %.0f req/s)\n",
 					sr.Title, sc.Name, r.LimitCPURatio, r.Limit, r.LimitMedian.ServerCPU, r.LimitMedian.Throughput)
 			}
-			return nil
+			return h.logBefore(sr.Title, r)
 		})
+	}
+	if before != nil {
+		before.proc.stop()
 	}
 	if name != "sqlite" {
 		step("counting SQL statements", func() error {
@@ -348,10 +366,11 @@ func (h *harness) oneRound(ctx context.Context, t *target, sc scenario, workers 
 }
 
 // beside measures sc in rounds, each right after a round of the bare
-// handler with the same clients, and, if sc has a limit, right before a
-// round of the limit, so that the load others put on the machine falls on
-// all of them alike; ratios are taken per round.
-func (h *harness) beside(ctx context.Context, t *target, sc scenario, cpu, bareCPU cpuReader) (*ScenarioResult, error) {
+// handler with the same clients, then, with -before, right before a round
+// on the before binary, and, if sc has a limit, right before a round of
+// the limit, so that the load others put on the machine falls on all of
+// them alike; ratios are taken per round.
+func (h *harness) beside(ctx context.Context, t *target, sc scenario, cpu, bareCPU cpuReader, before *beforeProcess) (*ScenarioResult, error) {
 	p := h.plan
 	if err := h.prepare(ctx, t, bareScenario, p.workers); err != nil {
 		return nil, fmt.Errorf("bare: %w", err)
@@ -360,6 +379,10 @@ func (h *harness) beside(ctx context.Context, t *target, sc scenario, cpu, bareC
 		return nil, err
 	}
 	r := &ScenarioResult{Name: sc.Name, Workers: p.workers}
+	var cmp *comparison
+	if before != nil {
+		cmp = h.compare(ctx, before, sc)
+	}
 	if sc.limit != nil {
 		r.Limit = sc.limit.Name
 		if err := h.prepare(ctx, t, *sc.limit, p.workers); err != nil {
@@ -401,6 +424,9 @@ func (h *harness) beside(ctx context.Context, t *target, sc scenario, cpu, bareC
 		if s.ServerCPU > 0 {
 			cpuRatio = append(cpuRatio, b.ServerCPU/s.ServerCPU)
 		}
+		if cmp != nil {
+			cmp.round(ctx, h)
+		}
 		if sc.limit == nil {
 			continue
 		}
@@ -423,6 +449,9 @@ func (h *harness) beside(ctx context.Context, t *target, sc scenario, cpu, bareC
 		r.LimitThroughputRatio, r.LimitCPURatio = median(limitTput), median(limitCPU)
 	}
 	r.Distribution, r.BareDistribution = distribution(rounds), distribution(bares)
+	if cmp != nil {
+		r.Before = cmp.result(r.Rounds)
+	}
 	// Refusals are figures (the page shows them), unless nothing worked.
 	if r.Median.Requests == 0 {
 		return nil, fmt.Errorf("every request refused; the first: %s", r.FirstError)

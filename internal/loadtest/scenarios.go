@@ -67,14 +67,20 @@ type target struct {
 	bareURL  string // of the bare process: its handler and the limits
 	client   *http.Client
 	password string // of every seeded user
-
-	mu       sync.Mutex
-	accounts []*account // worker w's, made when first needed
-	first    int        // worker w signs in as seeded user first+w
+	*accountSet
 
 	loginLo, loginHi int // seeded users user.login picks from: [lo, hi)
 	regPrefix        string
 	regN             atomic.Int64
+}
+
+// accountSet is what the workers of a target hold. Two processes serving
+// one database may share it: each accepts what the other signed, and
+// signing a user in again would revoke the api-token the other holds.
+type accountSet struct {
+	mu       sync.Mutex
+	accounts []*account // worker w's, made when first needed
+	first    int        // worker w signs in as seeded user first+w
 }
 
 // account is a worker's signed-in user.
