@@ -11,8 +11,8 @@ import (
 )
 
 // The -before mode measures a second propusk binary beside the one the
-// harness builds, in the main table's rounds (bare, current, before, then
-// the limit), so that what a change saves per request is read from pairs
+// harness builds, in the main table's rounds (bare, then current and before
+// taking turns to go first, then the limit), so that what a change saves per request is read from pairs
 // of rounds that saw the same load from other work.
 
 // BeforeBinary names the -before binary of a run, and what the build

@@ -33,11 +33,12 @@
 // commit, for example: git worktree add /tmp/old COMMIT && (cd /tmp/old
 // && go build -o /tmp/propusk-old ./cmd/propusk)) serves each store's
 // database beside the built one, after that one migrated it, with the
-// same master key, and the workers' accounts are shared between the two. Only the main table's scenarios are measured on it, each round
-// right after the built binary's (bare, current, before, then the limit),
-// and the page gains a "Before and after" table: both binaries'
-// throughput and server and database CPU per request, and the medians of
-// the rounds' ratios, current over before. The other steps and the goals
+// same master key, and the workers' accounts are shared between the
+// two. Only the main table's scenarios are measured on it, each round
+// beside the built binary's (bare, then the two taking turns to go
+// first, then the limit), and the page gains a "Before and after" table:
+// both binaries' throughput and server and database CPU per request, and
+// the medians of the rounds' ratios, current over before. The other steps and the goals
 // are the built binary's alone. A -before binary that cannot serve the
 // database (its migrations older or newer than the database's) fails
 // that store, saying so. The page names each binary's vcs.revision when

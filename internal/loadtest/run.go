@@ -366,9 +366,9 @@ func (h *harness) oneRound(ctx context.Context, t *target, sc scenario, workers 
 }
 
 // beside measures sc in rounds, each right after a round of the bare
-// handler with the same clients, then, with -before, right before a round
-// on the before binary, and, if sc has a limit, right before a round of
-// the limit, so that the load others put on the machine falls on all of
+// handler with the same clients, with -before beside a round on the
+// before binary (each going first in turn), and, if sc has a limit, right
+// before a round of the limit, so that the load others put on the machine falls on all of
 // them alike; ratios are taken per round.
 func (h *harness) beside(ctx context.Context, t *target, sc scenario, cpu, bareCPU cpuReader, before *beforeProcess) (*ScenarioResult, error) {
 	p := h.plan
@@ -403,10 +403,17 @@ func (h *harness) beside(ctx context.Context, t *target, sc scenario, cpu, bareC
 	}
 	var rounds, bares, limits []round
 	var tput, cpuRatio, limitTput, limitCPU []float64
-	for range p.rounds {
+	for i := range p.rounds {
 		b, err := baseline(bareScenario)
 		if err != nil {
 			return nil, err
+		}
+		// With -before, the two binaries take turns going first after the
+		// bare round, so that a round's position cannot pass for a
+		// difference between them.
+		beforeFirst := cmp != nil && i%2 == 1
+		if beforeFirst {
+			cmp.round(ctx, h)
 		}
 		s, bad, err := h.oneRound(ctx, t, sc, p.workers, cpu)
 		if err != nil {
@@ -424,7 +431,7 @@ func (h *harness) beside(ctx context.Context, t *target, sc scenario, cpu, bareC
 		if s.ServerCPU > 0 {
 			cpuRatio = append(cpuRatio, b.ServerCPU/s.ServerCPU)
 		}
-		if cmp != nil {
+		if cmp != nil && !beforeFirst {
 			cmp.round(ctx, h)
 		}
 		if sc.limit == nil {
