@@ -111,7 +111,7 @@ func verifyOwn[K any](s string, heads map[string]K, c any, check func(key K, inp
 		return undecided
 	}
 	cb, err := strict.DecodeString(claims)
-	if err != nil || json.Unmarshal(cb, c) != nil {
+	if err != nil || decodeClaims(cb, c) != nil {
 		return undecided
 	}
 	sb, err := strict.DecodeString(sig)
