@@ -50,7 +50,7 @@ func TestShortBefore(t *testing.T) {
 			t.Errorf("%s on the before binary: median %+v, server CPU ratio %v, throughput ratio %v", sc.Name, b.Median, b.CPURatio, b.ThroughputRatio)
 		}
 		// The limits are still measured in the same rounds.
-		checkLimit(t, "sqlite", sc, p.rounds)
+		checkLimit(t, "sqlite", sc, p.rounds, p.round.Seconds())
 	}
 	if s := res.Stores[0]; len(s.Concurrency) == 0 || len(s.DataSize) == 0 || len(s.Revocation.Trials) != p.trials {
 		t.Errorf("the steps after the main table did not all run: %d concurrency points, %d data-size points, %d revocation trials", len(s.Concurrency), len(s.DataSize), len(s.Revocation.Trials))

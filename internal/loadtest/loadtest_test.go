@@ -51,7 +51,7 @@ func TestShort(t *testing.T) {
 			if sc.Median.Requests == 0 || sc.BareMedian.Requests == 0 {
 				t.Errorf("%s %s: no request answered (%+v beside bare %+v): %s", s.Store, sc.Name, sc.Median, sc.BareMedian, sc.FirstError)
 			}
-			checkLimit(t, s.Store, sc, p.rounds)
+			checkLimit(t, s.Store, sc, p.rounds, p.round.Seconds())
 		}
 		if want := len(p.levels) * len(concurrencyScenarios); len(s.Concurrency) != want {
 			t.Errorf("%s: %d concurrency points, want %d", s.Store, len(s.Concurrency), want)
@@ -119,7 +119,7 @@ var wantLimits = map[string]string{"token.obtain": "sign", "user.login": "hash",
 
 // checkLimit checks that sc was measured beside its limit in every round,
 // and that the limit's server answered and was measured.
-func checkLimit(t *testing.T, store string, sc ScenarioResult, rounds int) {
+func checkLimit(t *testing.T, store string, sc ScenarioResult, rounds int, round float64) {
 	t.Helper()
 	want := wantLimits[sc.Name]
 	if sc.Limit != want {
@@ -134,6 +134,15 @@ func checkLimit(t *testing.T, store string, sc ScenarioResult, rounds int) {
 	}
 	if len(sc.LimitRounds) != rounds {
 		t.Errorf("%s %s: %d rounds of %s, want %d", store, sc.Name, len(sc.LimitRounds), want, rounds)
+	}
+	// A hashing scenario's rounds, and its limit's, last hashRounds rounds'
+	// length at least (a round ends with its last answer).
+	if sc.Name != "token.obtain" {
+		for i := range sc.Rounds {
+			if s, l := sc.Rounds[i].Seconds, sc.LimitRounds[i].Seconds; s < hashRounds*round || l < hashRounds*round {
+				t.Errorf("%s %s: a round of %.2f s and of %s %.2f s, where rounds last %.2f s", store, sc.Name, s, want, l, round)
+			}
+		}
 	}
 	m := sc.LimitMedian
 	if m.Requests == 0 || m.Errors != 0 || m.Throughput <= 0 || m.ServerCPU <= 0 || sc.LimitCPURatio <= 0 || sc.LimitThroughputRatio <= 0 {

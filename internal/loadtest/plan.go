@@ -184,18 +184,30 @@ func (p *plan) expected() time.Duration {
 	step := func(n int) time.Duration {
 		return time.Duration(n) * (p.round + p.warm/time.Duration(max(p.rounds, 1)))
 	}
-	rounds := 2 * len(scenarios) // each scenario beside the bare handler
-	if p.before != "" {
-		rounds += len(scenarios) // and on the -before binary
+	// size is a round of sc, in rounds' lengths.
+	size := func(sc scenario) int {
+		if sc.hashes {
+			return hashRounds
+		}
+		return 1
 	}
+	rounds := 0
 	for _, sc := range scenarios {
+		rounds += 1 + size(sc) // the bare handler's round, and the scenario's
+		if p.before != "" {
+			rounds += size(sc) // and on the -before binary
+		}
 		if sc.limit != nil {
-			rounds++ // and its limit
+			rounds += size(*sc.limit) // and its limit
 		}
 	}
 	perStore := step(rounds * p.rounds)
-	perStore += step(len(p.levels) * len(concurrencyScenarios) * p.rounds)      // growth with concurrency
-	perStore += step(len(p.sizes) * len(sizeScenarios) * p.rounds)              // growth with data size
+	perStore += step(len(p.levels) * len(concurrencyScenarios) * p.rounds) // growth with concurrency
+	sized := 0
+	for _, n := range sizeScenarios {
+		sized += size(scenarioNamed(n))
+	}
+	perStore += step(len(p.sizes) * sized * p.rounds)                           // growth with data size
 	perStore += time.Duration(p.sizes[len(p.sizes)-1]) * time.Second / seedRate // seeding
 	perStore += time.Duration(p.trials) * 600 * time.Millisecond                // revocation (the slowest store polls every 500 ms)
 	perStore += 15 * time.Second                                                // servers starting, accounts signing in

@@ -31,6 +31,7 @@ type PlanSummary struct {
 	Workers       int
 	Rounds        int
 	RoundSeconds  float64
+	HashRounds    int // a hashing scenario's round lasts this many rounds' length
 	Levels, Sizes []int
 	Trials        int
 	ConcurrencyAt int // users seeded during the concurrency step

@@ -80,7 +80,7 @@ func run(ctx context.Context, p *plan, log io.Writer) (*Results, error) {
 		}
 	}()
 	h.res.Machine = readMachine()
-	h.res.Plan = PlanSummary{Workers: p.workers, Rounds: p.rounds, RoundSeconds: p.round.Seconds(),
+	h.res.Plan = PlanSummary{Workers: p.workers, Rounds: p.rounds, RoundSeconds: p.round.Seconds(), HashRounds: hashRounds,
 		Levels: p.levels, Sizes: p.sizes, Trials: p.trials, ConcurrencyAt: p.sizes[0], SizeWorkers: p.workers}
 	var failed []error
 	for _, name := range p.stores {
@@ -362,7 +362,7 @@ func (h *harness) oneRound(ctx context.Context, t *target, sc scenario, workers 
 			return round{}, "", err
 		}
 	}
-	return measureRound(ctx, cpu, workers, h.plan.round, func(ctx context.Context, w int) (outcome, error) { return sc.do(ctx, t, w) })
+	return measureRound(ctx, cpu, workers, sc.length(h.plan.round), func(ctx context.Context, w int) (outcome, error) { return sc.do(ctx, t, w) })
 }
 
 // beside measures sc in rounds, each right after a round of the bare
