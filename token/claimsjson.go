@@ -34,23 +34,14 @@ func decodeClaims(b []byte, c any) error {
 
 func readAccessClaims(b []byte, c *AccessClaims) bool {
 	return readObject(b, func(r *claimReader, key string) bool {
+		if known, ok := r.shared(key, &c.ExpiresAt, &c.IssuedAt, &c.NotBefore, &c.ID, &c.SessionID, &c.UserID); known {
+			return ok
+		}
 		switch key {
 		case "iss":
 			return r.str(&c.Issuer)
 		case "sub":
 			return r.str(&c.Subject)
-		case "exp":
-			return r.date(&c.ExpiresAt)
-		case "iat":
-			return r.date(&c.IssuedAt)
-		case "nbf":
-			return r.date(&c.NotBefore)
-		case "jti":
-			return r.str(&c.ID)
-		case "sid":
-			return r.str(&c.SessionID)
-		case "_id":
-			return r.int(&c.UserID)
 		case "level":
 			var n int64
 			if !r.int(&n) || int64(int(n)) != n {
@@ -67,21 +58,12 @@ func readAccessClaims(b []byte, c *AccessClaims) bool {
 
 func readRefreshClaims(b []byte, c *RefreshClaims) bool {
 	return readObject(b, func(r *claimReader, key string) bool {
+		if known, ok := r.shared(key, &c.ExpiresAt, &c.IssuedAt, &c.NotBefore, &c.ID, &c.SessionID, &c.UserID); known {
+			return ok
+		}
 		switch key {
-		case "exp":
-			return r.date(&c.ExpiresAt)
-		case "iat":
-			return r.date(&c.IssuedAt)
-		case "nbf":
-			return r.date(&c.NotBefore)
-		case "jti":
-			return r.str(&c.ID)
-		case "sid":
-			return r.str(&c.SessionID)
 		case "typ":
 			return r.str(&c.Type)
-		case "_id":
-			return r.int(&c.UserID)
 		case "fork":
 			return r.str(&c.Fork)
 		case "gen":
@@ -89,6 +71,26 @@ func readRefreshClaims(b []byte, c *RefreshClaims) bool {
 		}
 		return false
 	})
+}
+
+// shared reads the value of key when it is one of the claims both kinds of
+// token have, and reports whether it was (known) and could be read (ok).
+func (r *claimReader) shared(key string, exp, iat, nbf **NumericDate, id, sid *string, uid *int64) (known, ok bool) {
+	switch key {
+	case "exp":
+		return true, r.date(exp)
+	case "iat":
+		return true, r.date(iat)
+	case "nbf":
+		return true, r.date(nbf)
+	case "jti":
+		return true, r.str(id)
+	case "sid":
+		return true, r.str(sid)
+	case "_id":
+		return true, r.int(uid)
+	}
+	return false, false
 }
 
 // claimReader reads propusk's spelling of JSON: no whitespace, strings of
