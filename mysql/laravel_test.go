@@ -93,5 +93,5 @@ func TestLaravelLoginLookup(t *testing.T) {
 // BenchmarkLaravelReads is BenchmarkReads in Laravel mode (go test
 // -run '^$' -bench 'Reads').
 func BenchmarkLaravelReads(b *testing.B) {
-	benchReads(b, laravelSuite.Store(b, laraveltest.MariaDB(b, laraveltest.Sanctum4Moscow, false), propusk.Laravel{}))
+	storetest.BenchReads(b, laravelSuite.Store(b, laraveltest.MariaDB(b, laraveltest.Sanctum4Moscow, false), propusk.Laravel{}))
 }

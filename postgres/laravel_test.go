@@ -9,6 +9,7 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/internal/laraveltest"
+	"github.com/propusk/propusk/storetest"
 )
 
 // laravelSuite is the Laravel-mode suite on PostgreSQL: each test has a
@@ -66,7 +67,7 @@ func appSchema(t *testing.T, s *Store) []string {
 // BenchmarkLaravelReads is BenchmarkReads in Laravel mode (go test
 // -run '^$' -bench 'Reads').
 func BenchmarkLaravelReads(b *testing.B) {
-	benchReads(b, laravelSuite.Store(b, laraveltest.PostgresSchema(b, laraveltest.Sanctum4Moscow, false), propusk.Laravel{}))
+	storetest.BenchReads(b, laravelSuite.Store(b, laraveltest.PostgresSchema(b, laraveltest.Sanctum4Moscow, false), propusk.Laravel{}))
 }
 
 // TestLaravelLoginLookup: a login is found through propusk_users' indexes,

@@ -8,6 +8,7 @@ import (
 
 	"github.com/propusk/propusk"
 	"github.com/propusk/propusk/internal/laraveltest"
+	"github.com/propusk/propusk/storetest"
 )
 
 // laravelSuite is the Laravel-mode suite on SQLite: each test has a copy
@@ -103,5 +104,5 @@ func TestLaravelLoginLookup(t *testing.T) {
 // BenchmarkLaravelReads is BenchmarkReads in Laravel mode (go test
 // -run '^$' -bench 'Reads').
 func BenchmarkLaravelReads(b *testing.B) {
-	benchReads(b, laravelSuite.Store(b, laraveltest.SQLiteDB(b, laraveltest.Sanctum4Moscow, false), propusk.Laravel{}))
+	storetest.BenchReads(b, laravelSuite.Store(b, laraveltest.SQLiteDB(b, laraveltest.Sanctum4Moscow, false), propusk.Laravel{}))
 }

@@ -3,7 +3,7 @@ package sqlite
 import (
 	"testing"
 
-	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/storetest"
 )
 
 // BenchmarkReads is what authenticating a request by personal access token
@@ -18,29 +18,5 @@ func BenchmarkReads(b *testing.B) {
 	if err := s.Migrate(b.Context()); err != nil {
 		b.Fatal(err)
 	}
-	benchReads(b, s)
-}
-
-// benchReads measures TokenByHash and UserByID on s.
-func benchReads(b *testing.B, s propusk.Store) {
-	ctx := b.Context()
-	u := &propusk.User{Login: "bench@example.com", PasswordHash: "$2y$10$x"}
-	if err := s.CreateUser(ctx, u); err != nil {
-		b.Fatal(err)
-	}
-	tok := &propusk.PersonalAccessToken{TokenableType: propusk.DefaultLaravelTokenableType, TokenableID: u.ID, Name: "t",
-		Hash: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"}
-	if err := s.CreateToken(ctx, tok); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for b.Loop() {
-		got, err := s.TokenByHash(ctx, tok.Hash)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := s.UserByID(ctx, got.TokenableID); err != nil {
-			b.Fatal(err)
-		}
-	}
+	storetest.BenchReads(b, s)
 }
