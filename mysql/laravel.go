@@ -3,15 +3,12 @@ package mysql
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
-	"sort"
 	"strings"
 	"text/template"
 	"time"
@@ -19,6 +16,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/migfiles"
 	"github.com/propusk/propusk/internal/rename"
 	"github.com/propusk/propusk/logins"
 )
@@ -345,17 +343,12 @@ func (s *Store) migrateLaravel(ctx context.Context) error {
 	) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`); err != nil {
 		return wrap("migrate", err)
 	}
-	names, err := fs.Glob(laravelMigrations, "migrations_laravel/0*.sql")
+	files, err := migfiles.Read(laravelMigrations, "migrations_laravel/0*.sql")
 	if err != nil {
 		return fmt.Errorf("mysql: migrate: %w", err)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		body, err := fs.ReadFile(laravelMigrations, name)
-		if err != nil {
-			return fmt.Errorf("mysql: migrate %s: %w", name, err)
-		}
-		if err := s.applyLaravel(ctx, conn, name, statements(string(body)), nil); err != nil {
+	for _, f := range files {
+		if err := s.applyLaravel(ctx, conn, f.Name, statements(f.Body), nil); err != nil {
 			return err
 		}
 	}
@@ -363,14 +356,13 @@ func (s *Store) migrateLaravel(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("mysql: migrate: %w", err)
 	}
-	sum := sha256.Sum256([]byte(triggers))
 	var stmts []string
 	for _, st := range strings.Split(triggers, "\n//\n") {
 		if st = strings.TrimSpace(stripComments(st)); st != "" {
 			stmts = append(stmts, st)
 		}
 	}
-	return s.applyLaravel(ctx, conn, "triggers "+hex.EncodeToString(sum[:8]), stmts, s.backfillKeys)
+	return s.applyLaravel(ctx, conn, migfiles.TriggersName(triggers), stmts, s.backfillKeys)
 }
 
 // applyLaravel runs stmts in order, then after, unless propusk_migrations

@@ -47,10 +47,8 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"net"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -58,6 +56,7 @@ import (
 	"github.com/go-sql-driver/mysql"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/migfiles"
 	"github.com/propusk/propusk/internal/rename"
 )
 
@@ -253,11 +252,10 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if s.lv != nil {
 		return s.migrateLaravel(ctx)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := migfiles.Read(migrations, "migrations/*.sql")
 	if err != nil {
 		return fmt.Errorf("mysql: migrate: %w", err)
 	}
-	sort.Strings(names)
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return wrap("migrate", err)
@@ -278,7 +276,8 @@ func (s *Store) Migrate(ctx context.Context) error {
 	) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin`); err != nil {
 		return wrap("migrate", err)
 	}
-	for _, name := range names {
+	for _, f := range files {
+		name := f.Name
 		var n int
 		if err := conn.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
 			return wrap("migrate "+name, err)
@@ -286,11 +285,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if n > 0 {
 			continue
 		}
-		body, err := fs.ReadFile(migrations, name)
-		if err != nil {
-			return fmt.Errorf("mysql: migrate %s: %w", name, err)
-		}
-		for i, stmt := range statements(string(body)) {
+		for i, stmt := range statements(f.Body) {
 			if _, err := conn.ExecContext(ctx, stmt); err != nil {
 				return wrap(fmt.Sprintf("migrate %s: statement %d", name, i+1), err)
 			}

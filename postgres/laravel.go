@@ -3,13 +3,10 @@ package postgres
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"embed"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
-	"sort"
 	"strings"
 	"text/template"
 	"time"
@@ -17,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/migfiles"
 	"github.com/propusk/propusk/internal/rename"
 	"github.com/propusk/propusk/logins"
 )
@@ -288,17 +286,12 @@ func (s *Store) laravelSetAdminFields(ctx context.Context, tx pgx.Tx, u *propusk
 // table as it is, so they run on the pool's own connections, not
 // rewritten; each transaction holds Migrate's advisory lock.
 func (s *Store) migrateLaravel(ctx context.Context) error {
-	names, err := fs.Glob(laravelMigrations, "migrations_laravel/0*.sql")
+	files, err := migfiles.Read(laravelMigrations, "migrations_laravel/0*.sql")
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		body, err := fs.ReadFile(laravelMigrations, name)
-		if err != nil {
-			return fmt.Errorf("postgres: migrate %s: %w", name, err)
-		}
-		if err := s.applyLaravel(ctx, name, string(body), nil); err != nil {
+	for _, f := range files {
+		if err := s.applyLaravel(ctx, f.Name, f.Body, nil); err != nil {
 			return err
 		}
 	}
@@ -306,8 +299,7 @@ func (s *Store) migrateLaravel(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	sum := sha256.Sum256([]byte(triggers))
-	return s.applyLaravel(ctx, "triggers "+hex.EncodeToString(sum[:8]), triggers, s.backfillKeys)
+	return s.applyLaravel(ctx, migfiles.TriggersName(triggers), triggers, s.backfillKeys)
 }
 
 // applyLaravel runs body, then after, in one transaction, unless

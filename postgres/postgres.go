@@ -34,15 +34,15 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/migfiles"
 	"github.com/propusk/propusk/internal/rename"
 )
 
@@ -187,16 +187,12 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if s.lv != nil {
 		return s.migrateLaravel(ctx)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := migfiles.Read(migrations, "migrations/*.sql")
 	if err != nil {
 		return fmt.Errorf("postgres: migrate: %w", err)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		body, err := fs.ReadFile(migrations, name)
-		if err != nil {
-			return fmt.Errorf("postgres: migrate %s: %w", name, err)
-		}
+	for _, f := range files {
+		name := f.Name
 		err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, migrateLock); err != nil {
 				return err
@@ -216,7 +212,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 			}
 			// Without arguments Exec uses the simple protocol, which runs
 			// a file of several statements.
-			if _, err := tx.Exec(ctx, string(body)); err != nil {
+			if _, err := tx.Exec(ctx, f.Body); err != nil {
 				return err
 			}
 			if after := afterMigration[name]; after != nil {

@@ -3,15 +3,12 @@ package sqlite
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"database/sql"
 	"embed"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
-	"sort"
 	"strings"
 	"text/template"
 	"time"
@@ -19,6 +16,7 @@ import (
 	"modernc.org/sqlite"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/migfiles"
 	"github.com/propusk/propusk/internal/rename"
 	"github.com/propusk/propusk/logins"
 )
@@ -334,17 +332,12 @@ func (s *Store) migrateLaravel(ctx context.Context) error {
 	)`); err != nil {
 		return wrap("migrate", err)
 	}
-	names, err := fs.Glob(laravelMigrations, "migrations_laravel/0*.sql")
+	files, err := migfiles.Read(laravelMigrations, "migrations_laravel/0*.sql")
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		body, err := fs.ReadFile(laravelMigrations, name)
-		if err != nil {
-			return fmt.Errorf("sqlite: migrate %s: %w", name, err)
-		}
-		if err := s.applyLaravel(ctx, name, string(body), nil); err != nil {
+	for _, f := range files {
+		if err := s.applyLaravel(ctx, f.Name, f.Body, nil); err != nil {
 			return err
 		}
 	}
@@ -352,8 +345,7 @@ func (s *Store) migrateLaravel(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	sum := sha256.Sum256([]byte(triggers))
-	return s.applyLaravel(ctx, "triggers "+hex.EncodeToString(sum[:8]), triggers, s.backfillKeys)
+	return s.applyLaravel(ctx, migfiles.TriggersName(triggers), triggers, s.backfillKeys)
 }
 
 // applyLaravel runs body, then after, in one write transaction, unless

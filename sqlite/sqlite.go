@@ -33,14 +33,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"runtime"
-	"sort"
 	"strings"
 	"time"
 
-	"github.com/propusk/propusk"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/migfiles"
 )
 
 //go:embed migrations/*.sql
@@ -161,24 +161,19 @@ func (s *Store) Migrate(ctx context.Context) error {
 	)`); err != nil {
 		return wrap("migrate", err)
 	}
-	names, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := migfiles.Read(migrations, "migrations/*.sql")
 	if err != nil {
 		return fmt.Errorf("sqlite: migrate: %w", err)
 	}
-	sort.Strings(names)
-	for _, name := range names {
-		if err := s.migrate(ctx, name); err != nil {
+	for _, f := range files {
+		if err := s.migrate(ctx, f.Name, f.Body); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (s *Store) migrate(ctx context.Context, name string) error {
-	body, err := fs.ReadFile(migrations, name)
-	if err != nil {
-		return fmt.Errorf("sqlite: migrate %s: %w", name, err)
-	}
+func (s *Store) migrate(ctx context.Context, name, body string) error {
 	return s.write(ctx, "migrate "+name, func(tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil {
@@ -187,7 +182,7 @@ func (s *Store) migrate(ctx context.Context, name string) error {
 		if n > 0 {
 			return nil
 		}
-		if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+		if _, err := tx.ExecContext(ctx, body); err != nil {
 			return err
 		}
 		if after := afterMigration[name]; after != nil {
