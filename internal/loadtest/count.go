@@ -94,7 +94,7 @@ func (h *harness) countStatements(ctx context.Context, store string, db database
 		accountSet: &accountSet{first: main.loginLo}, loginLo: main.loginLo + workers, loginHi: main.loginHi}
 	d := 4 * h.plan.round / 3
 	out := map[string][2]float64{}
-	for _, sc := range scenarios {
+	for _, sc := range h.plan.mainScenarios() {
 		if err := h.prepare(ctx, t, sc, workers); err != nil {
 			return nil, fmt.Errorf("%s: %w", sc.Name, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -279,6 +280,9 @@ func TestFlags(t *testing.T) {
 		{"fail/round-too-long", []string{"-round", "2h"}, "-round"},
 		{"fail/before-missing", []string{"-before", "/nonexistent/propusk"}, "-before"},
 		{"fail/before-not-executable", []string{"-before", "loadtest_test.go"}, "not an executable"},
+		{"ok/scenarios", []string{"-scenarios", "token.renew, user.login"}, ""},
+		{"fail/unknown-scenario", []string{"-scenarios", "token.renew,user.logout"}, "unknown scenario"},
+		{"fail/render-scenarios", []string{"-render", "-scenarios", "token.renew"}, "-render measures nothing"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := parseFlags(c.args, io.Discard)
@@ -289,6 +293,33 @@ func TestFlags(t *testing.T) {
 				t.Fatalf("err = %v, want one saying %q", err, c.err)
 			}
 		})
+	}
+}
+
+// TestScenariosOnly: -scenarios measures the named scenarios of the main
+// table in the table's order, and the plan's estimate leaves out the steps
+// it skips.
+func TestScenariosOnly(t *testing.T) {
+	full, err := parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := parseFlags([]string{"-scenarios", "user.login,token.renew"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, sc := range p.mainScenarios() {
+		names = append(names, sc.Name)
+	}
+	if want := []string{"token.renew", "user.login"}; !slices.Equal(names, want) {
+		t.Fatalf("scenarios %v, want %v", names, want)
+	}
+	if len(full.mainScenarios()) != len(scenarios) {
+		t.Fatalf("a full run measures %d scenarios, want all %d", len(full.mainScenarios()), len(scenarios))
+	}
+	if p.expected() >= full.expected()/4 {
+		t.Fatalf("expected %v for two scenarios, against %v for a full run", p.expected(), full.expected())
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,6 +30,7 @@ type plan struct {
 	sizes    []int         // users (and sessions) of the data-size step, ascending
 	trials   int           // revocation trials per store
 	before   string        // -before: a second propusk binary, as given; "" for none
+	only     []string      // -scenarios: the main table's scenarios to measure, nothing else; nil for a full run
 	short    bool
 	render   bool   // only render the page and plots from out/performance/results.json
 	command  string // the command line, as the page shows it
@@ -56,6 +58,7 @@ func parseFlags(args []string, stderr io.Writer) (*plan, error) {
 	sizes := fs.String("sizes", "", "users and sessions of the data-size step (default 1000,10000,100000,1000000; -short 100,300)")
 	trials := fs.Int("trials", 0, "revocation trials per store (default 50; -short 3)")
 	fs.StringVar(&p.before, "before", "", "a second propusk binary (one built from an older commit) to measure beside the built one in the main table's rounds, on the same database")
+	only := fs.String("scenarios", "", "measure only these scenarios of the main table (comma-separated names, as the page shows them), and no growth or revocation step; for profiling a change. The page is not written")
 	fs.BoolVar(&p.render, "render", false, "measure nothing: write the page and plots again from "+resultsFile+" in -out's performance/")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -93,6 +96,11 @@ func parseFlags(args []string, stderr io.Writer) (*plan, error) {
 	for s := range strings.SplitSeq(*stores, ",") {
 		if s = strings.TrimSpace(s); s != "" {
 			p.stores = append(p.stores, s)
+		}
+	}
+	for n := range strings.SplitSeq(*only, ",") {
+		if n = strings.TrimSpace(n); n != "" {
+			p.only = append(p.only, n)
 		}
 	}
 	p.command = "go run ./internal/loadtest"
@@ -138,9 +146,14 @@ func (p *plan) check() error {
 			return fmt.Errorf("-stores: unknown store %q (want sqlite, postgres or mysql)", s)
 		}
 	}
+	for _, n := range p.only {
+		if _, ok := lookupScenario(n); !ok {
+			return fmt.Errorf("-scenarios: unknown scenario %q", n)
+		}
+	}
 	if p.render {
-		if p.before != "" {
-			return errors.New("-before: -render measures nothing")
+		if p.before != "" || p.only != nil {
+			return errors.New("-before, -scenarios: -render measures nothing")
 		}
 		return nil
 	}
@@ -172,6 +185,20 @@ func (p *plan) check() error {
 	return nil
 }
 
+// mainScenarios are the scenarios of the main table the plan measures.
+func (p *plan) mainScenarios() []scenario {
+	if p.only == nil {
+		return scenarios
+	}
+	var out []scenario
+	for _, sc := range scenarios {
+		if slices.Contains(p.only, sc.Name) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
 // maxWorkers is the most workers any step runs.
 func (p *plan) maxWorkers() int { return max(p.workers, p.levels[len(p.levels)-1]) }
 
@@ -192,7 +219,7 @@ func (p *plan) expected() time.Duration {
 		return 1
 	}
 	rounds := 0
-	for _, sc := range scenarios {
+	for _, sc := range p.mainScenarios() {
 		rounds += 1 + size(sc) // the bare handler's round, and the scenario's
 		if p.before != "" {
 			rounds += size(sc) // and on the -before binary
@@ -202,6 +229,9 @@ func (p *plan) expected() time.Duration {
 		}
 	}
 	perStore := step(rounds * p.rounds)
+	if p.only != nil {
+		return time.Duration(len(p.stores))*(perStore+15*time.Second) + 30*time.Second
+	}
 	perStore += step(len(p.levels) * len(concurrencyScenarios) * p.rounds) // growth with concurrency
 	sized := 0
 	for _, n := range sizeScenarios {
@@ -218,6 +248,9 @@ func (p *plan) describe(w io.Writer) {
 	fmt.Fprintf(w, "loadtest: %s\n", p.command)
 	fmt.Fprintf(w, "stores %s; %d clients; %d rounds of %v beside the bare handler and the limits; concurrency %v; sizes %v; %d revocation trials\n",
 		strings.Join(p.stores, ","), p.workers, p.rounds, p.round, p.levels, p.sizes, p.trials)
+	if p.only != nil {
+		fmt.Fprintf(w, "only %s, in the main table; no page is written\n", strings.Join(p.only, ", "))
+	}
 	if p.before != "" {
 		fmt.Fprintf(w, "the main table's scenarios also on -before %s, in the same rounds\n", p.before)
 	}

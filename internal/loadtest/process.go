@@ -40,16 +40,16 @@ type process struct {
 	URL  string // http://127.0.0.1:port
 	tail *tail
 	done chan struct{}
-	// gcEnv is the garbage collector "propusk serve" set for itself, as
-	// the variables that set it (GOGC=…, GOMEMLIMIT=…), read from its log
-	// before it listened; nil if it set none (GOGC or GOMEMLIMIT was in
-	// the environment it inherited) or is not propusk.
-	gcEnv []string
+	// gcPolicy is the garbage collector policy "propusk serve" set for
+	// itself, as it logs it (gctune.Policy.String) before it listens; ""
+	// if it set none (GOGC or GOMEMLIMIT was in the environment it
+	// inherited) or is not propusk.
+	gcPolicy string
 }
 
 var (
 	listening = regexp.MustCompile(`msg=listening addr=(\S+)`)
-	gcPolicy  = regexp.MustCompile(`gc="(GOGC=\d+) (GOMEMLIMIT=\d+MiB)"`)
+	gcPolicy  = regexp.MustCompile(`gc="([^"]+)"`)
 )
 
 // start runs bin with args and env added, and waits until it writes its
@@ -75,7 +75,7 @@ func start(ctx context.Context, name, bin string, env []string, args ...string) 
 			line, err := r.ReadString('\n')
 			p.tail.add(line)
 			if m := gcPolicy.FindStringSubmatch(line); m != nil {
-				p.gcEnv = m[1:]
+				p.gcPolicy = m[1]
 			}
 			if m := listening.FindStringSubmatch(line); m != nil {
 				addr <- m[1]

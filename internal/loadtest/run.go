@@ -11,7 +11,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 )
 
@@ -102,6 +101,10 @@ func run(ctx context.Context, p *plan, log io.Writer) (*Results, error) {
 	h.res.Primitives.BareServerCPU = median(h.bareCPU)
 	h.res.Machine.Load[1] = loadAverage()
 	h.res.Minutes = time.Since(began).Minutes()
+	if p.only != nil {
+		fmt.Fprintf(log, "measured in %v; -scenarios: no page written\n", time.Since(began).Round(time.Second))
+		return h.res, errors.Join(failed...)
+	}
 	fmt.Fprintf(log, "measured in %v; writing %s\n", time.Since(began).Round(time.Second), p.out)
 	// What was measured is published even when a step failed; the page
 	// names the failures, and so does the exit status.
@@ -213,7 +216,7 @@ func (h *harness) store(ctx context.Context, name, dir string) (*StoreResult, er
 			sr.Errors = append(sr.Errors, err.Error())
 		}
 	}
-	for _, sc := range scenarios {
+	for _, sc := range p.mainScenarios() {
 		step(sc.Name+" beside the bare handler", func() error {
 			r, err := h.beside(ctx, t, sc, cpu, bareCPU, before)
 			if err != nil {
@@ -251,6 +254,9 @@ func (h *harness) store(ctx context.Context, name, dir string) (*StoreResult, er
 			}
 			return nil
 		})
+	}
+	if p.only != nil {
+		return sr, nil // -scenarios: the main table only
 	}
 	for _, c := range p.levels {
 		step(fmt.Sprintf("%d clients", c), func() error {
@@ -301,18 +307,23 @@ func (h *harness) store(ctx context.Context, name, dir string) (*StoreResult, er
 
 // startBare starts the bare process, once for the run, when the first
 // propusk (a) has written the probe's hash: its /hash takes that hash's
-// argon2 parameters, and the process the garbage collector a chose for
-// itself, so that a limit costs what the same work costs propusk. The
+// argon2 parameters, and the process the garbage collector policy a chose
+// for itself, so that a limit costs what the same work costs propusk. The
 // primitives are timed with the same parameters.
 func (h *harness) startBare(ctx context.Context, a *process, hash string) error {
 	params, err := parseArgon2(hash)
 	if err != nil {
 		return err
 	}
-	if h.bare, err = start(ctx, "bare", h.bareBin, a.gcEnv, "-argon2", params.String()); err != nil {
+	args := []string{"-argon2", params.String()}
+	gc := "as the environment sets it"
+	if a.gcPolicy != "" {
+		args, gc = append(args, "-gc", a.gcPolicy), a.gcPolicy
+	}
+	if h.bare, err = start(ctx, "bare", h.bareBin, nil, args...); err != nil {
 		return err
 	}
-	fmt.Fprintf(h.log, "the bare process serves the limits with argon2id %s, %s\n", params, strings.Join(append([]string{"garbage collector"}, a.gcEnv...), " "))
+	fmt.Fprintf(h.log, "the bare process serves the limits with argon2id %s, garbage collector %s\n", params, gc)
 	fmt.Fprintln(h.log, "measuring the primitives: an Ed25519 signature, an argon2id hash")
 	h.res.Primitives = measurePrimitives(params)
 	return nil

@@ -70,12 +70,21 @@ var (
 var limits = []scenario{signScenario, hashScenario}
 
 func scenarioNamed(name string) scenario {
+	s, ok := lookupScenario(name)
+	if !ok {
+		panic("no scenario " + name)
+	}
+	return s
+}
+
+// lookupScenario returns the scenario of the main table called name.
+func lookupScenario(name string) (scenario, bool) {
 	for _, s := range scenarios {
 		if s.Name == name {
-			return s
+			return s, true
 		}
 	}
-	panic("no scenario " + name)
+	return scenario{}, false
 }
 
 // target is one propusk server under load and what its workers hold.

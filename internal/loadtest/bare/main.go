@@ -6,7 +6,7 @@
 // CPU time the same way; whatever propusk costs above it is propusk's own
 // work.
 //
-//	bare [-addr 127.0.0.1:0] [-argon2 m=19456,t=2,p=1]
+//	bare [-addr 127.0.0.1:0] [-argon2 m=19456,t=2,p=1] [-gc "GOGC=100 GOMEMLIMIT=541MiB reserve=95MiB"]
 //
 // Its routes:
 //
@@ -21,9 +21,10 @@
 //     logins: the limit of a login or a registration. Served only when
 //     -argon2 is given.
 //
-// Its garbage collector is set by GOGC and GOMEMLIMIT in the environment:
-// the harness passes those "propusk serve" chose for itself, so that the
-// hashes of both allocate under the same policy.
+// Its garbage collector is set by -gc, a policy as "propusk serve" logs
+// the one it chose for itself (internal/gctune): the harness passes it, so
+// that the hashes of both allocate under the same policy. Without -gc, as
+// GOGC and GOMEMLIMIT in the environment set it.
 //
 // It writes "msg=listening addr=HOST:PORT" to standard error once it
 // listens, the line "propusk serve" writes, and serves until SIGTERM or
@@ -48,13 +49,22 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/propusk/propusk/internal/gctune"
 )
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
 	params := flag.String("argon2", "", "argon2id parameters of POST /hash, as a PHC string names them (m=KiB,t=passes,p=lanes); without it, /hash is not served")
+	gc := flag.String("gc", "", "garbage collector policy, as propusk serve logs it (gc=\"GOGC=… GOMEMLIMIT=…MiB reserve=…MiB\"); without it, as GOGC and GOMEMLIMIT set it")
 	flag.Parse()
 	h, err := handler(*params)
+	if err == nil && *gc != "" {
+		var p gctune.Policy
+		if p, err = gctune.Parse(*gc); err == nil {
+			gctune.Apply(p, func(string) string { return "" })
+		}
+	}
 	if err == nil {
 		err = serve(*addr, h)
 	}
