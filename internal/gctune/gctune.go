@@ -49,7 +49,19 @@ type Policy struct {
 // For returns the policy of a process whose password checks can hold
 // hashing bytes at once (auth.Service.HashingMemory).
 func For(hashing int64) Policy {
-	return Policy{Percent: Percent, Limit: 2*(Base+hashing) + hashing, Reserve: hashing}
+	return forWordSize(hashing, strconv.IntSize)
+}
+
+// forWordSize is For on a platform of the given pointer size: a 32-bit
+// process has 4 GiB of address space or less, too little to set a
+// hundred MiB or more aside, so it gets no reserve (and no limit for one).
+func forWordSize(hashing int64, bits int) Policy {
+	p := Policy{Percent: Percent, Limit: 2 * (Base + hashing)}
+	if bits == 64 {
+		p.Reserve = hashing
+		p.Limit += hashing
+	}
+	return p
 }
 
 // String says the policy as the variables that set it, and the reserve;

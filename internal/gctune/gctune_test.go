@@ -20,6 +20,10 @@ func TestFor(t *testing.T) {
 	if p.String() != "GOGC=100 GOMEMLIMIT=541MiB reserve=95MiB" {
 		t.Fatalf("String = %q", p.String())
 	}
+	// A 32-bit process cannot spare the address space.
+	if p := gctune.ForWordSize(5*19<<20, 32); p.Reserve != 0 || p.Limit != 2*(128<<20+5*19<<20) {
+		t.Fatalf("32-bit: %+v, want no reserve and a limit of twice the live peak", p)
+	}
 }
 
 // TestParse: the harness's baseline reads the policy propusk logged and

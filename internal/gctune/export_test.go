@@ -1,0 +1,4 @@
+package gctune
+
+// ForWordSize exposes forWordSize to the tests.
+var ForWordSize = forWordSize
