@@ -64,7 +64,8 @@ func TestCrossSiteInChromium(t *testing.T) {
 		); err != nil {
 			t.Fatal(err)
 		}
-		login, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.getElementById('login') || {}).textContent || 'anonymous'`))
+		// strong#login: the signed-out page's login input has the same id.
+		login, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('strong#login') || {}).textContent || 'anonymous'`))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -76,7 +77,10 @@ func TestCrossSiteInChromium(t *testing.T) {
 		chromedp.SendKeys(`input[name=login]`, "victim"),
 		chromedp.SendKeys(`input[name=password]`, "password1"),
 		chromedp.Submit(`#login-form`),
-		chromedp.WaitVisible(`#login`),
+		// Only the signed-in page has it. #login would not do: the form's
+		// input has that id too, so the wait would end before the answer
+		// and the next navigation would abort the sign-in.
+		chromedp.WaitVisible(`#logoff-form`),
 	); err != nil {
 		t.Fatal(err)
 	}
