@@ -16,14 +16,7 @@ func openTest(t *testing.T) *Store { t.Helper(); return openBench(t) }
 func openBench(t testing.TB) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), mytest.DSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return storetest.Migrated(t, s, err)
 }
 
 func TestStore(t *testing.T) {

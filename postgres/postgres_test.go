@@ -25,14 +25,7 @@ import (
 func openTest(t *testing.T) *Store {
 	t.Helper()
 	s, err := Open(t.Context(), pgtest.DSN(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return storetest.Migrated(t, s, err)
 }
 
 func TestStore(t *testing.T) {

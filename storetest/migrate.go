@@ -110,6 +110,20 @@ type Migrator interface {
 	Close() error
 }
 
+// Migrated takes a store a test has just opened (s, or err): it fails t
+// on err, closes s at the test's end, migrates it and returns it.
+func Migrated[S Migrator](t testing.TB, s S, err error) S {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 // MigrateConcurrently opens four stores on one database with open and
 // migrates each twice at the same time, as processes starting together do:
 // every run must succeed, and the second must find nothing to do.

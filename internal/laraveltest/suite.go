@@ -64,14 +64,7 @@ type Suite[S Store] struct {
 func (su Suite[S]) Store(t testing.TB, db string, l propusk.Laravel) S {
 	t.Helper()
 	s, err := su.OpenLaravel(t.Context(), db, l)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s.Close() })
-	if err := s.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	return s
+	return storetest.Migrated(t, s, err)
 }
 
 // Conformance runs storetest's suite in Laravel mode, on the database of
