@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -57,13 +58,13 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 // 200 bytes, and every request writes one.
 var lineBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
-// logRequest writes the request log's line of r.
-func logRequest(log *slog.Logger, r *http.Request, status int, d time.Duration) {
+// logRequest writes the request log's line of r, answered at now after d.
+func logRequest(log *slog.Logger, r *http.Request, status int, now time.Time, d time.Duration) {
 	ctx := r.Context()
 	query := RedactQuery(r.URL.RawQuery)
 	if h, ok := log.Handler().(*requestLogHandler); ok && h.Enabled(ctx, slog.LevelInfo) {
 		bp := lineBuffers.Get().(*[]byte)
-		b, ok := appendRequestLine((*bp)[:0], h.json, time.Now(), r.Method, route(r), query, status, d, r.RemoteAddr, RequestIDFrom(ctx))
+		b, ok := appendRequestLine((*bp)[:0], h.json, now, r.Method, route(r), query, status, d, r.RemoteAddr, RequestIDFrom(ctx))
 		if ok {
 			h.w.Write(b) // as slog's handlers, a line that cannot be written is lost
 		}
@@ -99,7 +100,7 @@ func appendRequestLine(b []byte, json bool, now time.Time, method, route, query 
 	now = now.Round(0) // as slog strips the monotonic reading
 	if json {
 		b = append(b, `{"time":"`...)
-		b = now.AppendFormat(b, time.RFC3339Nano)
+		b = appendTime(b, now, false)
 		b = append(b, `","level":"INFO","msg":"request","method":"`...)
 		b = append(b, method...)
 		b = append(b, `","route":"`...)
@@ -119,7 +120,7 @@ func appendRequestLine(b []byte, json bool, now time.Time, method, route, query 
 		return append(b, "\"}\n"...), true
 	}
 	b = append(b, "time="...)
-	b = appendMillis(b, now)
+	b = appendTime(b, now, true)
 	b = append(b, " level=INFO msg=request method="...)
 	b = appendText(b, method)
 	b = append(b, " route="...)
@@ -166,13 +167,56 @@ func appendText(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// appendMillis appends t as slog's text handler writes a record's time:
-// RFC 3339 with exactly three digits of milliseconds.
-func appendMillis(b []byte, t time.Time) []byte {
-	const prefix = len("2006-01-02T15:04:05.000")
-	n := len(b)
-	// RFC3339Nano drops trailing zeros: a tenth of a millisecond added
-	// keeps four digits, of which the fourth is dropped.
-	b = t.Truncate(time.Millisecond).Add(time.Millisecond/10).AppendFormat(b, time.RFC3339Nano)
-	return append(b[:n+prefix], b[n+prefix+1:]...)
+// appendTime appends t as slog writes a record's time: RFC 3339 with
+// exactly three digits of milliseconds in its text format (millis), and
+// with as many digits of nanoseconds as are not trailing zeros in its JSON
+// format (time.RFC3339Nano). t is of a year from 0 to 9999.
+func appendTime(b []byte, t time.Time, millis bool) []byte {
+	st := stampOf(t)
+	b = append(b, st.date...)
+	ns := t.Nanosecond()
+	switch {
+	case millis:
+		ms := ns / 1e6
+		b = append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10))
+	case ns != 0:
+		var frac [10]byte
+		frac[0] = '.'
+		for i, n := 9, ns; i > 0; i, n = i-1, n/10 {
+			frac[i] = byte('0' + n%10)
+		}
+		end := len(frac)
+		for frac[end-1] == '0' {
+			end--
+		}
+		b = append(b, frac[:end]...)
+	}
+	return append(b, st.zone...)
+}
+
+// secondStamp is what a line's time spells the same for a whole second:
+// the date and time up to the seconds ("2026-11-29T12:34:56") and the
+// zone ("Z", "+03:00"), of one second in one location. Formatting a time
+// costs more than the rest of a request line, where a busy server writes
+// thousands of lines a second: the second's stamp is formatted once
+// (lastStamp) and the fraction appended to it.
+type secondStamp struct {
+	sec        int64 // unix seconds
+	loc        *time.Location
+	date, zone string
+}
+
+// lastStamp is the stamp of the second of the line last written.
+var lastStamp atomic.Pointer[secondStamp]
+
+// stampOf returns the stamp of t's second in t's location.
+func stampOf(t time.Time) *secondStamp {
+	sec, loc := t.Unix(), t.Location()
+	if st := lastStamp.Load(); st != nil && st.sec == sec && st.loc == loc {
+		return st
+	}
+	f := t.Truncate(time.Second).Format(time.RFC3339) // a four-digit year: len("2006-01-02T15:04:05") is 19
+	st := &secondStamp{sec: sec, loc: loc, date: f[:19], zone: f[19:]}
+	lastStamp.Store(st)
+	return st
 }
