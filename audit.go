@@ -3,6 +3,7 @@ package propusk
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 )
@@ -167,9 +168,30 @@ func WithClient(ctx context.Context, c Client) context.Context {
 	return context.WithValue(ctx, clientKey{}, c)
 }
 
+// WithClientOf is WithClient with the client made by of, when ClientFrom
+// first asks for it, and then kept: most requests record nothing in the
+// audit log, and reading a client (its address parsed from a header) is
+// then work no one needs.
+func WithClientOf(ctx context.Context, of func() Client) context.Context {
+	return context.WithValue(ctx, clientKey{}, &lazyClient{of: of})
+}
+
+// lazyClient is the client WithClientOf puts in a context.
+type lazyClient struct {
+	once sync.Once
+	of   func() Client
+	c    Client
+}
+
 // ClientFrom returns the client ctx carries, and whether it carries one
 // (whether ctx is a request's).
 func ClientFrom(ctx context.Context) (Client, bool) {
-	c, ok := ctx.Value(clientKey{}).(Client)
-	return c, ok
+	switch c := ctx.Value(clientKey{}).(type) {
+	case Client:
+		return c, true
+	case *lazyClient:
+		c.once.Do(func() { c.c, c.of = c.of(), nil })
+		return c.c, true
+	}
+	return Client{}, false
 }

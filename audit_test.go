@@ -3,6 +3,8 @@ package propusk_test
 import (
 	"context"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -84,5 +86,23 @@ func TestAuditContext(t *testing.T) {
 	c := propusk.Client{IP: "192.0.2.1", UserAgent: "ua"}
 	if got, ok := propusk.ClientFrom(propusk.WithClient(ctx, c)); !ok || got != c {
 		t.Errorf("ClientFrom = %v, %v", got, ok)
+	}
+	// A client made when first asked for, once, however many ask at once.
+	var made atomic.Int32
+	lazy := propusk.WithClientOf(ctx, func() propusk.Client { made.Add(1); return c })
+	if made.Load() != 0 {
+		t.Error("WithClientOf made the client before it was asked for")
+	}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if got, ok := propusk.ClientFrom(lazy); !ok || got != c {
+				t.Errorf("ClientFrom(WithClientOf) = %v, %v", got, ok)
+			}
+		})
+	}
+	wg.Wait()
+	if n := made.Load(); n != 1 {
+		t.Errorf("the client was made %d times, want once", n)
 	}
 }

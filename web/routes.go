@@ -158,10 +158,11 @@ func (s *Server) handle(rt endpoint) {
 			s.fail(hw, r, err)
 		}
 	}
-	// The client goes with the request for the audit log's entries. A
-	// copy of r, made here: the mux set Pattern on r for the request log.
+	// The client goes with the request for the audit log's entries, read
+	// only if one is written. A copy of r, made here: the mux set Pattern
+	// on r for the request log.
 	withClient := func(ctx context.Context, r *http.Request) *http.Request {
-		return r.WithContext(propusk.WithClient(ctx, s.clientOf(r)))
+		return r.WithContext(propusk.WithClientOf(ctx, func() propusk.Client { return s.clientOf(r) }))
 	}
 	var h http.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		serve(w, withClient(r.Context(), r))
