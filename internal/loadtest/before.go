@@ -116,7 +116,7 @@ func (h *harness) startBefore(ctx context.Context, t *target, cpu cpuReader, env
 	cannot := func(err error) error {
 		return fmt.Errorf("-before %s cannot serve the database this run's propusk made and migrated (are its migrations older or newer than the database's?): %w", h.plan.before, err)
 	}
-	proc, err := start(ctx, "propusk -before", h.beforeBin, env, args...)
+	proc, err := start(ctx, "propusk -before", h.beforeBin, h.cpus.Servers, env, args...)
 	if err != nil {
 		return nil, cannot(err)
 	}

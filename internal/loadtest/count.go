@@ -82,7 +82,7 @@ func (h *harness) countStatements(ctx context.Context, store string, db database
 			args[i] = dsn
 		}
 	}
-	proc, err := start(ctx, "propusk (counting)", h.propusk, env, args...)
+	proc, err := start(ctx, "propusk (counting)", h.propusk, h.cpus.Servers, env, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -45,6 +45,10 @@
 // its build information (go version -m) has one: go build stamps none with
 // -buildvcs=false, nor in a linked git worktree (golang/go#58218).
 //
+// The servers it starts (propusk, bare) run on the second half of the
+// machine's CPUs and the harness on the first (-pin=false leaves them to
+// the kernel): see cpuSplit. Database servers run where they run.
+//
 // For context it also times, in this process, the primitives under the
 // limits (one Ed25519 signature, one argon2id hash), and reports the bare
 // handler's CPU per request over all its rounds.

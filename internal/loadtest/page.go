@@ -18,6 +18,7 @@ var page = template.Must(template.New("page").Funcs(template.FuncMap{
 	"thou":  thousands,
 	"int":   func(x int) string { return thousands(float64(x)) },
 	"join":  strings.Join,
+	"cpus":  cpuList,
 	"yesno": func(b bool) string { return map[bool]string{true: "**met**", false: "not met"}[b] },
 	"ms":    func(us float64) string { return fmt.Sprintf("%.2f", us/1000) },
 	"db": func(store string, us float64) string {

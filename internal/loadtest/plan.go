@@ -32,6 +32,7 @@ type plan struct {
 	before   string        // -before: a second propusk binary, as given; "" for none
 	only     []string      // -scenarios: the main table's scenarios to measure, nothing else; nil for a full run
 	short    bool
+	pin      bool   // run the servers and the load generator on CPUs of their own (cpuSplit)
 	render   bool   // only render the page and plots from out/performance/results.json
 	command  string // the command line, as the page shows it
 	maxTotal time.Duration
@@ -59,6 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (*plan, error) {
 	trials := fs.Int("trials", 0, "revocation trials per store (default 50; -short 3)")
 	fs.StringVar(&p.before, "before", "", "a second propusk binary (one built from an older commit) to measure beside the built one in the main table's rounds, on the same database")
 	only := fs.String("scenarios", "", "measure only these scenarios of the main table (comma-separated names, as the page shows them), and no growth or revocation step; for profiling a change. The page is not written")
+	fs.BoolVar(&p.pin, "pin", true, "run the measured servers on the second half of the CPUs and the load generator on the first (with fewer than two CPUs, nothing is pinned); -pin=false lets the kernel place them")
 	fs.BoolVar(&p.render, "render", false, "measure nothing: write the page and plots again from "+resultsFile+" in -out's performance/")
 	if err := fs.Parse(args); err != nil {
 		return nil, err

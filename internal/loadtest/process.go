@@ -52,18 +52,19 @@ var (
 	gcPolicy  = regexp.MustCompile(`gc="([^"]+)"`)
 )
 
-// start runs bin with args and env added, and waits until it writes its
+// start runs bin with args and env added, on cpus (any CPU when empty:
+// see cpuSplit), and waits until it writes its
 // listening line. Its standard error is read for that line and then
 // drained: the request log is written as a deployment writes it, to a
 // pipe, and costs the server what it costs there.
-func start(ctx context.Context, name, bin string, env []string, args ...string) (*process, error) {
+func start(ctx context.Context, name, bin string, cpus []int, env []string, args ...string) (*process, error) {
 	cmd := exec.Command(bin, args...)
 	cmd.Env = append(os.Environ(), env...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
 	}
-	if err := cmd.Start(); err != nil {
+	if err := startOn(cmd, cpus); err != nil {
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
 	p := &process{name: name, cmd: cmd, tail: &tail{}, done: make(chan struct{})}

@@ -36,6 +36,7 @@ type PlanSummary struct {
 	Trials        int
 	ConcurrencyAt int // users seeded during the concurrency step
 	SizeWorkers   int // clients of the data-size step
+	CPUs          cpuSplit
 }
 
 // Machine is where the run ran, as the machine reports it.

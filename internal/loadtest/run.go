@@ -37,6 +37,7 @@ type harness struct {
 	client    *http.Client
 	res       *Results
 	bareCPU   []float64 // the bare handler's server CPU per request, every round
+	cpus      cpuSplit  // where the servers and the harness run; zero: anywhere
 }
 
 // run measures everything the plan asks for and writes the page.
@@ -79,8 +80,21 @@ func run(ctx context.Context, p *plan, log io.Writer) (*Results, error) {
 		}
 	}()
 	h.res.Machine = readMachine()
+	if p.pin {
+		cpus, err := usableCPUs()
+		if err != nil {
+			return nil, err
+		}
+		h.cpus = splitCPUs(cpus)
+		unpin, err := pinSelf(h.cpus.Load)
+		if err != nil {
+			return nil, err
+		}
+		defer unpin()
+	}
+	fmt.Fprintf(log, "CPUs: %v\n", h.cpus)
 	h.res.Plan = PlanSummary{Workers: p.workers, Rounds: p.rounds, RoundSeconds: p.round.Seconds(), HashRounds: hashRounds,
-		Levels: p.levels, Sizes: p.sizes, Trials: p.trials, ConcurrencyAt: p.sizes[0], SizeWorkers: p.workers}
+		Levels: p.levels, Sizes: p.sizes, Trials: p.trials, ConcurrencyAt: p.sizes[0], SizeWorkers: p.workers, CPUs: h.cpus}
 	var failed []error
 	for _, name := range p.stores {
 		sr, err := h.store(ctx, name, dir)
@@ -156,7 +170,7 @@ func (h *harness) store(ctx context.Context, name, dir string) (*StoreResult, er
 	// Registrations all come from 127.0.0.1: the per-address limit would
 	// refuse all but the first 30 an hour.
 	args := []string{"serve", "--addr", "127.0.0.1:0", "--db", db.DSN(), "--register-limit", "1000000000"}
-	a, err := start(ctx, "propusk", h.propusk, env, args...)
+	a, err := start(ctx, "propusk", h.propusk, h.cpus.Servers, env, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -270,7 +284,7 @@ func (h *harness) store(ctx context.Context, name, dir string) (*StoreResult, er
 		})
 	}
 	step("revocation across two processes", func() error {
-		b, err := start(ctx, "propusk (second process)", h.propusk, env, args...)
+		b, err := start(ctx, "propusk (second process)", h.propusk, h.cpus.Servers, env, args...)
 		if err != nil {
 			return err
 		}
@@ -320,7 +334,7 @@ func (h *harness) startBare(ctx context.Context, a *process, hash string) error 
 	if a.gcPolicy != "" {
 		args, gc = append(args, "-gc", a.gcPolicy), a.gcPolicy
 	}
-	if h.bare, err = start(ctx, "bare", h.bareBin, nil, args...); err != nil {
+	if h.bare, err = start(ctx, "bare", h.bareBin, h.cpus.Servers, nil, args...); err != nil {
 		return err
 	}
 	fmt.Fprintf(h.log, "the bare process serves the limits with argon2id %s, garbage collector %s\n", params, gc)
