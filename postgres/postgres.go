@@ -42,6 +42,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/batch"
 	"github.com/propusk/propusk/internal/migfiles"
 	"github.com/propusk/propusk/internal/rename"
 )
@@ -92,6 +93,10 @@ type Store struct {
 
 	closing context.Context // done once Close is called
 	close   context.CancelFunc
+
+	// rotations commits the rotations of RenewSession's common path that
+	// arrive together in one statement (rotateBatchSQL).
+	rotations batch.Queue[rotation, rotated]
 }
 
 var (
@@ -131,19 +136,21 @@ func open(ctx context.Context, dsn string, lv *laravel) (*Store, error) {
 	}
 	closing, cancel := context.WithCancel(context.Background())
 	s := &Store{
-		Timeout: DefaultTimeout,
-		Now:     time.Now,
-		pool:    &pool{pgxPool, r},
-		listen:  cfg.ConnConfig.Copy(),
-		loc:     time.UTC,
-		lv:      lv,
-		waiting: make(chan struct{}, 1),
-		closing: closing,
-		close:   cancel,
+		Timeout:   DefaultTimeout,
+		Now:       time.Now,
+		pool:      &pool{pgxPool, r},
+		listen:    cfg.ConnConfig.Copy(),
+		loc:       time.UTC,
+		lv:        lv,
+		waiting:   make(chan struct{}, 1),
+		rotations: batch.Queue[rotation, rotated]{Max: rotateBatchMax, InFlight: rotateInFlight},
+		closing:   closing,
+		close:     cancel,
 	}
 	if lv != nil {
 		s.loc = lv.Location
 	}
+	s.rotations.Run = s.rotateBatch
 	ctx, done := s.bound(ctx)
 	defer done()
 	if err := pgxPool.Ping(ctx); err != nil {

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -85,6 +86,104 @@ const revokeSQL = `WITH r AS (
 )
 SELECT e.seq FROM e, pg_notify(` + channelExpr + `, e.seq::text)`
 
+// rotateBatchSQL is rotateSQL for many spends at once: $1 to $6 are
+// arrays of rotateSQL's arguments, a spend's at the same index in each.
+// It returns a row for each spend that rotated, led by the spend's index
+// counted from 1. Two spends of one session in a batch match one row, and
+// the database updates it for one of them: the other rotated nothing,
+// as if it had come a moment later.
+const rotateBatchSQL = `WITH b AS (
+	SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::timestamptz[], $5::text[], $6::text[])
+	WITH ORDINALITY AS b(id, gen, at, expires, ua, ip, i)
+), s AS (
+	UPDATE sessions AS t
+	SET generation = t.generation + 1, rotated_at = b.at, renewed_at = b.at, expires_at = b.expires, user_agent = b.ua, ip = b.ip
+	FROM b
+	WHERE t.id = b.id AND t.generation = b.gen AND t.revoked_at IS NULL AND t.expires_at > b.at
+	RETURNING b.i, t.*
+)
+SELECT s.i, ` + sessionColumns + `, ` + userColumns + ` FROM s JOIN users u ON u.id = s.user_id`
+
+// Batches of rotations (rotateBatchSQL): at most rotateBatchMax spends in
+// one, and one batch at a time. A commit costs PostgreSQL about as much
+// CPU as the rows it changes, so the spends that arrive while a batch runs
+// go into the next together, and a spend that finds none running goes at
+// once. One at a time, because two batches could lock the same sessions'
+// rows in opposite orders and deadlock, and because one measured best:
+// with 16 clients renewing, server and database CPU per renewal was 135 µs
+// with one batch at a time (6,973 renewals a second), 160 with two (6,957)
+// and 196 with four (6,174), against 237 to 266 µs for one statement per
+// renewal measured beside each (go run ./internal/loadtest -stores
+// postgres -scenarios token.renew -rounds 8 -before ...).
+const (
+	rotateBatchMax = 64
+	rotateInFlight = 1
+)
+
+// rotation is the compare-and-swap of one spend of a session's main chain
+// at, extending the session to expires: rotateSQL's arguments.
+type rotation struct {
+	session       string
+	generation    int64
+	at, expires   time.Time
+	userAgent, ip string
+}
+
+// rotated is a rotation's outcome: the session and its user as the
+// rotation left them, or nils when it did not rotate.
+type rotated struct {
+	sess *propusk.Session
+	user *propusk.User
+}
+
+// rotateBatch runs rotations in one statement, which commits before it
+// returns: rotateSQL for one, whose plan is the simpler, rotateBatchSQL
+// for more.
+func (s *Store) rotateBatch(ctx context.Context, rs []rotation) ([]rotated, error) {
+	ctx, cancel := s.bound(ctx)
+	defer cancel()
+	if len(rs) == 1 {
+		r := rs[0]
+		sess, user, err := scanSessionUser(s.pool.QueryRow(ctx, rotateSQL, r.session, r.generation, r.at, r.expires, r.userAgent, r.ip), s.loc)
+		if errors.Is(err, pgx.ErrNoRows) {
+			err = nil
+		}
+		return []rotated{{sess, user}}, err
+	}
+	var (
+		ids       = make([]string, len(rs))
+		gens      = make([]int64, len(rs))
+		ats, exps = make([]time.Time, len(rs)), make([]time.Time, len(rs))
+		uas, ips  = make([]string, len(rs)), make([]string, len(rs))
+	)
+	for i, r := range rs {
+		ids[i], gens[i], ats[i], exps[i], uas[i], ips[i] = r.session, r.generation, r.at, r.expires, r.userAgent, r.ip
+	}
+	rows, err := s.pool.Query(ctx, rotateBatchSQL, ids, gens, ats, exps, uas, ips)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make([]rotated, len(rs))
+	for rows.Next() {
+		var (
+			i    int64
+			sess propusk.Session
+			u    propusk.User
+		)
+		dest, finish := sessionUserDest(&sess, &u, s.loc)
+		if err := rows.Scan(append([]any{&i}, dest...)...); err != nil {
+			return nil, err
+		}
+		if i < 1 || int(i) > len(rs) {
+			return nil, fmt.Errorf("rotation %d of a batch of %d", i, len(rs))
+		}
+		finish()
+		out[i-1] = rotated{&sess, &u}
+	}
+	return out, rows.Err()
+}
+
 // rotateForkSQL is rotateSQL for a forked chain: the compare-and-swap on the
 // fork, and the renewal of its live session, in one statement.
 const rotateForkSQL = `WITH f AS (
@@ -120,7 +219,9 @@ INSERT INTO session_forks (session_id, fork, generation, rotated_at)
 SELECT id, $2, $3, $4 FROM c`
 
 // RenewSession spends the refresh token sp names: see propusk.Store. The
-// common path, a rotation, is one statement (rotateSQL or rotateForkSQL).
+// common path, a rotation, is one statement (rotateForkSQL on a forked
+// chain; on the main chain rotateSQL, or rotateBatchSQL with the spends of
+// other renewals that came at the same moment: s.rotations).
 // Otherwise a second reads what propusk.Judge decides by (judgeSQL), and a
 // third carries out its verdict: forks the chain (forkSQL, which checks the
 // fork cap itself) or revokes the session and records it (revokeSQL).
@@ -128,25 +229,32 @@ func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Tim
 	ctx, cancel := s.bound(ctx)
 	defer cancel()
 	now = propusk.TruncMillis(now)
-	var row pgx.Row
+	var (
+		chain      propusk.Chain
+		sess       *propusk.Session
+		user       *propusk.User
+		err        error
+		notRotated bool
+	)
 	if sp.Fork == "" {
-		row = s.pool.QueryRow(ctx, rotateSQL, sp.Session, sp.Generation, now, now.Add(ttl), c.UserAgent, c.IP)
+		var r rotated
+		r, err = s.rotations.Do(ctx, rotation{sp.Session, sp.Generation, now, now.Add(ttl), c.UserAgent, c.IP})
+		sess, user, notRotated = r.sess, r.user, err == nil && r.sess == nil
 	} else {
-		row = s.pool.QueryRow(ctx, rotateForkSQL, sp.Session, sp.Fork, sp.Generation, now, now.Add(ttl), c.UserAgent, c.IP)
+		sess, user, err = scanSessionUser(s.pool.QueryRow(ctx, rotateForkSQL, sp.Session, sp.Fork, sp.Generation, now, now.Add(ttl), c.UserAgent, c.IP), s.loc)
+		notRotated = errors.Is(err, pgx.ErrNoRows)
 	}
-	var chain propusk.Chain
-	sess, user, err := scanSessionUser(row, s.loc)
 	switch {
-	case err == nil:
-		chain.Swapped = true
-	case !errors.Is(err, pgx.ErrNoRows):
-		return nil, wrap("renew session", err)
-	default:
+	case notRotated:
 		// Not the chain's current generation: read what the spend is judged by.
 		if chain, user, err = s.readChain(ctx, sp); err != nil {
 			return nil, wrap("renew session", err)
 		}
 		sess = chain.Session
+	case err != nil:
+		return nil, wrap("renew session", err)
+	default:
+		chain.Swapped = true
 	}
 	v := propusk.Judge(sp, chain, now, grace)
 	switch v.Act {
@@ -281,12 +389,21 @@ func scanSessionUser(row pgx.Row, loc *time.Location) (*propusk.Session, *propus
 		sess propusk.Session
 		u    propusk.User
 	)
-	sdest, sfinish := sessionDest(&sess)
-	udest, ufinish := userDest(&u, loc)
-	if err := row.Scan(append(sdest, udest...)...); err != nil {
+	dest, finish := sessionUserDest(&sess, &u, loc)
+	if err := row.Scan(dest...); err != nil {
 		return nil, nil, err
 	}
-	sfinish()
-	ufinish()
+	finish()
 	return &sess, &u, nil
+}
+
+// sessionUserDest is sessionDest and userDest together: the destinations of
+// sessionColumns followed by userColumns.
+func sessionUserDest(sess *propusk.Session, u *propusk.User, loc *time.Location) ([]any, func()) {
+	sdest, sfinish := sessionDest(sess)
+	udest, ufinish := userDest(u, loc)
+	return append(sdest, udest...), func() {
+		sfinish()
+		ufinish()
+	}
 }
