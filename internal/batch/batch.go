@@ -54,10 +54,15 @@ type call[In, Out any] struct {
 // outputs than inputs.
 var ErrShort = errors.New("batch: fewer results than calls")
 
-// Do runs in in a batch and returns its output. A call that waits for a
-// batch to take it returns ctx's error if ctx ends first; once taken, it
-// returns with its batch.
+// Do runs in in a batch and returns its output. A call whose ctx has ended
+// returns its error and runs nothing; one that waits for a batch to take
+// it returns ctx's error if ctx ends first; once taken, it returns with its
+// batch, whose work is others' too.
 func (q *Queue[In, Out]) Do(ctx context.Context, in In) (Out, error) {
+	if err := ctx.Err(); err != nil {
+		var zero Out
+		return zero, err
+	}
 	c := &call[In, Out]{in: in, done: make(chan struct{})}
 	q.mu.Lock()
 	if q.running < max(q.InFlight, 1) {

@@ -127,6 +127,20 @@ func TestBatchErrors(t *testing.T) {
 	}
 }
 
+// TestEndedContext: a call whose context has ended runs nothing.
+func TestEndedContext(t *testing.T) {
+	ran := false
+	q := &batch.Queue[int, int]{Max: 1, InFlight: 1, Run: func(_ context.Context, ins []int) ([]int, error) {
+		ran = true
+		return ins, nil
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := q.Do(ctx, 1); !errors.Is(err, context.Canceled) || ran {
+		t.Errorf("Do with an ended context = %v, ran %v; want context.Canceled, not run", err, ran)
+	}
+}
+
 // TestCancelWaiting: a call whose context ends while it waits returns the
 // context's error and is never run; the others are.
 func TestCancelWaiting(t *testing.T) {
