@@ -61,54 +61,88 @@ func (s *Store) UserSessions(ctx context.Context, userID int64, now time.Time) (
 // renewal and, for a race loser, the fork, so the writers of this process
 // and of others sharing the file take turns. propusk.Judge decides; this
 // reads what it needs and carries out its verdict.
+//
+// The renewals that arrive while one commits share the next transaction
+// (s.renewals, renewBatch), each carried out as if alone, one after the
+// other: SQLite writes one transaction at a time, and each commit waits
+// for the disk (synchronous=FULL), so the renewals of a busy server
+// would otherwise queue for a disk write each.
 func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Time, grace, ttl time.Duration, c propusk.Client) (*propusk.Renewal, error) {
-	now = propusk.TruncMillis(now)
-	var out *propusk.Renewal
+	return s.renewals.Do(ctx, renewal{sp, propusk.TruncMillis(now), grace, ttl, c})
+}
+
+// renewBatchMax is the most renewals one transaction carries out.
+const renewBatchMax = 64
+
+// renewal is one RenewSession call: its arguments.
+type renewal struct {
+	sp         propusk.Spend
+	now        time.Time
+	grace, ttl time.Duration
+	c          propusk.Client
+}
+
+// renewBatch carries out renewals in one write transaction, in their
+// order, each seeing what those before it wrote. An error of one fails
+// them all: none is committed.
+func (s *Store) renewBatch(ctx context.Context, rs []renewal) ([]*propusk.Renewal, error) {
+	out := make([]*propusk.Renewal, len(rs))
 	err := s.write(ctx, "renew session", func(tx *sql.Tx) error {
-		var chain propusk.Chain
-		sess, err := rotate(ctx, tx, sp, now, ttl, c)
-		switch {
-		case err == nil:
-			chain.Swapped = true
-		case !errors.Is(err, sql.ErrNoRows):
-			return err
-		default:
-			// Not the chain's current generation: read what the spend is judged by.
-			if chain, err = readChain(ctx, tx, sp); err != nil {
-				return err
-			}
-			sess = chain.Session
-		}
-		v := propusk.Judge(sp, chain, now, grace)
-		var u *propusk.User
-		switch v.Act {
-		case propusk.ActFork:
-			// No other writer can enter this transaction, so the count
-			// readChain took still holds.
-			if _, err := tx.ExecContext(ctx, `INSERT INTO session_forks (session_id, fork, generation, rotated_at) VALUES (?, ?, ?, ?)`,
-				sp.Session, v.Fork, v.Generation, millis(now)); err != nil {
-				return err
-			}
-		case propusk.ActRevoke:
-			if err := revoke(ctx, tx, sp.Session, now); err != nil {
-				return err
-			}
-			if _, err := insertAudit(ctx, tx, propusk.ReuseAudit(sp.Session, sess.UserID, c).Prepared(now)); err != nil {
+		for i, r := range rs {
+			var err error
+			if out[i], err = s.renewIn(ctx, tx, r); err != nil {
 				return err
 			}
 		}
-		if v.Outcome() == propusk.RenewRotated || v.Outcome() == propusk.RenewGrace {
-			if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, sess.UserID), s.loc); err != nil {
-				return err
-			}
-		}
-		out = v.Renewal(sess, u, now)
 		return nil
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+// renewIn carries out renewal r inside tx.
+func (s *Store) renewIn(ctx context.Context, tx *sql.Tx, r renewal) (*propusk.Renewal, error) {
+	sp, now, c := r.sp, r.now, r.c
+	var chain propusk.Chain
+	sess, err := rotate(ctx, tx, sp, now, r.ttl, c)
+	switch {
+	case err == nil:
+		chain.Swapped = true
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, err
+	default:
+		// Not the chain's current generation: read what the spend is judged by.
+		if chain, err = readChain(ctx, tx, sp); err != nil {
+			return nil, err
+		}
+		sess = chain.Session
+	}
+	v := propusk.Judge(sp, chain, now, r.grace)
+	var u *propusk.User
+	switch v.Act {
+	case propusk.ActFork:
+		// No other writer can enter this transaction, so the count
+		// readChain took still holds.
+		if _, err := tx.ExecContext(ctx, `INSERT INTO session_forks (session_id, fork, generation, rotated_at) VALUES (?, ?, ?, ?)`,
+			sp.Session, v.Fork, v.Generation, millis(now)); err != nil {
+			return nil, err
+		}
+	case propusk.ActRevoke:
+		if err := revoke(ctx, tx, sp.Session, now); err != nil {
+			return nil, err
+		}
+		if _, err := insertAudit(ctx, tx, propusk.ReuseAudit(sp.Session, sess.UserID, c).Prepared(now)); err != nil {
+			return nil, err
+		}
+	}
+	if v.Outcome() == propusk.RenewRotated || v.Outcome() == propusk.RenewGrace {
+		if u, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns+` FROM users WHERE id = ?`, sess.UserID), s.loc); err != nil {
+			return nil, err
+		}
+	}
+	return v.Renewal(sess, u, now), nil
 }
 
 // readChain reads, inside tx, what propusk.Judge needs about a spend whose

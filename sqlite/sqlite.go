@@ -40,6 +40,7 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 
 	"github.com/propusk/propusk"
+	"github.com/propusk/propusk/internal/batch"
 	"github.com/propusk/propusk/internal/migfiles"
 )
 
@@ -61,6 +62,10 @@ type Store struct {
 	// personal_access_tokens' timestamps): UTC, or the app's in Laravel mode.
 	loc *time.Location
 	lv  *laravel // nil outside Laravel mode
+
+	// renewals commits the RenewSession calls that arrive together in one
+	// transaction (renewBatch).
+	renewals batch.Queue[renewal, *propusk.Renewal]
 }
 
 var _ propusk.Store = (*Store)(nil)
@@ -107,7 +112,9 @@ func open(ctx context.Context, path string, openDB func(dsn string) (*sql.DB, er
 		ro.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
-	return &Store{Now: time.Now, db: db, ro: ro, path: path, loc: time.UTC}, nil
+	s := &Store{Now: time.Now, db: db, ro: ro, path: path, loc: time.UTC}
+	s.renewals = batch.Queue[renewal, *propusk.Renewal]{Run: s.renewBatch, Max: renewBatchMax, InFlight: 1}
+	return s, nil
 }
 
 // openWriter opens the one write connection. It connects first: it creates

@@ -230,3 +230,58 @@ func testRenewConcurrent(t *testing.T, open OpenFunc) {
 		t.Errorf("session generation %d, revoked %v; want %d, live", got.Generation, got.Revoked(), sess.Generation+1)
 	}
 }
+
+// testRenewManyConcurrent: many sessions, each renewed by a client of its
+// own again and again, all at once (so a store that commits renewals
+// together does so): every spend rotates its own session and gets that
+// session and its user back, and each session ends at the generation its
+// spends reached.
+func testRenewManyConcurrent(t *testing.T, open OpenFunc) {
+	const (
+		clients = 24
+		spends  = 8
+	)
+	s := open(t)
+	ctx := ctxOf(t)
+	users := make([]*propusk.User, clients)
+	for i := range clients {
+		users[i] = newUser(t, s, "many"+strconv.Itoa(i))
+		sess := &propusk.Session{ID: "many-" + strconv.Itoa(i), UserID: users[i].ID, RotatedAt: t0, CreatedAt: t0, RenewedAt: t0, ExpiresAt: t0.Add(time.Hour)}
+		must(t, "create session", s.CreateSession(ctx, sess))
+	}
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range clients {
+		wg.Go(func() {
+			<-start
+			id := "many-" + strconv.Itoa(i)
+			for gen := range int64(spends) {
+				now := t0.Add(time.Duration(gen+1) * time.Minute)
+				r, err := s.RenewSession(ctx, propusk.Spend{Session: id, Generation: gen}, now, 10*time.Second, time.Hour, propusk.Client{UserAgent: id})
+				switch {
+				case err != nil:
+					t.Errorf("%s generation %d: %v", id, gen, err)
+					return
+				case r.Outcome != propusk.RenewRotated:
+					t.Errorf("%s generation %d: outcome %v, want rotated (%d)", id, gen, r.Outcome, propusk.RenewRotated)
+					return
+				case r.Session == nil || r.Session.ID != id || r.Session.Generation != gen+1 || r.Session.UserAgent != id:
+					t.Errorf("%s generation %d: session %+v", id, gen, r.Session)
+					return
+				case r.User == nil || r.User.ID != users[i].ID:
+					t.Errorf("%s generation %d: user %+v, want %d", id, gen, r.User, users[i].ID)
+					return
+				}
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	for i := range clients {
+		got, err := s.Session(ctx, "many-"+strconv.Itoa(i))
+		must(t, "session", err)
+		if got.Generation != spends {
+			t.Errorf("session %s at generation %d, want %d", got.ID, got.Generation, spends)
+		}
+	}
+}

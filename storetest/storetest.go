@@ -72,6 +72,7 @@ func RunWith(t *testing.T, open OpenFunc, o Options) {
 		{"sessions", testSessions},
 		{"renew", testRenew},
 		{"renew-concurrent", testRenewConcurrent},
+		{"renew-many-concurrent", testRenewManyConcurrent},
 		{"renew-forks", testRenewForks},
 		{"renew-forks-concurrent", testRenewForksConcurrent},
 		{"renew-fork-cap-concurrent", testForkCapConcurrent},
