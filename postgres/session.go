@@ -284,22 +284,20 @@ func (s *Store) RenewSession(ctx context.Context, sp propusk.Spend, now time.Tim
 // compare-and-swap matched nothing, and the session's user.
 func (s *Store) readChain(ctx context.Context, sp propusk.Spend) (propusk.Chain, *propusk.User, error) {
 	var (
-		sv, uv         = propusk.Session{}, propusk.User{}
-		forkGen        *int64
-		forkRotated    *time.Time
-		c              propusk.Chain
-		sdest, sfinish = sessionDest(&sv)
-		udest, ufinish = userDest(&uv, s.loc)
+		sv, uv       = propusk.Session{}, propusk.User{}
+		forkGen      *int64
+		forkRotated  *time.Time
+		c            propusk.Chain
+		dest, finish = sessionUserDest(&sv, &uv, s.loc)
 	)
-	err := s.pool.QueryRow(ctx, judgeSQL, sp.Session, sp.Fork).Scan(append(append(sdest, udest...), &forkGen, &forkRotated, &c.Forks)...)
+	err := s.pool.QueryRow(ctx, judgeSQL, sp.Session, sp.Fork).Scan(append(dest, &forkGen, &forkRotated, &c.Forks)...)
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
 		return c, nil, nil
 	case err != nil:
 		return c, nil, err
 	}
-	sfinish()
-	ufinish()
+	finish()
 	c.Session = &sv
 	if sp.Fork != "" && forkGen != nil {
 		c.Fork = &propusk.ForkChain{Generation: *forkGen, RotatedAt: forkRotated.UTC()}

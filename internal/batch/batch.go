@@ -54,6 +54,10 @@ type call[In, Out any] struct {
 // outputs than inputs.
 var ErrShort = errors.New("batch: fewer results than calls")
 
+// ErrAbandoned is the error of the calls of a batch whose Run panicked,
+// but the one that led it: the panic goes on up that caller's stack.
+var ErrAbandoned = errors.New("batch: the batch's run panicked")
+
 // Do runs in in a batch and returns its output. A call whose ctx has ended
 // returns its error and runs nothing; one that waits for a batch to take
 // it returns ctx's error if ctx ends first; once taken, it returns with its
@@ -95,8 +99,19 @@ func (q *Queue[In, Out]) Do(ctx context.Context, in In) (Out, error) {
 }
 
 // lead runs batch, answers its calls and hands the next batch, if calls
-// are waiting, to the first of them; else it gives up its slot.
+// are waiting, to the first of them; else it gives up its slot. So it
+// does even when Run panics: a slot kept would stop every later call.
 func (q *Queue[In, Out]) lead(ctx context.Context, batch []*call[In, Out]) {
+	answered := false
+	defer func() {
+		if !answered {
+			for _, c := range batch[1:] {
+				c.err = ErrAbandoned
+				close(c.done)
+			}
+		}
+		q.handOff()
+	}()
 	ins := make([]In, len(batch))
 	for i, c := range batch {
 		ins[i] = c.in
@@ -115,7 +130,12 @@ func (q *Queue[In, Out]) lead(ctx context.Context, batch []*call[In, Out]) {
 			close(c.done) // the leader's own is not waited on
 		}
 	}
+	answered = true
+}
 
+// handOff gives the next batch, if calls are waiting, to the first of
+// them, and the slot with it; else it gives the slot up.
+func (q *Queue[In, Out]) handOff() {
 	q.mu.Lock()
 	if len(q.waiting) == 0 {
 		q.running--

@@ -3,6 +3,7 @@ package batch_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"sync"
 	"testing"
@@ -196,5 +197,54 @@ func TestManyCallers(t *testing.T) {
 	wg.Wait()
 	if largest > 5 {
 		t.Errorf("a batch of %d, over Max 5", largest)
+	}
+}
+
+// TestRunPanics: when a batch's Run panics, the panic goes up its
+// leader's stack, the batch's other calls get ErrAbandoned, and the queue
+// goes on serving.
+func TestRunPanics(t *testing.T) {
+	g := newGate()
+	q := &batch.Queue[int, int]{Max: 10, InFlight: 1, Run: func(ctx context.Context, ins []int) ([]int, error) {
+		if slices.Contains(ins, 2) {
+			panic("boom")
+		}
+		return g.run(ctx, ins)
+	}}
+	errs := make(chan error, 3)
+	do := func(in int) {
+		defer func() {
+			if r := recover(); r != nil {
+				errs <- fmt.Errorf("panicked: %v", r)
+			}
+		}()
+		_, err := q.Do(context.Background(), in)
+		errs <- err
+	}
+	go do(1)
+	waitFor(t, g.started) // 1 holds the slot; 2 and 3 wait, to run together
+	go do(2)
+	waitQueued(t, q, 1)
+	go do(3)
+	waitQueued(t, q, 2)
+	g.release <- struct{}{}
+	got := map[string]int{}
+	for range 3 {
+		err := <-errs
+		switch {
+		case err == nil:
+			got["ok"]++
+		case errors.Is(err, batch.ErrAbandoned):
+			got["abandoned"]++
+		default:
+			got[err.Error()]++
+		}
+	}
+	if got["ok"] != 1 || got["abandoned"] != 1 || got["panicked: boom"] != 1 {
+		t.Errorf("outcomes %v, want one ok, one abandoned, one panic", got)
+	}
+	g.release <- struct{}{}
+	if out, err := q.Do(context.Background(), 4); err != nil || out != 40 {
+		t.Errorf("after the panic, Do(4) = %d, %v; want 40", out, err)
 	}
 }

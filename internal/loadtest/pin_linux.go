@@ -17,7 +17,7 @@ func usableCPUs() ([]int, error) {
 		return nil, fmt.Errorf("read the CPUs this process may use: %w", err)
 	}
 	var cpus []int
-	for c := 0; c < len(set)*64 && len(cpus) < set.Count(); c++ {
+	for c := 0; len(cpus) < set.Count(); c++ { // ends: Count is how many IsSet
 		if set.IsSet(c) {
 			cpus = append(cpus, c)
 		}
